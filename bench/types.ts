@@ -1,0 +1,27 @@
+/**
+ * The shape every microbenchmark file returns. `bench/main.ts` runs each
+ * `bench/*.bench.ts` (its default export), prints one table and writes JSON.
+ */
+export interface BenchRow {
+  /** e.g. "alloc", "queue-single-thread", "queue-cross-worker" */
+  group: string;
+  /** implementation name from the registry, plus variant, e.g. "spsc batch=256" */
+  name: string;
+  /** what was measured, unit last: "nsPerOp", "recordsPerS" */
+  metric: string;
+  /** median over repeats */
+  median: number;
+  min: number;
+  max: number;
+  repeats: number;
+  /** free-form context: recordBytes, batch, producers ... */
+  params: Record<string, string | number | boolean>;
+}
+
+export interface BenchOptions {
+  /** fewer repeats and smaller counts, for CI or a smoke run */
+  quick: boolean;
+  seed: number;
+}
+
+export type BenchFile = (opts: BenchOptions) => Promise<BenchRow[]>;
