@@ -6,10 +6,13 @@
  * studies advances a counter on release, and so hands out a live object again
  * when releases come out of order).
  *
- * Misuse is refused with AllocatorMisuseError: each pooled object carries its
- * slot number, release checks `objects[slot] === ref` (catches objects from
- * another pool and hand-made ones) and a per-slot live flag (catches a double
- * release).
+ * Misuse is refused with AllocatorMisuseError. Each pooled object carries its
+ * slot number and a live token: the owning pool's id while handed out, 0 while
+ * free. release compares one integer (token === this pool's id) on the hot
+ * path; on a mismatch, the cold path tells a double release (the object is
+ * ours: `objects[slot] === ref`) from a foreign one (another pool's, or made by
+ * hand). An integer token rather than a per-slot flag array or an owner
+ * pointer keeps acquire+release at two plain field stores and no GC barrier.
  *
  * Exhaustion policy (`onExhausted`):
  * - "throw" (default): acquire raises PoolExhaustedError when every object is live.
@@ -32,6 +35,10 @@ import { copyEventFields } from "./copy.ts";
 /** The most objects a growing pool will hold (the schema's capacity maximum). */
 export const ARRAY_POOL_MAX_OBJECTS = 1 << 24;
 
+/** Pool ids start at 1 (0 means "free"); ids are per thread, which is all a pool spans. */
+let nextPoolId = 1;
+const MAX_POOL_ID = 0x7fffffff;
+
 /** An event owned by an ArrayPool; `poolSlot` is its index in the pool. */
 export class PooledEvent implements EventFields {
   producerId = 0;
@@ -40,6 +47,8 @@ export class PooledEvent implements EventFields {
   lane: Lane = Lane.REALTIME;
   type = 0;
   payloadLength = 0;
+  /** The owning pool's id while handed out, 0 while free. Only ArrayPool writes it. */
+  liveToken = 0;
   readonly payload: Uint8Array;
   constructor(
     readonly poolSlot: number,
@@ -56,8 +65,7 @@ export class ArrayPool implements Allocator<EventFields> {
   /** Free slot indices; entries [0, freeTop) are valid. */
   private freeSlots: Int32Array;
   private freeTop = 0;
-  /** 1 while the slot's object is handed out. */
-  private liveFlags: Uint8Array;
+  private readonly poolId: number;
 
   constructor(
     readonly recordBytes: number,
@@ -71,8 +79,10 @@ export class ArrayPool implements Allocator<EventFields> {
         `array-pool: capacity must be an integer in [1, ${maxObjects}], got ${initialObjects}`,
       );
     }
+    if (nextPoolId > MAX_POOL_ID)
+      throw new RangeError("array-pool: too many pools made in this thread");
+    this.poolId = nextPoolId++;
     this.freeSlots = new Int32Array(0);
-    this.liveFlags = new Uint8Array(0);
     this.resize(initialObjects);
   }
 
@@ -83,17 +93,16 @@ export class ArrayPool implements Allocator<EventFields> {
 
   acquire(): EventFields {
     if (this.freeTop === 0) this.onEmpty();
-    const slot = this.freeSlots[--this.freeTop]!;
-    this.liveFlags[slot] = 1;
-    return this.objects[slot]!;
+    const ev = this.objects[this.freeSlots[--this.freeTop]!]!;
+    ev.liveToken = this.poolId;
+    return ev;
   }
 
   release(ref: EventFields): void {
-    const slot = (ref as PooledEvent).poolSlot;
-    if (this.objects[slot] !== ref) this.refuseForeign();
-    if (this.liveFlags[slot] === 0) this.refuseDouble(slot);
-    this.liveFlags[slot] = 0;
-    this.freeSlots[this.freeTop++] = slot;
+    const ev = ref as PooledEvent;
+    if (ev.liveToken !== this.poolId) this.refuse(ev);
+    ev.liveToken = 0;
+    this.freeSlots[this.freeTop++] = ev.poolSlot;
   }
 
   write(ref: EventFields, ev: EventFields): void {
@@ -123,14 +132,15 @@ export class ArrayPool implements Allocator<EventFields> {
     );
   }
 
-  private refuseForeign(): never {
+  private refuse(ev: PooledEvent): never {
+    if (this.objects[ev.poolSlot] === ev) {
+      throw new AllocatorMisuseError(
+        `array-pool: double release of the object in slot ${ev.poolSlot}`,
+      );
+    }
     throw new AllocatorMisuseError(
       "array-pool: release of an object this pool did not hand out (from another pool, or made by hand)",
     );
-  }
-
-  private refuseDouble(slot: number): never {
-    throw new AllocatorMisuseError(`array-pool: double release of the object in slot ${slot}`);
   }
 
   /** Grows to `n` objects; the new ones go on the free stack so they are handed out next. */
@@ -138,13 +148,10 @@ export class ArrayPool implements Allocator<EventFields> {
     const old = this.objects.length;
     const freeSlots = new Int32Array(n);
     freeSlots.set(this.freeSlots.subarray(0, this.freeTop));
-    const liveFlags = new Uint8Array(n);
-    liveFlags.set(this.liveFlags);
     // Push in descending order so a fresh pool hands out slot 0 first.
     for (let slot = n - 1; slot >= old; slot--) freeSlots[this.freeTop++] = slot;
     for (let slot = old; slot < n; slot++)
       this.objects.push(new PooledEvent(slot, this.payloadBytes));
     this.freeSlots = freeSlots;
-    this.liveFlags = liveFlags;
   }
 }

@@ -30,12 +30,27 @@ import {
 } from "../core/contracts.ts";
 import {
   checkRecordBytes,
-  decodeRecord,
   type EventFields,
-  encodeRecord,
+  HEADER_BYTES,
+  LANE_COUNT,
+  type Lane,
+  OFF_LANE,
+  OFF_PAYLOAD,
+  OFF_PAYLOAD_LEN,
+  OFF_TYPE,
   RecordWords,
 } from "../core/record.ts";
 import * as L from "./slab-layout.ts";
+
+/** Payloads up to this many bytes are copied with a loop, longer ones with set() (see copy.ts). */
+const SMALL_COPY_BYTES = 16;
+
+function refuseFields(ev: EventFields, recordBytes: number): never {
+  throw new RangeError(
+    `slab: event does not fit a ${recordBytes}-byte record: payloadLength ${ev.payloadLength} ` +
+      `(capacity ${recordBytes - HEADER_BYTES}, payload buffer ${ev.payload.length}), lane ${ev.lane}, type ${ev.type}, ingestNs ${ev.ingestNs}`,
+  );
+}
 
 /** A slab's shared state: plain data, post it to any Worker as is. */
 export interface SlabHandle {
@@ -173,9 +188,27 @@ class SlabView {
     return n;
   }
 
-  /** Copies the event behind live handle `h` into `out`. */
+  /** Copies the event behind live handle `h` into `out` (no allocation for payloads up to 16 bytes). */
   read(h: number, out: EventFields): EventFields {
-    return decodeRecord(this.words.u8, this.checkLive(h, "read"), this.recordBytes, out);
+    const off = this.checkLive(h, "read");
+    const w = this.words;
+    const u8 = w.u8;
+    const len = u8[off + OFF_PAYLOAD_LEN]! | (u8[off + OFF_PAYLOAD_LEN + 1]! << 8);
+    if (len > out.payload.length || len > this.recordBytes - HEADER_BYTES) {
+      throw new RangeError(
+        `slab: record payloadLength ${len} does not fit out.payload (${out.payload.length} bytes)`,
+      );
+    }
+    out.producerId = w.producerId(off);
+    out.sequence = w.sequence(off);
+    out.ingestNs = w.ingestNs(off);
+    out.lane = u8[off + OFF_LANE]! as Lane;
+    out.type = u8[off + OFF_TYPE]!;
+    out.payloadLength = len;
+    const p = off + OFF_PAYLOAD;
+    if (len <= SMALL_COPY_BYTES) for (let i = 0; i < len; i++) out.payload[i] = u8[p + i]!;
+    else out.payload.set(u8.subarray(p, p + len));
+    return out;
   }
 }
 
@@ -289,9 +322,25 @@ export class SlabProducer extends SlabView {
     this.free[this.freeTop++] = h & L.HANDLE_SLOT_MASK;
   }
 
-  /** Copies `ev` into the record behind live handle `h` (asserting codec). */
+  /** Copies `ev` into the record behind live handle `h`, checking every field's range. */
   write(h: number, ev: EventFields): void {
-    encodeRecord(this.words.u8, this.checkLive(h, "write"), this.recordBytes, ev);
+    const off = this.checkLive(h, "write");
+    const len = ev.payloadLength;
+    if (
+      !(len >= 0 && len <= this.recordBytes - HEADER_BYTES && len <= ev.payload.length) ||
+      !(ev.lane >= 0 && ev.lane < LANE_COUNT) ||
+      !(ev.type >= 0 && ev.type <= 0xff) ||
+      !(ev.ingestNs >= 0)
+    ) {
+      refuseFields(ev, this.recordBytes);
+    }
+    const w = this.words;
+    w.writeHeader(off, ev.producerId >>> 0, ev.sequence >>> 0, ev.ingestNs, ev.lane, ev.type, len);
+    const u8 = w.u8;
+    const p = off + OFF_PAYLOAD;
+    const from = ev.payload;
+    if (len <= SMALL_COPY_BYTES) for (let i = 0; i < len; i++) u8[p + i] = from[i]!;
+    else u8.set(from.length <= this.recordBytes - HEADER_BYTES ? from : from.subarray(0, len), p);
   }
 
   /** Handles of this share acquired and not yet released; exact on this thread, lags the consumer by one publication. */
