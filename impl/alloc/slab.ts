@@ -292,7 +292,8 @@ export class SlabProducer extends SlabView {
     }
     if (n !== 0) {
       this.returnTail = tail;
-      // Publishes the freed ring entries (read by slabStats and ring-overflow checks).
+      // Publishing store: tells the consumer side how far this producer has drained (diagnostics;
+      // the ring cannot overflow, see SlabConsumer.stage).
       Atomics.store(this.i32, this.tailWord, tail);
     }
     return n;
