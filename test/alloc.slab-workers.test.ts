@@ -6,13 +6,16 @@
  * of them held back and released out of order. Each share is far smaller than
  * the events sent, so slots are reused hundreds of times; at the end every
  * slot is free (live() == 0 in the producers, no live state byte in the slab).
+ * Seeded (SEED env to replay); STRESS=1 runs 100x the events.
  */
 import { expect, test } from "bun:test";
 import { createSlab, type SlabHandle, slabLiveSlots } from "../impl/alloc/slab.ts";
 import type { ConsumerResult } from "./workers/alloc-slab-consumer.ts";
 
 const SEED = Number(process.env.SEED ?? 7_20261126);
-const RUN_TIMEOUT_MS = 30_000;
+/** STRESS=1 sends 100x the events (minutes, not seconds). */
+const SCALE = process.env.STRESS === "1" ? 100 : 1;
+const RUN_TIMEOUT_MS = 30_000 * SCALE;
 
 type Reply = { type: string; message?: string; [k: string]: unknown };
 
@@ -80,8 +83,8 @@ async function roundTrip(handle: SlabHandle, events: number, seed: number) {
 }
 
 for (const [producers, capacity, events] of [
-  [1, 64, 20_000],
-  [2, 64, 10_000],
+  [1, 64, 20_000 * SCALE],
+  [2, 64, 10_000 * SCALE],
 ] as const) {
   test(`${producers} producer worker(s), capacity ${capacity}, ${events} events each: no loss, no duplicate, slots reused, all free at the end (seed ${SEED})`, async () => {
     const handle = createSlab({ capacity, recordBytes: 64, producers });
