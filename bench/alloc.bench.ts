@@ -22,6 +22,7 @@ import {
 import type { BenchFile, BenchRow } from "./types.ts";
 
 const OPS_PER_CALL = 64;
+const WARMUP_CALLS = 2000;
 const BURST_SIZE = 64;
 const POOL_CAPACITY = 1024;
 const PAIR_SIZES: readonly RecordBytes[] = [32, 64, 256];
@@ -83,6 +84,9 @@ async function row(
   quick: boolean,
   params: BenchRow["params"],
 ): Promise<BenchRow> {
+  // Warm up first so mitata's probe call sees optimised code and picks its batched mode
+  // (each sample = mean of 4096 calls) for every row alike.
+  for (let i = 0; i < WARMUP_CALLS; i++) loop();
   const stats = await measure(loop, { min_cpu_time: (quick ? 100 : 600) * 1e6 });
   return {
     group: "alloc",
