@@ -48,8 +48,15 @@ export async function runJobHere(job: PointJob, signal: AbortSignal): Promise<Po
     });
     return { ok: true, measured };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    return { ok: false, error: errorText(err) };
   }
+}
+
+/** The error's name and message first (some stacks omit the message), then the stack. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const head = `${err.name}: ${err.message}`;
+  return err.stack?.startsWith(head) ? err.stack : `${head}\n${err.stack ?? ""}`;
 }
 
 function runInWorker(job: PointJob, signal: AbortSignal): Promise<PointReply> {
@@ -112,7 +119,7 @@ export async function runPoint(
     const { seed, repeat, profile } = job;
     reply = { ok: true, measured: await exp.run(job.point, { seed, repeat, profile, signal }) };
   } catch (err) {
-    reply = { ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+    reply = { ok: false, error: errorText(err) };
   }
   if (signal.aborted) throw new PointAbortedError("aborted");
   return reply;

@@ -166,7 +166,14 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     claims: def.claims ?? [],
     include: def.include?.bind(def),
     async run(point: P, ctx: RunContext): Promise<M> {
-      return measuredSchema.parse(await def.run(point, ctx)) as M;
+      const result = (await def.run(point, ctx)) as Record<string, unknown>;
+      const checked = measuredSchema.safeParse(result);
+      if (checked.success) return checked.data as M;
+      const issue = checked.error.issues[0]!;
+      const column = String(issue.path[0] ?? "(root)");
+      throw new Error(
+        `${def.name}: measured column ${column}: ${issue.message} (value: ${JSON.stringify(result[column])})`,
+      );
     },
   };
 }
