@@ -29,7 +29,8 @@ function listExperiments(): void {
     const sizes = PROFILES.map((profile) => {
       try {
         const plan = planExperiment(exp, { profile, shard: null });
-        return `${profile} ${plan.grid.points.length} points x ${plan.repeats}`;
+        const skipped = plan.grid.skipped.length ? ` (+${plan.grid.skipped.length} skipped)` : "";
+        return `${profile} ${plan.grid.points.length} points${skipped} x ${plan.repeats}`;
       } catch (err) {
         return `${profile} ? (${(err as Error).message.split("\n")[0]})`;
       }
@@ -68,10 +69,14 @@ async function runExperiments(args: RunArgs): Promise<number> {
   console.log(
     `experiments: profile ${args.profile}, seed ${seed} (rerun with --seed ${seed}), out ${args.outDir}${shardText}`,
   );
-  for (const p of plans)
+  for (const p of plans) {
     console.log(
       `  ${p.exp.name}: ${p.indices.length} points x ${p.repeats} repeats (${p.exp.isolation})`,
     );
+    const reasons = new Map<string, number>();
+    for (const s of p.grid.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
+    for (const [reason, n] of reasons) console.log(`    skipped ${n} grid points: ${reason}`);
+  }
 
   const controller = new AbortController();
   let sigints = 0;

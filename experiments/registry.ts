@@ -14,11 +14,13 @@ import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
 import selftest from "./runner/selftest.ts";
 import type { Experiment } from "./runner/types.ts";
+import wakeup from "./wakeup.ts";
 
 /** The experiments a plain `bun run experiments` runs, in order. */
 export const experiments: readonly Experiment[] = [
   // Each module's default export is an Experiment<P, M>; the list holds them by their common shape.
   alloc,
+  wakeup,
   // raft-election: register here once impl/raft/sim/election-trial.ts lands
   // (wrap runElectionLine in experiments/raft-election.ts).
 ];
