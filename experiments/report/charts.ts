@@ -121,7 +121,7 @@ function maybeFacet(
       title: facetTitle ?? "",
       sort: [...new Set(values.map((p) => p.facet))],
     },
-    columns: 3,
+    columns: new Set(values.map((p) => p.facet)).size === 4 ? 2 : 3,
     resolve: { scale: { y: "independent" } },
     spec: unit,
   } as unknown as TopLevelSpec;
@@ -170,7 +170,14 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
   const ys = points.flatMap((p) => [p.min, p.max]);
   const yScale = logWanted(ys, axes.yLog) ? { type: "log" } : {};
   const color = colorEncoding(points, axes.seriesTitle ?? "implementation");
-  const y = { field: "median", type: "quantitative", title: axes.yTitle, scale: yScale };
+  // No stacking: a stacked bar starts at 0, which a log scale cannot place (the bars vanish).
+  const y = {
+    field: "median",
+    type: "quantitative",
+    title: axes.yTitle,
+    scale: yScale,
+    stack: null,
+  };
   const x = {
     field: "x",
     type: "nominal",
@@ -186,7 +193,8 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
     scale: { domain: color.scale.domain },
   };
   const unit = {
-    width: { step: 18 },
+    // The step is one x group: room for every series' bar side by side, and for the label.
+    width: { step: Math.max(60, 18 * color.scale.domain.length + 12) },
     height: 180,
     layer: [
       { mark: { type: "bar" }, encoding: { x, xOffset, y, color } },

@@ -77,15 +77,22 @@ export function svgToPng(svg: string, fontDir: string, scale = 2): Uint8Array {
   return resvg.render().asPng();
 }
 
-/** Counts drawn marks in a vega SVG (paths, rects, symbols, lines); a chart with none drew nothing. */
+/**
+ * Counts drawn data marks in a vega SVG: elements inside `role-mark` groups
+ * (not axes, legends or titles) with a real geometry. A bar of zero height
+ * ("...v0h...") or a NaN coordinate (a log scale fed a 0) counts as not drawn,
+ * so a chart that silently lost its data scores 0.
+ */
 export function countSvgMarks(svg: string): number {
-  const marks = svg.match(
-    /<g class="mark-(symbol|rect|line|area|rule|path)[^"]*"[^>]*>(.*?)<\/g>/gs,
-  );
-  if (!marks) return 0;
   let count = 0;
-  for (const g of marks)
-    if (!/role-axis|role-legend/.test(g)) count += (g.match(/<path|<line/g) ?? []).length;
+  for (const group of svg.matchAll(/<g class="mark-\w+ role-mark[^"]*"[^>]*>(.*?)<\/g>/gs)) {
+    for (const el of group[1]!.matchAll(/<(path|line)\b[^>]*>/g)) {
+      const d = /\bd="([^"]*)"/.exec(el[0])?.[1] ?? "";
+      if (/NaN|Infinity/.test(el[0])) continue;
+      if (el[1] === "path" && /^M[-\d.e]+,[-\d.e]+h[-\d.e]+v0h/.test(d)) continue;
+      count++;
+    }
+  }
   return count;
 }
 

@@ -9,7 +9,7 @@ import type { Experiment } from "../runner/types.ts";
 import type { ChartDef, SummaryPoint } from "./charts.ts";
 import type { ClaimResult } from "./claims.ts";
 import { fmtSpread } from "./format.ts";
-import { column, groupBy, spread } from "./stats.ts";
+import { groupBy, spread } from "./stats.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -56,7 +56,13 @@ export function summaryTable(
     header: [...groupCols, ...valueCols.map((v) => v.title), "n"],
     rows: groups.map((g) => [
       ...groupCols.map((c) => String(g.key[c])),
-      ...valueCols.map((v) => fmtSpread(spread(column(g.rows, v.column)))),
+      ...valueCols.map((v) => {
+        // Nullable columns (latency not recorded) leave an empty cell: "—".
+        const values = g.rows
+          .map((r) => r[v.column])
+          .filter((x): x is number => typeof x === "number");
+        return values.length ? fmtSpread(spread(values)) : "—";
+      }),
       String(g.rows.length),
     ]),
   };
@@ -149,4 +155,16 @@ export function basePoint(rows: readonly Row[], columns: readonly string[]): Row
 export function sliceRows(rows: readonly Row[], base: Row, free: readonly string[]): Row[] {
   const fixed = Object.keys(base).filter((k) => !free.includes(k));
   return rows.filter((r) => fixed.every((k) => r[k] === base[k]));
+}
+
+/** Drops facet panels (and unfaceted series) with fewer than two x values: a one-point line says nothing. */
+export function dropThinPanels(points: SummaryPoint[]): SummaryPoint[] {
+  const xsPerPanel = new Map<string, Set<string>>();
+  for (const p of points) {
+    const k = p.facet ?? "";
+    const set = xsPerPanel.get(k) ?? new Set<string>();
+    set.add(String(p.x));
+    xsPerPanel.set(k, set);
+  }
+  return points.filter((p) => (xsPerPanel.get(p.facet ?? "")?.size ?? 0) >= 2);
 }

@@ -1,7 +1,13 @@
 /** The per-experiment section builders, by experiment name; others get the generic summary table. */
 import type { SectionBuilder } from "../section.ts";
 import { allocSection } from "./alloc.ts";
+import { queueSection } from "./queue.ts";
+import { spscMisuseSection } from "./spsc-misuse.ts";
+import { wakeupSection } from "./wakeup.ts";
 
 export const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
   alloc: allocSection,
+  queue: queueSection,
+  wakeup: wakeupSection,
+  "spsc-misuse": spscMisuseSection,
 };
