@@ -291,6 +291,42 @@ describe("cli", () => {
       `${r.n} ${r.flavor} ${r.repeat} ${r.seed} ${r.firstU32}`;
     expect(readResults("selftest", merged).map(key)).toEqual(rows.map(key));
   });
+  test("Ctrl-C (SIGINT) keeps finished rows, marks the meta interrupted and exits 130", async () => {
+    const dir = tmp();
+    const proc = Bun.spawn(
+      [
+        process.execPath,
+        CLI,
+        "selftest",
+        "--profile",
+        "full",
+        "--repeat",
+        "200",
+        "--out",
+        dir,
+        "--seed",
+        "1",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const csv = join(dir, "selftest.csv");
+    // Wait (bounded) until a few rows are on disk, then interrupt.
+    for (let i = 0; i < 200; i++) {
+      await Bun.sleep(50);
+      const text = await Bun.file(csv)
+        .text()
+        .catch(() => "");
+      if (text.split("\n").length > 4) break;
+    }
+    proc.kill("SIGINT");
+    expect(await proc.exited).toBe(130);
+    const meta = readMeta("selftest", dir);
+    expect(meta.interrupted).toBe(true);
+    const rows = readResults("selftest", dir);
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(rows.length).toBeLessThan(6 * 200);
+    expect(meta.rows).toBe(rows.length);
+  });
   test("process isolation runs the point in a child bun and returns its row", async () => {
     const dir = tmp();
     const proc = { ...(selftest as unknown as Experiment), isolation: "process" as const };
