@@ -28,6 +28,8 @@ import { parseShard, shardIndices } from "../experiments/runner/shard.ts";
 import { columnsOf, defineExperiment, type Experiment } from "../experiments/runner/types.ts";
 
 const CLI = join(import.meta.dir, "..", "experiments", "cli.ts");
+/** Tests that spawn bun processes or Workers get room on a loaded 2-core machine. */
+const SPAWN_TIMEOUT_MS = 60_000;
 
 function toy(grids: unknown, include?: (p: { a: number; b: string }) => true | string): Experiment {
   return defineExperiment({
@@ -168,73 +170,92 @@ describe("run, merge, claims", () => {
       progress: quiet,
     });
   }
-  test("shards merge back into the full run in grid order; duplicates and mixed runs are refused", async () => {
-    const [d0, d1, d2, out] = [tmp(), tmp(), tmp(), tmp()];
-    const m0 = await runShard(d0, 0, 2);
-    const m1 = await runShard(d1, 1, 2);
-    expect(m0.rows + m1.rows).toBe(20);
-    expect(m0.interrupted).toBe(false);
-    const s = mergeExperiment(exp, [d0, d1], out);
-    expect(s.rows).toBe(20);
-    expect(s.missingShards).toEqual([]);
-    const merged = parseCsv(readFileSync(join(out, "toy.csv"), "utf8"), exp.rowSchema, "m");
-    expect(merged.map((r) => [r.repeat, r.a, r.b])).toEqual(
-      [0, 1].flatMap((rep) => [0, 1, 2, 3, 4].flatMap((a) => ["x", "y"].map((b) => [rep, a, b]))),
-    );
-    expect(mergeExperiment(exp, [d0], tmp()).missingShards).toEqual(["1/2"]);
-    expect(() => mergeExperiment(exp, [d0, d1, d0], tmp())).toThrow(MergeError);
-    expect(() => mergeExperiment(exp, [d0, d1, d0], tmp())).toThrow(/duplicate row/);
-    await runShard(d2, 1, 2, 99);
-    expect(() => mergeExperiment(exp, [d0, d2], tmp())).toThrow(/seed=99/);
-  });
-  test("an aborted run keeps finished rows and says interrupted", async () => {
-    const dir = tmp();
-    const controller = new AbortController();
-    let calls = 0;
-    const stopping = {
-      ...exp,
-      run: async (p: Record<string, unknown>, ctx: Parameters<Experiment["run"]>[1]) => {
-        if (++calls === 3) controller.abort();
-        return exp.run(p, ctx);
-      },
-    } as Experiment;
-    const plan = planExperiment(stopping, { profile: "quick", shard: null, repeats: 1 });
-    const meta = await runPlan(plan, {
-      profile: "quick",
-      seed: 3,
-      outDir: dir,
-      shard: null,
-      signal: controller.signal,
-      progress: quiet,
-    });
-    expect(meta.interrupted).toBe(true);
-    expect(meta.rows).toBe(2);
-    expect(parseCsv(readFileSync(join(dir, "toy.csv"), "utf8"), exp.rowSchema, "i")).toHaveLength(
-      2,
-    );
-  });
-  test("a ratio claim pairs repetitions and reports median, min and max", () => {
-    const rows = [0, 1, 2].flatMap((repeat) => [
-      { impl: "pool", repeat, opsPerS: 12 + repeat },
-      { impl: "naive", repeat, opsPerS: 10 },
-    ]);
-    const f = evaluateClaim(
-      {
-        id: "c",
-        text: "t",
-        source: "s",
-        interpretation: "i",
-        measured: {
-          kind: "ratio",
-          unit: "x",
-          numerator: { column: "opsPerS", where: { impl: "pool" } },
-          denominator: { column: "opsPerS", where: { impl: "naive" } },
+  test(
+    "shards merge back into the full run in grid order; duplicates and mixed runs are refused",
+    async () => {
+      const [d0, d1, d2, out] = [tmp(), tmp(), tmp(), tmp()];
+      const m0 = await runShard(d0, 0, 2);
+      const m1 = await runShard(d1, 1, 2);
+      expect(m0.rows + m1.rows).toBe(20);
+      expect(m0.interrupted).toBe(false);
+      const s = mergeExperiment(exp, [d0, d1], out);
+      expect(s.rows).toBe(20);
+      expect(s.missingShards).toEqual([]);
+      const merged = parseCsv(readFileSync(join(out, "toy.csv"), "utf8"), exp.rowSchema, "m");
+      expect(merged.map((r) => [r.repeat, r.a, r.b])).toEqual(
+        [0, 1].flatMap((rep) => [0, 1, 2, 3, 4].flatMap((a) => ["x", "y"].map((b) => [rep, a, b]))),
+      );
+      expect(mergeExperiment(exp, [d0], tmp()).missingShards).toEqual(["1/2"]);
+      expect(() => mergeExperiment(exp, [d0, d1, d0], tmp())).toThrow(MergeError);
+      expect(() => mergeExperiment(exp, [d0, d1, d0], tmp())).toThrow(/duplicate row/);
+      await runShard(d2, 1, 2, 99);
+      expect(() => mergeExperiment(exp, [d0, d2], tmp())).toThrow(/seed=99/);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "an aborted run keeps finished rows and says interrupted",
+    async () => {
+      const dir = tmp();
+      const controller = new AbortController();
+      let calls = 0;
+      const stopping = {
+        ...exp,
+        run: async (p: Record<string, unknown>, ctx: Parameters<Experiment["run"]>[1]) => {
+          if (++calls === 3) controller.abort();
+          return exp.run(p, ctx);
         },
-      },
-      rows,
-    );
-    expect(f).toEqual({ claimId: "c", median: 1.3, min: 1.2, max: 1.4, repetitions: 3, unit: "x" });
-  });
+      } as Experiment;
+      const plan = planExperiment(stopping, { profile: "quick", shard: null, repeats: 1 });
+      const meta = await runPlan(plan, {
+        profile: "quick",
+        seed: 3,
+        outDir: dir,
+        shard: null,
+        signal: controller.signal,
+        progress: quiet,
+      });
+      expect(meta.interrupted).toBe(true);
+      expect(meta.rows).toBe(2);
+      expect(parseCsv(readFileSync(join(dir, "toy.csv"), "utf8"), exp.rowSchema, "i")).toHaveLength(
+        2,
+      );
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "a ratio claim pairs repetitions and reports median, min and max",
+    () => {
+      const rows = [0, 1, 2].flatMap((repeat) => [
+        { impl: "pool", repeat, opsPerS: 12 + repeat },
+        { impl: "naive", repeat, opsPerS: 10 },
+      ]);
+      const f = evaluateClaim(
+        {
+          id: "c",
+          text: "t",
+          source: "s",
+          interpretation: "i",
+          measured: {
+            kind: "ratio",
+            unit: "x",
+            numerator: { column: "opsPerS", where: { impl: "pool" } },
+            denominator: { column: "opsPerS", where: { impl: "naive" } },
+          },
+        },
+        rows,
+      );
+      expect(f).toEqual({
+        claimId: "c",
+        median: 1.3,
+        min: 1.2,
+        max: 1.4,
+        repetitions: 3,
+        unit: "x",
+      });
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
 
 describe("cli", () => {
@@ -242,109 +263,135 @@ describe("cli", () => {
     const r = Bun.spawnSync([process.execPath, CLI, ...args], { stdout: "pipe", stderr: "pipe" });
     return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
   }
-  test("--help and --list exit 0", () => {
-    const help = cli("--help");
-    expect(help.code).toBe(0);
-    expect(help.out).toContain("--shard i/n");
-    const list = cli("--list");
-    expect(list.code).toBe(0);
-    expect(list.out).toContain("selftest");
-  });
-  test("a bad flag, value or name exits 2 naming it and the choices", () => {
-    const flag = cli("--frobnicate");
-    expect(flag.code).toBe(2);
-    expect(flag.err).toContain("unknown flag --frobnicate");
-    const profile = cli("--profile", "huge");
-    expect(profile.code).toBe(2);
-    expect(profile.err).toContain("--profile must be one of quick, full");
-    const shard = cli("--shard", "5/2");
-    expect(shard.code).toBe(2);
-    expect(shard.err).toContain("--shard 5/2");
-    const name = cli("no-such-experiment");
-    expect(name.code).toBe(2);
-    expect(name.err).toMatch(/unknown experiment "no-such-experiment"; valid choices: .*selftest/);
-    expect(cli("merge").code).toBe(2);
-  });
-  test("a tiny real run writes a valid CSV and meta (worker isolation), and shards merge", () => {
-    const dir = tmp();
-    const r = cli("selftest", "--seed", "42", "--out", dir, "--quiet");
-    expect(r.err).toBe("");
-    expect(r.code).toBe(0);
-    expect(r.out).toContain("seed 42");
-    const rows = readResults("selftest", dir);
-    expect(rows).toHaveLength(10);
-    const meta = readMeta("selftest", dir);
-    expect(meta).toMatchObject({
-      seed: 42,
-      profile: "quick",
-      repeats: 2,
-      interrupted: false,
-      rows: 10,
-    });
-    expect(meta.host.bunVersion).toBe(Bun.version);
-    const [s0, s1, merged] = [tmp(), tmp(), tmp()];
-    expect(cli("selftest", "--seed", "42", "--out", s0, "--shard", "0/2", "--quiet").code).toBe(0);
-    expect(cli("selftest", "--seed", "42", "--out", s1, "--shard", "1/2", "--quiet").code).toBe(0);
-    expect(cli("merge", s0, s1, "--out", merged).code).toBe(0);
-    // Same seed, same derived per-point seeds: the merged shards equal the whole run.
-    const key = (r: Record<string, unknown>) =>
-      `${r.n} ${r.flavor} ${r.repeat} ${r.seed} ${r.firstU32}`;
-    expect(readResults("selftest", merged).map(key)).toEqual(rows.map(key));
-  });
-  test("Ctrl-C (SIGINT) keeps finished rows, marks the meta interrupted and exits 130", async () => {
-    const dir = tmp();
-    const proc = Bun.spawn(
-      [
-        process.execPath,
-        CLI,
-        "selftest",
-        "--profile",
-        "full",
-        "--repeat",
-        "200",
-        "--out",
-        dir,
-        "--seed",
-        "1",
-      ],
-      { stdout: "pipe", stderr: "pipe" },
-    );
-    const csv = join(dir, "selftest.csv");
-    // Wait (bounded) until a few rows are on disk, then interrupt.
-    for (let i = 0; i < 200; i++) {
-      await Bun.sleep(50);
-      const text = await Bun.file(csv)
-        .text()
-        .catch(() => "");
-      if (text.split("\n").length > 4) break;
-    }
-    proc.kill("SIGINT");
-    expect(await proc.exited).toBe(130);
-    const meta = readMeta("selftest", dir);
-    expect(meta.interrupted).toBe(true);
-    const rows = readResults("selftest", dir);
-    expect(rows.length).toBeGreaterThanOrEqual(3);
-    expect(rows.length).toBeLessThan(6 * 200);
-    expect(meta.rows).toBe(rows.length);
-  });
-  test("process isolation runs the point in a child bun and returns its row", async () => {
-    const dir = tmp();
-    const proc = { ...(selftest as unknown as Experiment), isolation: "process" as const };
-    const plan = planExperiment(proc, {
-      profile: "quick",
-      shard: { index: 0, count: 5 },
-      repeats: 1,
-    });
-    const meta = await runPlan(plan, {
-      profile: "quick",
-      seed: 9,
-      outDir: dir,
-      shard: { index: 0, count: 5 },
-      signal: new AbortController().signal,
-      progress: createProgress(0, { quiet: true }),
-    });
-    expect(meta.failures).toEqual([]);
-    expect(meta.rows).toBe(1);
-    expect(readResults("selftest", dir)[0]).toMatchObject({ n: 100, flavor: "plain", repeat: 0 });
-  });
+  test(
+    "--help and --list exit 0",
+    () => {
+      const help = cli("--help");
+      expect(help.code).toBe(0);
+      expect(help.out).toContain("--shard i/n");
+      const list = cli("--list");
+      expect(list.code).toBe(0);
+      expect(list.out).toContain("selftest");
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "a bad flag, value or name exits 2 naming it and the choices",
+    () => {
+      const flag = cli("--frobnicate");
+      expect(flag.code).toBe(2);
+      expect(flag.err).toContain("unknown flag --frobnicate");
+      const profile = cli("--profile", "huge");
+      expect(profile.code).toBe(2);
+      expect(profile.err).toContain("--profile must be one of quick, full");
+      const shard = cli("--shard", "5/2");
+      expect(shard.code).toBe(2);
+      expect(shard.err).toContain("--shard 5/2");
+      const name = cli("no-such-experiment");
+      expect(name.code).toBe(2);
+      expect(name.err).toMatch(
+        /unknown experiment "no-such-experiment"; valid choices: .*selftest/,
+      );
+      expect(cli("merge").code).toBe(2);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "a tiny real run writes a valid CSV and meta (worker isolation), and shards merge",
+    () => {
+      const dir = tmp();
+      const r = cli("selftest", "--seed", "42", "--out", dir, "--quiet");
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("seed 42");
+      const rows = readResults("selftest", dir);
+      expect(rows).toHaveLength(10);
+      const meta = readMeta("selftest", dir);
+      expect(meta).toMatchObject({
+        seed: 42,
+        profile: "quick",
+        repeats: 2,
+        interrupted: false,
+        rows: 10,
+      });
+      expect(meta.host.bunVersion).toBe(Bun.version);
+      const [s0, s1, merged] = [tmp(), tmp(), tmp()];
+      expect(cli("selftest", "--seed", "42", "--out", s0, "--shard", "0/2", "--quiet").code).toBe(
+        0,
+      );
+      expect(cli("selftest", "--seed", "42", "--out", s1, "--shard", "1/2", "--quiet").code).toBe(
+        0,
+      );
+      expect(cli("merge", s0, s1, "--out", merged).code).toBe(0);
+      // Same seed, same derived per-point seeds: the merged shards equal the whole run.
+      const key = (r: Record<string, unknown>) =>
+        `${r.n} ${r.flavor} ${r.repeat} ${r.seed} ${r.firstU32}`;
+      expect(readResults("selftest", merged).map(key)).toEqual(rows.map(key));
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "Ctrl-C (SIGINT) keeps finished rows, marks the meta interrupted and exits 130",
+    async () => {
+      const dir = tmp();
+      const proc = Bun.spawn(
+        [
+          process.execPath,
+          CLI,
+          "selftest",
+          "--profile",
+          "full",
+          "--repeat",
+          "200",
+          "--out",
+          dir,
+          "--seed",
+          "1",
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const csv = join(dir, "selftest.csv");
+      // Wait (bounded) until a few rows are on disk, then interrupt.
+      for (let i = 0; i < 200; i++) {
+        await Bun.sleep(50);
+        const text = await Bun.file(csv)
+          .text()
+          .catch(() => "");
+        if (text.split("\n").length > 4) break;
+      }
+      proc.kill("SIGINT");
+      expect(await proc.exited).toBe(130);
+      const meta = readMeta("selftest", dir);
+      expect(meta.interrupted).toBe(true);
+      const rows = readResults("selftest", dir);
+      expect(rows.length).toBeGreaterThanOrEqual(3);
+      expect(rows.length).toBeLessThan(6 * 200);
+      expect(meta.rows).toBe(rows.length);
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+  test(
+    "process isolation runs the point in a child bun and returns its row",
+    async () => {
+      const dir = tmp();
+      const proc = { ...(selftest as unknown as Experiment), isolation: "process" as const };
+      const plan = planExperiment(proc, {
+        profile: "quick",
+        shard: { index: 0, count: 5 },
+        repeats: 1,
+      });
+      const meta = await runPlan(plan, {
+        profile: "quick",
+        seed: 9,
+        outDir: dir,
+        shard: { index: 0, count: 5 },
+        signal: new AbortController().signal,
+        progress: createProgress(0, { quiet: true }),
+      });
+      expect(meta.failures).toEqual([]);
+      expect(meta.rows).toBe(1);
+      expect(readResults("selftest", dir)[0]).toMatchObject({ n: 100, flavor: "plain", repeat: 0 });
+    },
+    SPAWN_TIMEOUT_MS,
+  );
 });
