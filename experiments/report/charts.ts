@@ -40,7 +40,7 @@ export interface ChartDef {
 const BASE_CONFIG = {
   font: CHART_FONT_FAMILY,
   axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
   title: { fontSize: 14 },
 } as const;
 
@@ -193,8 +193,9 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
     scale: { domain: color.scale.domain },
   };
   const unit = {
-    // The step is one x group: room for every series' bar side by side, and for the label.
-    width: { step: Math.max(60, 18 * color.scale.domain.length + 12) },
+    // With xOffset the step is one bar (vega-lite's default `for: "offset"`); a group of bars
+    // gets at least ~90 px so its label fits even with a single series.
+    width: { step: Math.max(14, Math.ceil(90 / color.scale.domain.length)) },
     height: 180,
     layer: [
       { mark: { type: "bar" }, encoding: { x, xOffset, y, color } },

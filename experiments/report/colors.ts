@@ -16,6 +16,7 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   mutex: "#e15759",
   spsc: "#b07aa1",
   "fan-in": "#9c755f",
+  "message-port-object": "#edc948",
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";

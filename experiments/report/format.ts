@@ -23,11 +23,11 @@ function trim(v: number): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
-/** "12.3 (11.9-13.0)": median with min-max; "12.3" alone when min == max. */
+/** "12.3 (11.9–13) ns": median with min–max, then the unit; "12.3 ns" alone when min == max. */
 export function fmtSpread(s: Spread, unit = ""): string {
   const u = unit ? ` ${unit}` : "";
   if (s.min === s.max) return `${fmt(s.median)}${u}`;
-  return `${fmt(s.median)}${u} (${fmt(s.min)}–${fmt(s.max)})`;
+  return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})${u}`;
 }
 
 /** A ratio as "1.23x". */

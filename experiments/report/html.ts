@@ -42,8 +42,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 0.85rem; 
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-figure { margin: 1rem 0 2rem; }
-figure svg { max-width: 100%; height: auto; }
+figure { margin: 1rem 0 2rem; overflow-x: auto; }
+figure svg { display: block; }
 figcaption { font-size: 0.9rem; color: #444; }
 code { background: #f3f3f3; padding: 0 0.2rem; }
 .missing { color: #777; font-style: italic; }
