@@ -280,18 +280,31 @@ export function scatterChart(
   } as unknown as TopLevelSpec;
 }
 
-/** Empirical CDFs: one step line per series, x log when it spans decades, y = cumulative fraction. */
+/**
+ * CDFs, one step line per series: either raw values (the empirical CDF) or
+ * points already computed as (value, cumulative fraction), e.g. from
+ * percentile columns. x log when it spans decades; y the cumulative fraction.
+ */
 export function cdfChart(
   title: string,
-  series: { name: string; values: number[] }[],
+  series: {
+    name: string;
+    values?: number[];
+    points?: { x: number; p: number }[];
+    dash?: boolean;
+  }[],
   axes: Axes & { colors: string[] },
 ): TopLevelSpec {
-  const values: { series: string; x: number; p: number }[] = [];
+  const values: { series: string; x: number; p: number; dashed: boolean }[] = [];
   for (const s of series) {
-    const sorted = [...s.values].sort((a, b) => a - b);
-    sorted.forEach((v, i) => {
-      values.push({ series: s.name, x: v, p: (i + 1) / sorted.length });
-    });
+    const dashed = s.dash === true;
+    if (s.points) for (const pt of s.points) values.push({ series: s.name, ...pt, dashed });
+    else {
+      const sorted = [...(s.values ?? [])].sort((a, b) => a - b);
+      sorted.forEach((v, i) => {
+        values.push({ series: s.name, x: v, p: (i + 1) / sorted.length, dashed });
+      });
+    }
   }
   const xScale = logWanted(
     values.map((v) => v.x),
@@ -299,15 +312,16 @@ export function cdfChart(
   )
     ? { type: "log" }
     : {};
+  const names = series.map((s) => s.name);
   return {
     $schema: VEGA_LITE_SCHEMA,
     title,
     background: "white",
     config: BASE_CONFIG,
     data: { values },
-    width: 420,
-    height: 260,
-    mark: { type: "line", interpolate: "step-after", strokeWidth: 1.5 },
+    width: 460,
+    height: 280,
+    mark: { type: "line", interpolate: "step-after", strokeWidth: 1.8 },
     encoding: {
       x: { field: "x", type: "quantitative", title: axes.xTitle, scale: xScale },
       y: { field: "p", type: "quantitative", title: axes.yTitle, scale: { domain: [0, 1] } },
@@ -315,8 +329,21 @@ export function cdfChart(
         field: "series",
         type: "nominal",
         title: axes.seriesTitle ?? "series",
-        sort: series.map((s) => s.name),
-        scale: { domain: series.map((s) => s.name), range: axes.colors },
+        sort: names,
+        scale: { domain: names, range: axes.colors },
+      },
+      strokeDash: {
+        field: "dashed",
+        type: "nominal",
+        title: axes.dashTitle ?? "",
+        scale: {
+          domain: [false, true],
+          range: [
+            [1, 0],
+            [6, 3],
+          ],
+        },
+        legend: series.some((s) => s.dash) ? {} : null,
       },
     },
   } as unknown as TopLevelSpec;

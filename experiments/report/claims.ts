@@ -55,7 +55,7 @@ export function reportClaim(claim: Claim, rows: readonly Record<string, unknown>
     },
     s,
     f.unit,
-    s ? `over ${s.n} repetitions` : "",
+    s ? `over ${s.n} repetition${s.n === 1 ? "" : "s"}` : "",
     "no repetition has rows on every side of the claim",
   );
 }

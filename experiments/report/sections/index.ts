@@ -2,6 +2,7 @@
 import type { SectionBuilder } from "../section.ts";
 import { allocSection } from "./alloc.ts";
 import { queueSection } from "./queue.ts";
+import { raftElectionSection } from "./raft-election.ts";
 import { spscMisuseSection } from "./spsc-misuse.ts";
 import { wakeupSection } from "./wakeup.ts";
 
@@ -10,4 +11,5 @@ export const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
   queue: queueSection,
   wakeup: wakeupSection,
   "spsc-misuse": spscMisuseSection,
+  "raft-election": raftElectionSection,
 };
