@@ -72,10 +72,19 @@ function xAxisFor(
   title: string,
 ): Record<string, unknown> {
   const base = { field: "x", title };
-  if (forced === false || values.some((v) => v < 0))
-    return { ...base, type: "quantitative", scale: { zero: false } };
-  if (values.some((v) => v === 0) && (forced || spansDecades(values)))
-    return { ...base, type: "ordinal", sort: "ascending", axis: { labelAngle: 0 } };
+  const ordinal = { ...base, type: "ordinal", sort: "ascending", axis: { labelAngle: 0 } };
+  if (values.some((v) => v < 0)) return { ...base, type: "quantitative", scale: { zero: false } };
+  if (values.some((v) => v === 0) && forced !== false && (forced || spansDecades(values)))
+    return ordinal;
+  // A few small integers (producers 1..4, record sizes 32..256): steps, not a continuous axis
+  // with ticks at 1.5 producers.
+  if (
+    forced !== true &&
+    !spansDecades(values) &&
+    new Set(values).size <= 8 &&
+    values.every(Number.isInteger)
+  )
+    return ordinal;
   const log = forced ?? spansDecades(values);
   return { ...base, type: "quantitative", scale: log ? { type: "log" } : { zero: false } };
 }
@@ -216,12 +225,13 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
 /** One latency/throughput point per series and config, with min-max bars in both directions. */
 export function scatterChart(
   title: string,
-  points: { series: string; x: SummaryPoint; y: SummaryPoint; label: string }[],
-  axes: Axes,
+  points: { series: string; x: SummaryPoint; y: SummaryPoint; label: string; shape?: string }[],
+  axes: Axes & { shapeTitle?: string },
 ): TopLevelSpec {
   const values = points.map((p) => ({
     series: p.series,
     label: p.label,
+    shape: p.shape ?? "",
     x: p.x.median,
     xMin: p.x.min,
     xMax: p.x.max,
@@ -273,8 +283,17 @@ export function scatterChart(
         },
       },
       {
-        mark: { type: "point", filled: true, size: 50 },
-        encoding: { x, y, color, tooltip: [{ field: "label" }] },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: {
+          x,
+          y,
+          color,
+          // A second dimension (wait strategy) as the marker shape, when points carry one.
+          ...(points.some((p) => p.shape !== undefined)
+            ? { shape: { field: "shape", type: "nominal", title: axes.shapeTitle ?? "" } }
+            : {}),
+          tooltip: [{ field: "label" }],
+        },
       },
     ],
   } as unknown as TopLevelSpec;

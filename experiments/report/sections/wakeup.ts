@@ -73,6 +73,7 @@ export const wakeupSection: SectionBuilder = (rows) => {
       x: { series: "", x: 0, ...spread(column(g.rows, "cpuUsPerRoundTrip")) },
       y: { series: "", x: 0, ...spread(column(g.rows, "latencyNsP99").map((v) => v / 1e3)) },
       label: `${g.key.queue} ${g.key.waitStrategy} load=${g.key.loadThreads} gap=${g.key.gapUs}µs`,
+      shape: String(g.key.waitStrategy),
     }));
     if (points.length)
       charts.push({
@@ -84,6 +85,7 @@ export const wakeupSection: SectionBuilder = (rows) => {
           xTitle: "CPU per round trip (µs)",
           yTitle: "p99 round trip (µs)",
           seriesTitle: "queue",
+          shapeTitle: "wait strategy",
         }),
       });
   }
