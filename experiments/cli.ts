@@ -104,6 +104,7 @@ async function runExperiments(args: RunArgs): Promise<number> {
       shard: args.shard,
       signal: controller.signal,
       progress,
+      command: ["bun run experiments", ...process.argv.slice(2)].join(" "),
     });
     failures += meta.failures.length;
     interrupted ||= meta.interrupted;

@@ -26,6 +26,8 @@ export type Shard = z.infer<typeof ShardSchema>;
 export const RunMetaSchema = z.object({
   experiment: z.string(),
   description: z.string(),
+  /** The command line that produced the run (absent for runs started from code). */
+  command: z.string().optional(),
   host: HostSchema,
   /** ISO 8601 start time. */
   date: z.string(),

@@ -68,6 +68,8 @@ export interface RunOptions {
   shard: Shard | null;
   signal: AbortSignal;
   progress: Progress;
+  /** Recorded in the meta, e.g. "bun run experiments alloc --profile full". */
+  command?: string;
 }
 
 function writeMeta(path: string, meta: RunMeta): void {
@@ -85,6 +87,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
   const meta: RunMeta = {
     experiment: exp.name,
     description: exp.description,
+    command: opts.command,
     host: collectHost(),
     date: new Date().toISOString(),
     profile: opts.profile,
