@@ -7,6 +7,8 @@
 import cliProgress from "cli-progress";
 
 export const PLAIN_INTERVAL_MS = 5000;
+/** Characters of the bar line that are not the label (bar, counts, times). */
+const BAR_FIXED_CHARS = 75;
 
 export interface Progress {
   /** Starts a unit of work (a repetition of a point). */
@@ -68,13 +70,17 @@ class BarProgress implements Progress {
         format: "{bar} {value}/{total} | {duration_formatted} eta {eta_formatted} | {label}",
         hideCursor: true,
         clearOnComplete: false,
+        // The TTY check is on stdout, so the bar goes there too (cli-progress defaults to stderr).
+        stream: process.stdout,
       },
       cliProgress.Presets.shades_classic,
     );
     this.bar.start(total, 0, { label: "" });
   }
   start(label: string): void {
-    this.bar.update({ label });
+    // A label wider than the terminal wraps, and the bar can no longer redraw itself in place.
+    const room = Math.max(20, (process.stdout.columns ?? 120) - BAR_FIXED_CHARS);
+    this.bar.update({ label: label.length > room ? `${label.slice(0, room - 1)}…` : label });
   }
   tick(): void {
     this.bar.increment();
