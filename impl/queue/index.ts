@@ -1,1 +1,4 @@
-export {};
+/**
+ * Registers every queue implementation: each module below calls register() at
+ * import. impl/index.ts imports this file; add one import line per queue module.
+ */
