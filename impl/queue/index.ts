@@ -2,3 +2,4 @@
  * Registers every queue implementation: each module below calls register() at
  * import. impl/index.ts imports this file; add one import line per queue module.
  */
+import "./spsc.ts";
