@@ -3,3 +3,4 @@
  * import. impl/index.ts imports this file; add one import line per queue module.
  */
 import "./spsc.ts";
+import "./fan-in.ts";
