@@ -4,3 +4,4 @@
  */
 import "./spsc.ts";
 import "./fan-in.ts";
+import "./mutex.ts";
