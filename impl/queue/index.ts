@@ -5,3 +5,5 @@
 import "./spsc.ts";
 import "./fan-in.ts";
 import "./mutex.ts";
+import "./message-port.ts";
+import "./message-port-object.ts";
