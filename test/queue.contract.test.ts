@@ -108,7 +108,9 @@ for (const reg of listImplementations("queue")) {
     test(`each mode at ${multi ? "1 and 4 producers" : "1 producer"}`, async () => {
       for (const mode of modes) {
         for (const producers of multi ? [1, 4] : [1]) {
-          const q = { capacitySlots: 64, recordBytes: 64 as const, producers };
+          // publishEveryRecords: 8 on one run per mode (queues without it ignore it)
+          const publishEveryRecords = producers === 1 ? 8 : 1;
+          const q = { capacitySlots: 64, recordBytes: 64 as const, producers, publishEveryRecords };
           const r = await run(reg.name, q, { mode, batchRecords: 32, eventsPerProducer: 8000 });
           expectClean(r, `${reg.name} ${mode} producers=${producers}`);
           expect(r.producers).toBe(producers);

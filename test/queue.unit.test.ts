@@ -1,8 +1,9 @@
 /**
  * In-thread unit tests of every registered queue (listImplementations("queue")):
  * one producer end and the consumer end opened in this thread, no Workers.
- * Checks: tryPush on a full queue returns false and writes nothing, tryPop on an
- * empty one returns false, FIFO order and bytes survive many laps at every
+ * Checks: tryPush on a full queue returns false and writes nothing (also with
+ * publishEveryRecords = 4, where flush() publishes), tryPop on an empty one
+ * returns false, FIFO order and bytes survive many laps at every
  * small capacity, indices wrap past 2^32 (initialSequence near 2^32), spans
  * (where offered) write and read in place, close gives END_OF_STREAM only after
  * draining, and a blocking pop on an empty queue times out with 0. Payloads are
@@ -42,8 +43,13 @@ function patternBuffer(count: number, firstSequence: number) {
 for (const reg of listImplementations("queue")) {
   describe(`queue ${reg.name} (in-thread)`, () => {
     test("full: tryPush returns false; empty: tryPop returns false", () => {
-      for (const cap of [1, 2, 3, 7]) {
-        const { p, c } = open(reg.name, { capacitySlots: cap });
+      for (const [cap, publishEveryRecords] of [
+        [1, 1],
+        [2, 4],
+        [3, 1],
+        [7, 4],
+      ] as const) {
+        const { p, c } = open(reg.name, { capacitySlots: cap, publishEveryRecords });
         const { buf } = patternBuffer(cap + 1, 0);
         const out = new Uint8Array(RECORD_BYTES);
         expect(c.tryPop(out, 0)).toBe(false);

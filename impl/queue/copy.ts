@@ -5,7 +5,7 @@
  * one TypedArray.set per contiguous piece (one subarray view per batch).
  *
  * Owner: one queue end (one thread). The cached view of the caller's buffer is
- * replaced only when the caller passes a different ArrayBuffer.
+ * replaced only when the caller passes a different Uint8Array.
  */
 
 /** Copies of at most this many bytes use the word loop; longer ones use set(). */
@@ -14,7 +14,7 @@ export const WORD_COPY_MAX_BYTES = 512;
 export class RecordCopier {
   private readonly ringU8: Uint8Array;
   private readonly ringU32: Uint32Array;
-  private extBuffer: ArrayBufferLike | null = null;
+  private extView: Uint8Array | null = null;
   private extU32: Uint32Array = new Uint32Array(0);
 
   constructor(ring: SharedArrayBuffer) {
@@ -22,10 +22,13 @@ export class RecordCopier {
     this.ringU32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
   }
 
-  /** The u32 view of `buf`'s ArrayBuffer, built once per distinct buffer. */
+  /**
+   * The u32 view of `buf`'s ArrayBuffer, built once per distinct view (compared
+   * by identity: reading `.buffer` costs ~30 ns on Bun, an identity check ~0).
+   */
   private wordsOf(buf: Uint8Array): Uint32Array {
-    if (buf.buffer !== this.extBuffer) {
-      this.extBuffer = buf.buffer;
+    if (buf !== this.extView) {
+      this.extView = buf;
       this.extU32 = new Uint32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
     }
     return this.extU32;

@@ -12,8 +12,14 @@
  * shared one only when the cache says "full" / "empty", so a steady stream
  * touches the other side's cache line once per lap, not once per record.
  *
- * Publication: tryPush publishes per record, tryPushBatch/pushBatch once per
- * call, commit once per span. flush() has nothing to publish.
+ * Publication: tryPushBatch/pushBatch publish once per call, commit once per
+ * span, tryPush once every `publishEveryRecords` records (default 1: every
+ * record); flush(), close(), a full ring and any wait publish what is pending,
+ * so a producer never waits on space while holding unpublished records.
+ * Release: the consumer stores HEAD once every RELEASE_EVERY records (at most
+ * a quarter of the capacity, so a producer is never starved of space) and
+ * always before it re-reads TAIL or waits, so the two sides exchange cache
+ * lines once per batch of records, not once per record.
  *
  * Misuse (spsc with unsafe: true and producers > 1): several producer ends open
  * the same ring and each reloads TAIL before every push, as a C++ SPSC ring
@@ -23,12 +29,15 @@
  * keeps every loop bounded: the consumer still ends once every producer has
  * closed (CLOSED_PRODUCERS, an Atomics.add per close) and TAIL - HEAD <= 0.
  */
-import { assert } from "../core/assert.ts";
+import { AssertionError, assert } from "../core/assert.ts";
 import type { QueueConfig, SpanConsumer, SpanProducer } from "../core/contracts.ts";
 import { END_OF_STREAM } from "../core/contracts.ts";
 import { RecordCopier } from "./copy.ts";
 import * as L from "./spsc-layout.ts";
 import { ringDoorbell, Waiter } from "./wait.ts";
+
+/** Most records the consumer takes before it stores HEAD (publishes freed slots). */
+export const RELEASE_EVERY_MAX = 256;
 
 /** Where a publisher rings to wake the consumer: a cell and its sleeper count. */
 export interface Bell {
@@ -87,7 +96,11 @@ export class RingProducer implements SpanProducer {
   private readonly bell: Bell;
   private readonly waiter: Waiter;
   private readonly sharedTail: boolean;
+  private readonly publishEvery: number;
+  /** Where the next record goes (published or not). */
   private tail: number;
+  /** Records written past the last TAIL store. */
+  private unpublished = 0;
   private cachedHead: number;
   private reserved = 0;
   private closed = false;
@@ -106,6 +119,8 @@ export class RingProducer implements SpanProducer {
     };
     this.waiter = new Waiter(config.waitStrategy, config.spinUs);
     this.sharedTail = this.r.producers > 1;
+    // Racing producers (unsafe) re-read TAIL per push, so they cannot defer its store.
+    this.publishEvery = this.sharedTail ? 1 : config.publishEveryRecords;
     this.tail = Atomics.load(this.r.c, L.I_TAIL) >>> 0;
     this.cachedHead = Atomics.load(this.r.c, L.I_HEAD) >>> 0;
   }
@@ -122,46 +137,54 @@ export class RingProducer implements SpanProducer {
     return free;
   }
 
-  private publish(count: number): void {
-    this.tail = (this.tail + count) >>> 0;
-    Atomics.store(this.r.c, L.I_TAIL, this.tail); // publishing store: records up to tail are readable
+  /** Stores TAIL if records are pending, then rings the consumer's bell. */
+  private publish(): void {
+    if (this.unpublished === 0) return;
+    this.unpublished = 0;
+    Atomics.store(this.r.c, L.I_TAIL, this.tail); // publishing store: records before tail are readable
     ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx);
   }
 
-  private checkOpen(src: Uint8Array, srcOffset: number, count: number): void {
-    assert(!this.closed, "push after close()");
-    assert(
-      srcOffset >= 0 && srcOffset + count * this.recordBytes <= src.length,
-      () => `push: ${count} records at byte ${srcOffset} overrun a ${src.length}-byte buffer`,
-    );
+  private advance(count: number): void {
+    this.tail = (this.tail + count) >>> 0;
+    this.unpublished += count;
+  }
+
+  /** Boundary check without a per-call closure (this is the hot path). */
+  private check(src: Uint8Array, srcOffset: number, count: number): void {
+    if (this.closed) throw new AssertionError("push after close()");
+    if (!(srcOffset >= 0 && srcOffset + count * this.recordBytes <= src.length))
+      throw new AssertionError(
+        `push: ${count} records at byte ${srcOffset} overrun a ${src.length}-byte buffer`,
+      );
   }
 
   tryPush(src: Uint8Array, srcOffset: number): boolean {
-    this.checkOpen(src, srcOffset, 1);
-    if (this.freeSlots(1) < 1) return false;
+    this.check(src, srcOffset, 1);
+    if (this.freeSlots(1) < 1) {
+      this.publish(); // full: let the consumer see everything so it can free slots
+      return false;
+    }
     this.r.copier.toRing(src, srcOffset, this.r.slotByte(this.tail), this.recordBytes);
-    this.publish(1);
+    this.advance(1);
+    if (this.unpublished >= this.publishEvery) this.publish();
     return true;
   }
 
   tryPushBatch(src: Uint8Array, srcOffset: number, count: number): number {
-    this.checkOpen(src, srcOffset, count);
+    this.check(src, srcOffset, count);
     const r = this.r;
     const n = Math.min(count, this.freeSlots(count));
-    if (n <= 0) return 0;
-    const start = this.tail & r.mask;
-    const first = Math.min(n, r.ringSlots - start);
-    r.copier.toRing(src, srcOffset, r.dataBase + start * r.recordBytes, first * r.recordBytes);
-    if (n > first) {
-      r.copier.toRing(
-        src,
-        srcOffset + first * r.recordBytes,
-        r.dataBase,
-        (n - first) * r.recordBytes,
-      );
+    if (n > 0) {
+      const start = this.tail & r.mask;
+      const first = Math.min(n, r.ringSlots - start);
+      const rb = r.recordBytes;
+      r.copier.toRing(src, srcOffset, r.dataBase + start * rb, first * rb);
+      if (n > first) r.copier.toRing(src, srcOffset + first * rb, r.dataBase, (n - first) * rb);
+      this.advance(n);
     }
-    this.publish(n);
-    return n;
+    this.publish();
+    return Math.max(n, 0);
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
@@ -176,8 +199,9 @@ export class RingProducer implements SpanProducer {
     }
   }
 
-  /** Waits per the wait strategy until a slot is free; false on timeout. */
+  /** Publishes what is pending, then waits per the wait strategy until a slot is free; false on timeout. */
   waitForSpace(timeoutMs: number): boolean {
+    this.publish();
     return this.waiter.waitFor(
       this.r.c,
       L.I_PRODUCER_BELL,
@@ -188,31 +212,32 @@ export class RingProducer implements SpanProducer {
   }
 
   reserve(max: number): number {
-    assert(!this.closed, "reserve after close()");
+    if (this.closed) throw new AssertionError("reserve after close()");
     const r = this.r;
     const free = this.freeSlots(max); // first: reloads TAIL when several producers share it
     const start = this.tail & r.mask;
     const n = Math.min(max, free, r.ringSlots - start);
     this.spanOffset = r.dataBase + start * r.recordBytes;
     this.reserved = Math.max(n, 0);
+    if (this.reserved === 0) this.publish();
     return this.reserved;
   }
 
   commit(count: number): void {
-    assert(
-      count >= 0 && count <= this.reserved,
-      () => `commit(${count}) exceeds the ${this.reserved} reserved slots`,
-    );
+    if (!(count >= 0 && count <= this.reserved))
+      throw new AssertionError(`commit(${count}) exceeds the ${this.reserved} reserved slots`);
     this.reserved = 0;
-    if (count > 0) this.publish(count);
+    this.advance(count);
+    this.publish();
   }
 
   flush(): void {
-    // Every push publishes before it returns: nothing is buffered.
+    this.publish();
   }
 
   close(): void {
     if (this.closed) return;
+    this.publish();
     this.closed = true;
     Atomics.add(this.r.c, L.I_CLOSED_PRODUCERS, 1); // after the last publishing store
     ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx);
@@ -227,7 +252,11 @@ export class RingConsumer implements SpanConsumer {
   spanOffset = 0;
   private readonly r: RingView;
   private readonly waiter: Waiter;
+  private readonly releaseEvery: number;
+  /** The next record to read (released or not). */
   private head: number;
+  /** Records read past the last HEAD store. */
+  private unreleased = 0;
   private cachedTail: number;
   private peeked = 0;
   /** Made once: the waiter's predicate "a record is ready, or every producer closed". */
@@ -239,15 +268,21 @@ export class RingConsumer implements SpanConsumer {
     this.spanBytes = this.r.spanBytes;
     this.capacitySlots = this.r.capacitySlots;
     this.waiter = new Waiter(config.waitStrategy, config.spinUs);
+    this.releaseEvery = Math.max(1, Math.min(RELEASE_EVERY_MAX, this.r.capacitySlots >>> 2));
     this.head = Atomics.load(this.r.c, L.I_HEAD) >>> 0;
     this.cachedTail = Atomics.load(this.r.c, L.I_TAIL) >>> 0;
   }
 
-  /** Readable records, re-reading TAIL only when the cached one shows fewer than `want`. */
+  /**
+   * Readable records. Re-reads TAIL only when the cached one shows fewer than
+   * `want`, and publishes freed slots first, so a producer waiting for space
+   * always sees them before the consumer can run dry.
+   */
   available(want: number): number {
     const r = this.r;
     let n = occupancy(this.cachedTail, this.head, r.capacitySlots);
     if (n < want) {
+      this.releasePending();
       this.cachedTail = Atomics.load(r.c, L.I_TAIL) >>> 0;
       n = occupancy(this.cachedTail, this.head, r.capacitySlots);
     }
@@ -258,10 +293,17 @@ export class RingConsumer implements SpanConsumer {
     return Atomics.load(this.r.c, L.I_CLOSED_PRODUCERS) >= this.r.producers;
   }
 
-  private free(count: number): void {
-    this.head = (this.head + count) >>> 0;
-    Atomics.store(this.r.c, L.I_HEAD, this.head); // publishing store: slots up to head are free
+  private releasePending(): void {
+    if (this.unreleased === 0) return;
+    this.unreleased = 0;
+    Atomics.store(this.r.c, L.I_HEAD, this.head); // publishing store: slots before head are free
     ringDoorbell(this.r.c, L.I_PRODUCER_BELL, L.I_PRODUCER_SLEEPERS);
+  }
+
+  private consume(count: number): void {
+    this.head = (this.head + count) >>> 0;
+    this.unreleased += count;
+    if (this.unreleased >= this.releaseEvery) this.releasePending();
   }
 
   tryPop(dst: Uint8Array, dstOffset: number): boolean {
@@ -270,24 +312,18 @@ export class RingConsumer implements SpanConsumer {
 
   tryPopBatch(dst: Uint8Array, dstOffset: number, max: number): number {
     const r = this.r;
-    assert(
-      dstOffset >= 0 && dstOffset + max * r.recordBytes <= dst.length,
-      () => `pop: ${max} records at byte ${dstOffset} overrun a ${dst.length}-byte buffer`,
-    );
+    const rb = r.recordBytes;
+    if (!(dstOffset >= 0 && dstOffset + max * rb <= dst.length))
+      throw new AssertionError(
+        `pop: ${max} records at byte ${dstOffset} overrun a ${dst.length}-byte buffer`,
+      );
     const n = Math.min(max, this.available(max));
     if (n <= 0) return 0;
     const start = this.head & r.mask;
     const first = Math.min(n, r.ringSlots - start);
-    r.copier.fromRing(r.dataBase + start * r.recordBytes, dst, dstOffset, first * r.recordBytes);
-    if (n > first) {
-      r.copier.fromRing(
-        r.dataBase,
-        dst,
-        dstOffset + first * r.recordBytes,
-        (n - first) * r.recordBytes,
-      );
-    }
-    this.free(n);
+    r.copier.fromRing(r.dataBase + start * rb, dst, dstOffset, first * rb);
+    if (n > first) r.copier.fromRing(r.dataBase, dst, dstOffset + first * rb, (n - first) * rb);
+    this.consume(n);
     return n;
   }
 
@@ -300,8 +336,9 @@ export class RingConsumer implements SpanConsumer {
     return m > 0 ? m : this.ended() ? END_OF_STREAM : 0;
   }
 
-  /** Waits per the wait strategy until a record is ready or every producer closed; false on timeout. */
+  /** Frees what it holds, then waits per the wait strategy until a record is ready or every producer closed; false on timeout. */
   waitForData(timeoutMs: number): boolean {
+    this.releasePending();
     return this.waiter.waitFor(
       this.r.c,
       L.I_CONSUMER_BELL,
@@ -318,19 +355,16 @@ export class RingConsumer implements SpanConsumer {
 
   peek(max: number): number {
     const r = this.r;
-    const start = this.head & r.mask;
-    const n = Math.min(max, this.available(max), r.ringSlots - start);
-    this.spanOffset = r.dataBase + start * r.recordBytes;
+    const n = Math.min(max, this.available(max), r.ringSlots - (this.head & r.mask));
+    this.spanOffset = r.dataBase + (this.head & r.mask) * r.recordBytes;
     this.peeked = Math.max(n, 0);
     return this.peeked;
   }
 
   release(count: number): void {
-    assert(
-      count >= 0 && count <= this.peeked,
-      () => `release(${count}) exceeds the ${this.peeked} peeked records`,
-    );
+    if (!(count >= 0 && count <= this.peeked))
+      throw new AssertionError(`release(${count}) exceeds the ${this.peeked} peeked records`);
     this.peeked = 0;
-    if (count > 0) this.free(count);
+    this.consume(count);
   }
 }
