@@ -60,12 +60,13 @@ export function checkSpan(
  * set(subarray). `u32` views are cached by the caller per buffer.
  */
 class Copier {
-  private userBuffer: ArrayBufferLike | null = null;
+  private userView: Uint8Array | null = null;
   private userU32: Uint32Array = new Uint32Array(0);
 
   private wordsOf(buf: Uint8Array): Uint32Array {
-    if (buf.buffer !== this.userBuffer) {
-      this.userBuffer = buf.buffer;
+    // Compared by view identity: reading `.buffer` costs ~40 ns on Bun.
+    if (buf !== this.userView) {
+      this.userView = buf;
       this.userU32 = new Uint32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
     }
     return this.userU32;
