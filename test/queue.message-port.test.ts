@@ -9,9 +9,13 @@
  * handle is handed out once (its MessagePorts transfer once); a consumer
  * parked in a Worker on the doorbell is woken by a flush and by the last
  * close; and 4 producer Workers with tiny credit and batches feed one
- * consumer Worker without loss, duplication or reordering.
+ * consumer Worker without loss, duplication or reordering. First, the two
+ * platform facts the baseline stands on (the probe): Bun's
+ * receiveMessageOnPort reads a global MessageChannel port synchronously, and
+ * postMessage(buf, [buf]) transfers (the sender's buffer is detached).
  */
 import { describe, expect, test } from "bun:test";
+import { receiveMessageOnPort } from "node:worker_threads";
 import "../impl/index.ts";
 import {
   createQueue,
@@ -47,6 +51,24 @@ function idsOf(buf: Uint8Array, count: number): string[] {
   const w = new RecordWords(buf.buffer, buf.byteOffset, buf.byteLength);
   return Array.from({ length: count }, (_, i) => `${w.producerId(i * RB)}/${w.sequence(i * RB)}`);
 }
+
+describe("platform probe", () => {
+  test("receiveMessageOnPort reads a MessageChannel port synchronously; a transferred ArrayBuffer is detached", () => {
+    const ch = new MessageChannel();
+    const buf = new ArrayBuffer(16);
+    new Uint8Array(buf)[3] = 42;
+    ch.port1.postMessage(buf, [buf]);
+    expect(buf.byteLength).toBe(0); // moved, not copied
+    ch.port1.postMessage("after");
+    ch.port1.close(); // messages posted before close still arrive
+    const got = receiveMessageOnPort(ch.port2);
+    expect(got?.message).toBeInstanceOf(ArrayBuffer);
+    expect(new Uint8Array(got!.message as ArrayBuffer)[3]).toBe(42);
+    expect(receiveMessageOnPort(ch.port2)?.message).toBe("after");
+    expect(receiveMessageOnPort(ch.port2)).toBeUndefined();
+    ch.port2.close();
+  });
+});
 
 for (const name of NAMES) {
   describe(`${name} (in-thread)`, () => {
