@@ -13,6 +13,12 @@
  * TypedArray.set per contiguous run for large batches; no allocation per
  * record, at most two subarray views per batch).
  *
+ * Waiting (pushBatch on a full ring, popBatch on an empty one), per the
+ * queue's waitStrategy: `spin` polls the fill count without the lock until
+ * the deadline and never parks; `spin-then-park` polls it for spinUs, then
+ * parks on the condition variable (release the mutex, Atomics.wait on the
+ * sequence cell, reacquire); `park` goes straight to the condition variable.
+ *
  * Threads: each producer end and each consumer end belongs to the thread that
  * opened it. Any number of consumer ends may be opened from the one consumer
  * handle (multiConsumer).
@@ -43,6 +49,13 @@ class MutexRing {
   readonly producers: number;
   readonly notEmpty: CondVar;
   readonly notFull: CondVar;
+  /** How long a blocking call spins, without the lock, before parking on a condition variable: Infinity for `spin`, spinUs for `spin-then-park`, 0 for `park`. */
+  readonly spinMs: number;
+  private readonly spinner = new Waiter("spin", 0);
+  /** Made once so waiting allocates nothing: lock-free peeks for the spin phase. */
+  readonly hasDataOrEnded = (): boolean =>
+    Atomics.load(this.cells, L.COUNT) > 0 || Atomics.load(this.cells, L.CLOSED) === this.producers;
+  readonly hasSpace = (): boolean => Atomics.load(this.cells, L.COUNT) < this.capacitySlots;
 
   constructor(sab: SharedArrayBuffer, config: QueueConfig) {
     this.capacitySlots = config.capacitySlots;
@@ -56,7 +69,11 @@ class MutexRing {
     );
     this.cells = new Int32Array(sab, 0, L.CONTROL_BYTES >>> 2);
     this.copier = new RecordCopier(sab);
-    const waiter = new Waiter(config.waitStrategy, config.spinUs);
+    const strategy = config.waitStrategy;
+    this.spinMs =
+      strategy === "spin" ? Infinity : strategy === "spin-then-park" ? config.spinUs / 1000 : 0;
+    // The condition variables only park: the spin phase happens before, without the lock (spinThenLock).
+    const waiter = new Waiter(strategy === "spin" ? "spin" : "park", 0);
     const c = this.cells;
     this.notEmpty = new CondVar(
       c,
@@ -89,6 +106,20 @@ class MutexRing {
         `mutex queue ${what}: ${count} records at byte ${offset} do not fit a ${buf.length}-byte buffer`,
       );
     }
+  }
+
+  /**
+   * Caller holds the mutex. Releases it, spins on `ready` (a lock-free peek at
+   * COUNT/CLOSED) for up to `ms`, and reacquires it. Spinning outside the lock
+   * keeps the waiter off the lock's line while the other side works, and needs
+   * no signal from it (a parked waiter does: see CondVar). `alsoWake` gets
+   * its pending notify sent once the lock is released.
+   */
+  spinThenLock(ready: () => boolean, ms: number, alsoWake: CondVar | null): void {
+    unlockMutex(this.cells, L.LOCK);
+    alsoWake?.wakeAfterUnlock();
+    this.spinner.waitFor(this.cells, L.COUNT, L.COUNT, ready, ms);
+    lockMutex(this.cells, L.LOCK);
   }
 
   /** Without the mutex: the fill count at some instant during the call. Lets a try-push on a full ring or a try-pop on an empty one return without taking the lock. */
@@ -170,6 +201,7 @@ class MutexProducer implements QueueProducer {
     assert(!this.closed, "mutex queue: push after close()");
     const deadlineMs = performance.now() + timeoutMs;
     let pushed = 0;
+    let spinLeft = r.spinMs > 0;
     lockMutex(r.cells, L.LOCK);
     for (;;) {
       const n = r.pushLocked(src, srcOffset + pushed * this.recordBytes, count - pushed);
@@ -178,7 +210,10 @@ class MutexProducer implements QueueProducer {
       if (pushed === count) break;
       const remainingMs = deadlineMs - performance.now();
       if (!(remainingMs > 0)) break;
-      r.notFull.wait(remainingMs, r.notEmpty);
+      if (spinLeft) {
+        spinLeft = r.spinMs === Infinity; // spin-then-park spins once per call
+        r.spinThenLock(r.hasSpace, Math.min(remainingMs, r.spinMs), r.notEmpty);
+      } else r.notFull.wait(remainingMs, r.notEmpty);
     }
     unlockMutex(r.cells, L.LOCK);
     r.notEmpty.wakeAfterUnlock();
@@ -235,6 +270,7 @@ class MutexConsumer implements QueueConsumer {
     assertIntInRange("popBatch max", max, 1, Number.MAX_SAFE_INTEGER);
     const deadlineMs = performance.now() + timeoutMs;
     let n = 0;
+    let spinLeft = r.spinMs > 0;
     lockMutex(r.cells, L.LOCK);
     for (;;) {
       n = r.popLocked(dst, dstOffset, max);
@@ -248,7 +284,10 @@ class MutexConsumer implements QueueConsumer {
       }
       const remainingMs = deadlineMs - performance.now();
       if (!(remainingMs > 0)) break;
-      r.notEmpty.wait(remainingMs, null);
+      if (spinLeft) {
+        spinLeft = r.spinMs === Infinity; // spin-then-park spins once per call
+        r.spinThenLock(r.hasDataOrEnded, Math.min(remainingMs, r.spinMs), null);
+      } else r.notEmpty.wait(remainingMs, null);
     }
     unlockMutex(r.cells, L.LOCK);
     r.notFull.wakeAfterUnlock();
