@@ -17,7 +17,12 @@
  */
 import * as hdr from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
-import { checkPatternRecord, type RecordWords } from "../core/record.ts";
+import {
+  checkPatternRecord,
+  OFF_PRODUCER,
+  OFF_SEQUENCE,
+  type RecordWords,
+} from "../core/record.ts";
 
 /** Messages about individual bad records kept for the report (the counts stay exact). */
 export const MAX_ERROR_MESSAGES = 10;
@@ -79,8 +84,9 @@ export class WorkloadChecker {
   }
 
   private checkOne(words: RecordWords, off: number, popNs: number): void {
-    const p = words.producerId(off);
-    const s = words.sequence(off);
+    const u32 = words.u32;
+    const p = u32[(off + OFF_PRODUCER) >>> 2]!;
+    const s = u32[(off + OFF_SEQUENCE) >>> 2]!;
     if (p >= this.producers || s >= this.eventsPerProducer) {
       this.corrupted++;
       this.note(

@@ -36,6 +36,8 @@ import {
 
 declare const self: Worker;
 
+const TWO_POW_32 = 4294967296;
+
 interface SpanWaits {
   waitForSpace?(timeoutMs: number): boolean;
   waitForData?(timeoutMs: number): boolean;
@@ -64,9 +66,26 @@ function runProducer(init: WorkerInit): void {
     : null;
   const rng = new Rng(opts.seed).fork(pid);
   const total = opts.eventsPerProducer;
-  const fill = (words: RecordWords, off: number, seq: number, ts: number): void => {
-    if (opts.checkPayload) writePatternRecord(words, off, rb, pid, seq, ts);
-    else words.writeHeader(off, pid, seq, ts, seq % 3, seq & 0xff, rb - HEADER_BYTES);
+  const payloadLength = rb - HEADER_BYTES;
+  /** Writes `count` records with sequences seq.. at byte `off`; header-only is a bare u32 loop. */
+  const fill = (words: RecordWords, off: number, count: number, seq: number, ts: number): void => {
+    if (opts.checkPayload) {
+      for (let i = 0; i < count; i++) writePatternRecord(words, off + i * rb, rb, pid, seq + i, ts);
+      return;
+    }
+    const u32 = words.u32;
+    const tsLo = ts % TWO_POW_32;
+    const tsHi = Math.floor(ts / TWO_POW_32);
+    const stride = rb >>> 2;
+    let w = off >>> 2;
+    for (let i = 0; i < count; i++, w += stride) {
+      const s = seq + i;
+      u32[w] = pid;
+      u32[w + 1] = s;
+      u32[w + 2] = tsLo;
+      u32[w + 3] = tsHi;
+      u32[w + 4] = (s % 3) | ((s & 0xff) << 8) | (payloadLength << 16); // lane | type | length
+    }
   };
   self.postMessage({ type: "ready" } satisfies WorkerReport);
   awaitGo();
@@ -81,15 +100,15 @@ function runProducer(init: WorkerInit): void {
         waitForSpace(sp as QueueProducer & SpanWaits);
         continue;
       }
-      for (let i = 0; i < n; i++) fill(spanWords, sp.spanOffset + i * rb, seq + i, ts);
+      fill(spanWords, sp.spanOffset, n, seq, ts);
       sp.commit(n);
       seq += n;
     } else if (want === 1) {
-      fill(stagingWords, 0, seq, ts);
+      fill(stagingWords, 0, 1, seq, ts);
       if (!p.tryPush(staging, 0)) pushAll(p, staging, 1);
       seq++;
     } else {
-      for (let i = 0; i < want; i++) fill(stagingWords, i * rb, seq + i, ts);
+      fill(stagingWords, 0, want, seq, ts);
       seq += pushAll(p, staging, want);
     }
   }
