@@ -18,7 +18,8 @@
  * unsafe: true lets it run to completion. In-thread checks: queue.unit.test.ts.
  *
  * Seed: SEED env (default 20261126), printed. STRESS=1 adds 1e8 events per
- * queue implementation (batch mode, ids checked, payload checks off).
+ * queue implementation (batch mode, ids checked, payload checks off;
+ * STRESS_EVENTS=n changes the count).
  */
 import { describe, expect, test } from "bun:test";
 import "../impl/index.ts";
@@ -41,6 +42,8 @@ import {
 
 const SEED = Number(process.env.SEED ?? 20261126);
 const STRESS = process.env.STRESS === "1";
+/** Events per queue under STRESS=1 (STRESS_EVENTS overrides, e.g. for a smoke run of the stress path). */
+const STRESS_EVENTS = Number(process.env.STRESS_EVENTS ?? 1e8);
 const CAPACITIES = [1, 2, 3, 7, 64, 65536] as const;
 const RECORD_SIZES = [32, 64, 128, 256] as const;
 const RUN_TIMEOUT_MS = 60_000;
@@ -170,14 +173,14 @@ for (const reg of listImplementations("queue")) {
     });
 
     test.if(STRESS)(
-      "STRESS: 1e8 events",
+      `STRESS: ${STRESS_EVENTS} events`,
       async () => {
         const producers = multi ? 2 : 1;
         const r = await run(
           reg.name,
           { capacitySlots: 65536, producers },
           {
-            eventsPerProducer: Math.ceil(1e8 / producers),
+            eventsPerProducer: Math.ceil(STRESS_EVENTS / producers),
             batchRecords: 256,
             batchJitter: false,
             checkPayload: false,

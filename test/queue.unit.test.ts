@@ -101,9 +101,11 @@ for (const reg of listImplementations("queue")) {
       const { p, c } = open(reg.name, { capacitySlots: 4 });
       const { buf } = patternBuffer(2, 0);
       const out = new Uint8Array(2 * RECORD_BYTES);
+      out.fill(0xa5);
       const t0 = performance.now();
       expect(c.popBatch(out, 0, 2, 20)).toBe(0);
       expect(performance.now() - t0).toBeLessThan(5000);
+      expect(out.every((b) => b === 0xa5)).toBe(true); // a timed-out pop writes nothing
       expect(c.ended()).toBe(false);
       expect(p.tryPushBatch(buf, 0, 2)).toBe(2);
       p.close();
