@@ -10,17 +10,21 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc.ts";
+import queue from "./queue.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
 import selftest from "./runner/selftest.ts";
 import type { Experiment } from "./runner/types.ts";
+import spscMisuse from "./spsc-misuse.ts";
 import wakeup from "./wakeup.ts";
 
 /** The experiments a plain `bun run experiments` runs, in order. */
 export const experiments: readonly Experiment[] = [
   // Each module's default export is an Experiment<P, M>; the list holds them by their common shape.
   alloc,
+  queue,
   wakeup,
+  spscMisuse,
   // raft-election: register here once impl/raft/sim/election-trial.ts lands
   // (wrap runElectionLine in experiments/raft-election.ts).
 ];
