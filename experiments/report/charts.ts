@@ -111,6 +111,7 @@ function maybeFacet(
   values: SummaryPoint[],
   unit: Record<string, unknown>,
   facetTitle: string | undefined,
+  independentX = false,
 ): TopLevelSpec {
   const faceted = values.some((p) => p.facet !== undefined);
   const head = {
@@ -131,7 +132,10 @@ function maybeFacet(
       sort: [...new Set(values.map((p) => p.facet))],
     },
     columns: new Set(values.map((p) => p.facet)).size === 4 ? 2 : 3,
-    resolve: { scale: { y: "independent" } },
+    // Bars: each panel shows only its own categories (no empty slots for absent ones).
+    resolve: {
+      scale: independentX ? { x: "independent", y: "independent" } : { y: "independent" },
+    },
     spec: unit,
   } as unknown as TopLevelSpec;
 }
@@ -219,7 +223,7 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
       },
     ],
   };
-  return maybeFacet(title, points, unit, axes.facetTitle);
+  return maybeFacet(title, points, unit, axes.facetTitle, true);
 }
 
 /** One latency/throughput point per series and config, with min-max bars in both directions. */

@@ -208,13 +208,15 @@ export const queueSection: SectionBuilder = (rows, exp) => {
     ),
     (() => {
       const slice = sliceRows(rows, base, ["waitStrategy", "batchRecords", "mode"]);
-      const points = summaryPoints(slice, {
-        series: "queue",
-        x: "waitStrategy",
-        value: "throughputEventsPerS",
-        scale: 1e6,
-        facet: batchPanel,
-      });
+      const points = dropThinPanels(
+        summaryPoints(slice, {
+          series: "queue",
+          x: "waitStrategy",
+          value: "throughputEventsPerS",
+          scale: 1e6,
+          facet: batchPanel,
+        }),
+      );
       return new Set(points.map((p) => p.x)).size < 2
         ? null
         : {
