@@ -318,9 +318,9 @@ export function cdfChart(
   }[],
   axes: Axes & { colors: string[] },
 ): TopLevelSpec {
-  const values: { series: string; x: number; p: number; dashed: boolean }[] = [];
+  const values: { series: string; x: number; p: number; dashed: string }[] = [];
   for (const s of series) {
-    const dashed = s.dash === true;
+    const dashed = s.dash === true ? "on" : "off";
     if (s.points) for (const pt of s.points) values.push({ series: s.name, ...pt, dashed });
     else {
       const sorted = [...(s.values ?? [])].sort((a, b) => a - b);
