@@ -360,7 +360,7 @@ export function cdfChart(
         type: "nominal",
         title: axes.dashTitle ?? "",
         scale: {
-          domain: [false, true],
+          domain: ["off", "on"],
           range: [
             [1, 0],
             [6, 3],
