@@ -166,16 +166,16 @@ describe("bun run reports on fixture results", () => {
     () => {
       // 150-155: P50 = 160 x 1.5 = 240; 150-200: P100 = 160 x 2 = 320; 12-24: mean 22 x 1.5 = 33, P100 44.
       expect(readme).toContain(
-        "| 287 ms (median time without leader) | 240 ms (median time without leader) over 1 repetition |",
+        "| 287 ms (median time without leader) | 240 ms (median time without leader) over 1 repetition; its 50 trials: P25–P75 200–280 ms, P99 318 ms |",
       );
       expect(readme).toContain(
-        "| 513 ms (worst time without leader) | 320 ms (worst time without leader) over 1 repetition |",
+        "| 513 ms (worst time without leader) | 320 ms (worst time without leader) over 1 repetition; its 50 trials: P25–P75 200–280 ms, P99 318 ms |",
       );
       expect(readme).toContain(
-        "| 35 ms (mean time without leader) | 33 ms (mean time without leader) over 1 repetition |",
+        "| 35 ms (mean time without leader) | 33 ms (mean time without leader) over 1 repetition; its 50 trials: P25–P75 27.5–38.5 ms, P99 43.8 ms |",
       );
       expect(readme).toContain(
-        "| 152 ms (worst time without leader) | 44 ms (worst time without leader) over 1 repetition |",
+        "| 152 ms (worst time without leader) | 44 ms (worst time without leader) over 1 repetition; its 50 trials: P25–P75 27.5–38.5 ms, P99 43.8 ms |",
       );
       expect(readme).toContain(
         "20 % of trials leaderless at the cap (5 trials; cap 10k ms; worst 320 ms)",
