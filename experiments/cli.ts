@@ -96,7 +96,11 @@ async function runExperiments(args: RunArgs): Promise<number> {
   let interrupted = false;
   const summary: string[] = [];
   for (const plan of plans) {
-    if (controller.signal.aborted) break;
+    // Not even started: leave its previous results in place rather than replace them with nothing.
+    if (controller.signal.aborted) {
+      interrupted = true;
+      break;
+    }
     const meta = await runPlan(plan, {
       profile: args.profile,
       seed,
@@ -111,6 +115,7 @@ async function runExperiments(args: RunArgs): Promise<number> {
     summary.push(
       `  ${join(args.outDir, `${plan.exp.name}.csv`)}: ${meta.rows} rows, ${meta.failures.length} failed, ${meta.durationS.toFixed(1)} s${meta.interrupted ? " (interrupted)" : ""}`,
     );
+    if (meta.interrupted) break;
   }
   progress.stop();
   console.log(summary.join("\n"));

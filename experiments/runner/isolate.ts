@@ -92,7 +92,9 @@ async function runInProcess(job: PointJob, signal: AbortSignal): Promise<PointRe
   signal.addEventListener("abort", onAbort, { once: true });
   try {
     const [out, exitCode] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
-    if (signal.aborted) throw new PointAbortedError("aborted");
+    // Ctrl-C in a terminal signals the whole process group: the child may die of it before
+    // this process's own SIGINT handler has run, so its signal counts as an abort too.
+    if (signal.aborted || proc.signalCode === "SIGINT") throw new PointAbortedError("aborted");
     const at = out.lastIndexOf(RESULT_MARKER);
     if (at < 0) return { ok: false, error: `point process exited ${exitCode} without a result` };
     // Anything else the child printed on stdout goes to stderr, out of the way of progress lines.
