@@ -39,8 +39,12 @@ export const CompareConfigSchema = z
         batchRecords: z.number().int().min(1).max(65536),
         /** Producers of the multi-producer rows (queues with capability multiProducer). */
         multiProducers: z.number().int().min(2).max(64),
-        /** Events per producer in each timed run (payload checks off, ids checked). */
+        /** Upper bound on events per producer in each timed run (payload checks off, ids checked). */
         eventsPerProducer: z.number().int().min(1).max(100_000_000),
+        /** Lower bound on timed events per producer (timedEvents in compare-queue.ts). */
+        minEventsPerProducer: z.number().int().min(1).max(100_000_000),
+        /** Aim of each timed run's length, from the check run's rate. */
+        targetRunS: z.number().positive().max(60),
         /** Events per producer in the one run per row with pattern payloads checked byte by byte. */
         checkEventsPerProducer: z.number().int().min(1).max(100_000_000),
         timeoutMs: z.number().int().min(100).max(600_000),

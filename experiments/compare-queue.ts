@@ -107,6 +107,24 @@ function run(
   });
 }
 
+/**
+ * Events per producer for the timed runs: enough for about `targetRunS`
+ * seconds at the rate the check run showed (a lower bound: it also hashed
+ * payloads), between `minEventsPerProducer` and `eventsPerProducer`. A slow
+ * baseline (one message per record) then costs seconds, not minutes, and the
+ * figure, a rate, stays comparable.
+ */
+export function timedEvents(
+  cfg: CompareConfig,
+  producers: number,
+  checkRateEventsPerS: number,
+): number {
+  const q = cfg.queue;
+  if (!(checkRateEventsPerS > 0)) return q.eventsPerProducer;
+  const wanted = Math.round((checkRateEventsPerS * q.targetRunS) / producers);
+  return Math.min(q.eventsPerProducer, Math.max(q.minEventsPerProducer, wanted));
+}
+
 export async function compareQueues(
   cfg: CompareConfig,
   seed: number,
@@ -115,6 +133,7 @@ export async function compareQueues(
   const q = cfg.queue;
   const plans = planRows(cfg);
   const checks = new Map<string, InvariantResult[]>();
+  const events = new Map<string, number>();
   for (const [k, p] of plans.entries()) {
     const res = await run(cfg, p, (seed + k) >>> 0, q.checkEventsPerProducer, true);
     const inv = queueInvariants([res], q.checkEventsPerProducer * p.producers).map((i) => ({
@@ -122,6 +141,7 @@ export async function compareQueues(
       name: `payload run ${i.name}`,
     }));
     checks.set(p.id, inv);
+    events.set(p.id, timedEvents(cfg, p.producers, res.throughputEventsPerS));
     log(`queue ${p.id}: payload check ${inv.every((i) => i.ok) ? "ok" : "BROKEN"}`);
   }
   const results = new Map<string, WorkloadResult[]>(plans.map((p) => [p.id, []]));
@@ -129,7 +149,7 @@ export async function compareQueues(
   for (let r = 0; r < cfg.repeats; r++) {
     for (let k = 0; k < plans.length; k++) {
       const p = plans[(k + r) % plans.length]!;
-      const res = await run(cfg, p, (seed + (r + 1) * 7919 + k) >>> 0, q.eventsPerProducer, false);
+      const res = await run(cfg, p, (seed + (r + 1) * 7919 + k) >>> 0, events.get(p.id)!, false);
       results.get(p.id)!.push(res);
       const ok = res.errors.length === 0 && !res.timedOut && res.eventsReceived === res.eventsSent;
       values.get(p.id)![r] = ok ? res.throughputEventsPerS : Number.NaN;
@@ -141,7 +161,7 @@ export async function compareQueues(
   return plans.map((p) => {
     // The payload run shows only when it broke something (its counts are folded in the table).
     const payload = checks.get(p.id)!;
-    const timed = queueInvariants(results.get(p.id)!, q.eventsPerProducer * p.producers);
+    const timed = queueInvariants(results.get(p.id)!, events.get(p.id)! * p.producers);
     const invariants = timed.map((t) => {
       const c = payload.find((x) => x.name === `payload run ${t.name}`)!;
       return c.ok
@@ -156,7 +176,7 @@ export async function compareQueues(
       contract: "queue" as const,
       id: p.id,
       implementation: p.name,
-      setting: `${p.producers} producer${p.producers > 1 ? "s" : ""}, batch ${q.batchRecords}, ${q.recordBytes} B`,
+      setting: `${p.producers} producer${p.producers > 1 ? "s" : ""}, batch ${q.batchRecords}, ${q.recordBytes} B, ${events.get(p.id)! * p.producers} events/run`,
       figureName: "throughput",
       figureUnit: "events/s",
       higherIsBetter: true,

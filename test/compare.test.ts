@@ -26,6 +26,7 @@ import {
   ratiosPerRepeat,
   unknownThresholds,
 } from "../experiments/compare-eval.ts";
+import { timedEvents } from "../experiments/compare-queue.ts";
 import {
   type Allocator,
   AllocatorMisuseError,
@@ -215,6 +216,21 @@ describe("config and flags", () => {
       ...Object.values(cfg.queue.minRatio),
     ])
       expect(v).toBeGreaterThan(0);
+  });
+
+  test("timed runs are sized from the check run's rate, within the configured bounds", () => {
+    const cfg = loadCompareConfig("compare.config.json");
+    const q = {
+      ...cfg.queue,
+      eventsPerProducer: 200_000,
+      minEventsPerProducer: 10_000,
+      targetRunS: 0.5,
+    };
+    const c = { ...cfg, queue: q };
+    expect(timedEvents(c, 1, 50_000)).toBe(25_000); // a slow queue: 0.5 s worth
+    expect(timedEvents(c, 4, 50_000)).toBe(10_000); // floor
+    expect(timedEvents(c, 1, 5e6)).toBe(200_000); // ceiling
+    expect(timedEvents(c, 1, 0)).toBe(200_000); // no rate measured: the ceiling
   });
 
   test("a bad config field is named", () => {

@@ -18,8 +18,9 @@ export function fmt(value: number): string {
 function trim(v: number): string {
   if (v === 0) return "0";
   const abs = Math.abs(v);
+  if (abs < 0.01) return String(Number(v.toPrecision(3)));
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
-  const s = v.toFixed(Math.min(digits + (abs < 0.01 ? 3 : 0), 6));
+  const s = v.toFixed(digits);
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
 
