@@ -77,7 +77,7 @@ class RingView {
     this.recordBytes = this.c[L.I_RECORD_BYTES]!;
     this.producers = this.c[L.I_PRODUCERS]!;
     this.dataBase = baseBytes + L.RING_CONTROL_BYTES;
-    this.copier = new RecordCopier(sab);
+    this.copier = new RecordCopier(sab, this.dataBase, this.ringSlots, this.recordBytes);
     this.spanBytes = new Uint8Array(sab);
   }
 
