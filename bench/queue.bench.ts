@@ -214,12 +214,13 @@ function derivedRows(rows: BenchRow[]): BenchRow[] {
     row: BenchRow | null | undefined,
     value: number | undefined,
     goal: number,
+    metric = row?.metric ?? "recordsPerS",
   ) => {
     if (!row || value === undefined) return;
     out.push({
       group: "queue-target",
       name: label,
-      metric: row.metric === "ratio" ? "ratio" : "recordsPerS",
+      metric,
       median: value,
       min: value,
       max: value,
@@ -239,7 +240,13 @@ function derivedRows(rows: BenchRow[]): BenchRow[] {
   }
   const mpo = find("message-port-object single 64B");
   if (spscBatch && mpo)
-    target("spsc >= 50x message-port-object", spscBatch, spscBatch.median / mpo.median, 50);
+    target(
+      "spsc >= 50x message-port-object",
+      spscBatch,
+      spscBatch.median / mpo.median,
+      50,
+      "ratio",
+    );
   const mutex = best("mutex", ["single"]);
   target("mutex 1P/1C per-record >= 3.5M/s", mutex, mutex?.median, 3.5e6);
   return out;
