@@ -190,14 +190,15 @@ export class RingProducer implements SpanProducer {
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
+    let done = this.tryPushBatch(src, srcOffset, count);
+    if (done >= count) return done; // the common case reads no clock
     const deadlineMs = performance.now() + timeoutMs;
-    let done = 0;
     for (;;) {
-      done += this.tryPushBatch(src, srcOffset + done * this.recordBytes, count - done);
-      if (done >= count) return done;
       const leftMs = deadlineMs - performance.now();
       if (!(leftMs > 0)) return done;
       this.waitForSpace(leftMs);
+      done += this.tryPushBatch(src, srcOffset + done * this.recordBytes, count - done);
+      if (done >= count) return done;
     }
   }
 
