@@ -24,6 +24,8 @@ export class RecordCopier {
   private readonly ringU32: Uint32Array;
   private readonly dataBase: number;
   private readonly recordBytes: number;
+  /** log2(recordBytes): record sizes are powers of two (32..256). */
+  private readonly recordShift: number;
   /** Lazily made views of each slot (index = slot), for one-record pops. */
   private readonly slotViews: (Uint8Array | undefined)[];
   private lastSrc: Uint8Array | null = null;
@@ -42,6 +44,9 @@ export class RecordCopier {
     this.ringU32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
     this.dataBase = dataBase;
     this.recordBytes = recordBytes;
+    this.recordShift = recordBytes > 0 ? 31 - Math.clz32(recordBytes) : 0;
+    if (recordBytes > 0 && 1 << this.recordShift !== recordBytes)
+      throw new RangeError(`recordBytes must be a power of two, got ${recordBytes}`);
     this.slotViews = new Array(ringSlots);
   }
 
@@ -95,7 +100,7 @@ export class RecordCopier {
   /** Copies `bytes` from ring byte `ringByte` to `dst[dstOffset..]`. */
   fromRing(ringByte: number, dst: Uint8Array, dstOffset: number, bytes: number): void {
     if (bytes === this.recordBytes && bytes > 0) {
-      const slot = (ringByte - this.dataBase) / bytes;
+      const slot = (ringByte - this.dataBase) >>> this.recordShift;
       let view = this.slotViews[slot];
       if (view === undefined) {
         view = this.ringU8.subarray(ringByte, ringByte + bytes);
