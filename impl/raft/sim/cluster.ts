@@ -11,6 +11,7 @@
  */
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
+import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
 import type { Message } from "../types.ts";
 import { EntryType, MessageType } from "../types.ts";
 import { SafetyChecker } from "./checker.ts";
@@ -18,7 +19,7 @@ import { EventQueue } from "./events.ts";
 import { SimHost } from "./host.ts";
 import { type NetworkOptions, SimNetwork } from "./network.ts";
 import type { AppliedCommand, StateMachine } from "./state-machine.ts";
-import { messageSizeBytes, Trace } from "./trace.ts";
+import { Trace } from "./trace.ts";
 
 export interface SimClusterOptions {
   nodes: number;
@@ -40,13 +41,15 @@ export interface SimClusterOptions {
   stateMachine?: (id: number) => StateMachine;
   /** Called after a node applies a Normal entry (clients use it for replies). */
   onApply?: (id: number, cmd: AppliedCommand) => void;
+  /** Send every message through the binary codec (encode at send, decode at delivery). Default false: same objects, faster. */
+  wireCodec?: boolean;
   /** Random per-node tick phase in [0, tickMs) (default true). */
   tickPhase?: boolean;
 }
 
 type SimEvent =
   | { k: "tick"; id: number; inc: number; n: number }
-  | { k: "msg"; m: Message; bytes: number }
+  | { k: "msg"; m: Message; wire: Uint8Array | null }
   | { k: "call"; fn: () => void }
   | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
 
@@ -153,7 +156,7 @@ export class SimCluster {
         this.onTick(ev.id, ev.inc, ev.n);
         break;
       case "msg":
-        this.onDeliver(ev.m);
+        this.onDeliver(ev.wire ? decodeMessage(ev.wire) : ev.m);
         break;
       case "call":
         ev.fn();
@@ -241,12 +244,13 @@ export class SimCluster {
   private send(m: Message): void {
     assert(m.to !== m.from, () => `node ${m.from} sent a message to itself`);
     assert(m.to >= 0 && m.to < this.size, () => `message to unknown node ${m.to}`);
-    const bytes = messageSizeBytes(m);
+    const wire = this.opts.wireCodec ? encodeMessage(m) : null;
+    const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
     this.messagesSent++;
     this.bytesSent += bytes;
     this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
     const delays = this.net.plan(m.from, m.to);
-    for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, bytes });
+    for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, wire });
     if (m.type === MessageType.Snap) {
       // The sender's transport learns whether the snapshot stream completed.
       const ok = delays.length > 0;

@@ -50,11 +50,3 @@ export class Trace {
     this.mixNumber(x);
   }
 }
-
-/** Bytes a message would take on the wire: a fixed header plus entries and snapshot payload. */
-export function messageSizeBytes(m: Message): number {
-  let bytes = 40;
-  for (const e of m.entries ?? []) bytes += 24 + e.data.byteLength;
-  if (m.snapshot) bytes += 24 + m.snapshot.data.byteLength + 4 * m.snapshot.peers.length;
-  return bytes;
-}
