@@ -107,13 +107,18 @@ export class Router {
     this.nodes.get(m.to)?.step(m);
   }
 
-  /** Delivers until no node has anything more to say. */
-  settle(): void {
+  /**
+   * Delivers until no node has anything more to say. Messages matching
+   * `hold` are set aside instead of delivered and returned.
+   */
+  settle(hold: (m: Message) => boolean = () => false): Message[] {
+    const held: Message[] = [];
     for (let i = 0; i < MAX_DELIVERIES; i++) {
       this.flush();
       const m = this.queue.shift();
-      if (!m) return;
-      this.deliver(m);
+      if (!m) return held;
+      if (hold(m)) held.push(m);
+      else this.deliver(m);
     }
     throw new Error(`router did not settle within ${MAX_DELIVERIES} deliveries`);
   }
