@@ -287,6 +287,33 @@ describe("RaftNode basics", () => {
     expect(() => l.advance()).toThrow(/advance/);
   });
 
+  test("config numbers are validated, naming the bad field", () => {
+    const base = {
+      id: 1,
+      peers: [1, 2, 3],
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      rng: new Rng(1),
+      storage: new MemoryStorage([1, 2, 3]),
+    };
+    expect(() => new RaftNode({ ...base, electionTicksMax: 9 })).toThrow(/electionTicksMax/);
+    expect(() => new RaftNode({ ...base, heartbeatTicks: 0 })).toThrow(/heartbeatTicks/);
+    expect(() => new RaftNode({ ...base, maxInflightMsgs: 0 })).toThrow(/maxInflightMsgs/);
+    expect(() => new RaftNode({ ...base, id: -1 })).toThrow(/id/);
+    expect(new RaftNode({ ...base, electionTicksMax: 10 }).role).toBe("follower");
+  });
+
+  test("a leader that cannot commit refuses proposals beyond maxUncommittedEntries", () => {
+    const r = new Router([1, 2, 3], { maxUncommittedEntries: 5 }, SEED);
+    r.elect(1);
+    r.isolate(1);
+    const accepted = Array.from({ length: 8 }, (_, i) => r.node(1).propose(new Uint8Array([i])));
+    expect(accepted).toEqual([true, true, true, true, true, false, false, false]);
+    r.heal();
+    r.tick([1], 2);
+    expect(r.node(1).propose(new Uint8Array([9]))).toBe(true);
+  });
+
   test("propose is refused by followers", () => {
     const r = new Router([1, 2, 3], {}, SEED);
     r.elect(1);

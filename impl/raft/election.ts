@@ -1,12 +1,13 @@
 /**
- * The node's persistent and volatile state, elections (§5.2, pre-vote §9.6
- * of the paper / §9.6 of Ongaro's thesis), vote rules (§5.2, §5.4.1), the
+ * The node's persistent and volatile state, elections (§5.2; pre-vote from
+ * Ongaro's dissertation §9.6), vote rules (§5.2, §5.4.1), the
  * follower side of AppendEntries/InstallSnapshot (§5.3, §7), and term
  * handling for every incoming message (§5.1: newer term wins, stale terms are
  * refused). The leader side lives in leader.ts (a subclass); RaftNode in
  * node.ts is the public API.
  */
 import { assert } from "../core/assert.ts";
+import { validateConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import type {
@@ -52,8 +53,10 @@ export abstract class ElectionState {
   protected readonly maxEntriesPerMsg: number;
   protected readonly maxInflightMsgs: number;
   protected readonly maxCommittedPerReady: number;
+  protected readonly maxUncommittedEntries: number;
 
   constructor(cfg: RaftConfig) {
+    validateConfig(cfg);
     this.id = cfg.id;
     this.electionTicks = cfg.electionTicks;
     this.electionTicksMax = cfg.electionTicksMax ?? 2 * cfg.electionTicks;
@@ -71,6 +74,7 @@ export abstract class ElectionState {
     this.maxEntriesPerMsg = cfg.maxEntriesPerMsg ?? 256;
     this.maxInflightMsgs = cfg.maxInflightMsgs ?? 256;
     this.maxCommittedPerReady = cfg.maxCommittedPerReady ?? 4096;
+    this.maxUncommittedEntries = cfg.maxUncommittedEntries ?? 65536;
     const { hardState, peers } = cfg.storage.initialState();
     this.peers = [...(peers.length > 0 ? peers : cfg.peers)].sort((a, b) => a - b);
     assert(new Set(this.peers).size === this.peers.length, "peers must be distinct");

@@ -38,6 +38,8 @@ export abstract class LeaderState extends ElectionState {
 
   protected proposeData(data: Uint8Array): boolean {
     if (this.currentRole !== "leader" || this.leadTransferee !== NONE) return false;
+    // Backpressure: a leader that cannot commit stops accepting work.
+    if (this.log.lastIndex() - this.log.committed >= this.maxUncommittedEntries) return false;
     this.appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data }]);
     this.bcastAppend();
     return true;
@@ -117,7 +119,8 @@ export abstract class LeaderState extends ElectionState {
   }
 
   private sendSnapshot(to: NodeId, pr: Progress): boolean {
-    const snap = this.log.storage.snapshot();
+    // A snapshot received as follower and not yet persisted is the newest one we hold.
+    const snap = this.log.unstableSnapshot ?? this.log.storage.snapshot();
     if (snap.index === 0) return false; // nothing compacted: cannot happen with a sane storage
     this.send({ type: MT.Snap, from: this.id, to, term: this.currentTerm, snapshot: snap });
     pr.becomeSnapshot(snap.index);
@@ -139,6 +142,7 @@ export abstract class LeaderState extends ElectionState {
     for (const [p, pr] of this.prs) {
       // A lost snapshot would stall a follower forever: retry after an election timeout.
       if (pr.state === "snapshot" && ++pr.snapshotWaitTicks >= this.electionTicks) {
+        pr.pendingSnapshot = 0; // assume it was lost: probe from the known match
         pr.becomeProbe();
         this.maybeSendAppend(p, true);
       }

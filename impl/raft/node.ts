@@ -22,7 +22,10 @@
  *
  * Section numbers refer to Ongaro and Ousterhout 2014 (extended version).
  */
-import { assert, assertIntInRange } from "../core/assert.ts";
+import { assert } from "../core/assert.ts";
+
+export { validateConfig } from "./config.ts";
+
 import { LeaderState } from "./leader.ts";
 import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
 import { MessageType as MT, NONE } from "./types.ts";
@@ -85,8 +88,9 @@ export class RaftNode extends LeaderState {
 
   /**
    * Appends a client command to the leader's log and replicates it. Returns
-   * false (nothing appended) when this node is not the leader or a
-   * leadership transfer is in progress (§3.10 of Ongaro's thesis).
+   * false (nothing appended) when this node is not the leader, a
+   * leadership transfer is in progress (§3.10 of Ongaro's thesis), or
+   * maxUncommittedEntries entries already await commitment.
    */
   propose(data: Uint8Array): boolean {
     this.assertNotPending();
@@ -177,21 +181,6 @@ export class RaftNode extends LeaderState {
   private assertNotPending(): void {
     assert(this.pending === null, "call advance() after ready() before driving the node again");
   }
-}
-
-/** Checks a RaftConfig's numbers; throws RangeError naming the bad field. */
-export function validateConfig(cfg: RaftConfig): void {
-  assertIntInRange("id", cfg.id, 0, 0x7fffffff);
-  assertIntInRange("electionTicks", cfg.electionTicks, 1, 1 << 30);
-  if (cfg.electionTicksMax !== undefined) {
-    assertIntInRange("electionTicksMax", cfg.electionTicksMax, cfg.electionTicks, 1 << 30);
-  }
-  assertIntInRange("heartbeatTicks", cfg.heartbeatTicks, 1, 1 << 30);
-  if (cfg.maxInflightMsgs !== undefined)
-    assertIntInRange("maxInflightMsgs", cfg.maxInflightMsgs, 1, 1 << 20);
-  if (cfg.maxEntriesPerMsg !== undefined)
-    assertIntInRange("maxEntriesPerMsg", cfg.maxEntriesPerMsg, 1, 1 << 20);
-  for (const p of cfg.peers) assertIntInRange("peers[]", p, 0, 0x7fffffff);
 }
 
 function softEqual(a: SoftState, b: SoftState): boolean {

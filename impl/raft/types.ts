@@ -168,6 +168,8 @@ export interface RaftConfig {
   maxEntriesPerMsg?: number;
   /** Max in-flight App messages per follower in replicate state. Default 256. */
   maxInflightMsgs?: number;
+  /** propose() refuses new entries while this many are appended but uncommitted. Default 65536. */
+  maxUncommittedEntries?: number;
   /** Max committed entries returned in one Ready. Default 4096. */
   maxCommittedPerReady?: number;
   /** Last applied index at restart (entries after it are re-delivered). Default: snapshot index. */
