@@ -6,6 +6,7 @@
  * pull a node's outgoing messages and deliver them one by one.
  */
 import { Rng } from "../impl/core/rng.ts";
+import { decodeMessage, encodeMessage } from "../impl/raft/codec.ts";
 import { RaftNode } from "../impl/raft/node.ts";
 import { MemoryStorage } from "../impl/raft/storage.ts";
 import type { Entry, Message, RaftConfig } from "../impl/raft/types.ts";
@@ -25,6 +26,8 @@ export class Router {
   /** Every message ever sent (after persistence), for counting. */
   readonly sent: Message[] = [];
   private readonly cut = new Set<string>();
+  /** When true every delivered message goes through the binary codec first. */
+  wire = false;
 
   constructor(
     readonly ids: number[],
@@ -104,7 +107,7 @@ export class Router {
 
   deliver(m: Message): void {
     if (this.cut.has(`${m.from}>${m.to}`)) return;
-    this.nodes.get(m.to)?.step(m);
+    this.nodes.get(m.to)?.step(this.wire ? decodeMessage(encodeMessage(m)) : m);
   }
 
   /**

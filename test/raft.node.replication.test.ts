@@ -79,6 +79,34 @@ describe("RaftNode replication and commitment (§5.3)", () => {
   });
 });
 
+describe("RaftNode over the binary codec", () => {
+  test("§5.2-§7 over the wire: election, replication, compaction and catch-up through encode/decode", () => {
+    const r = new Router(
+      [1, 2, 3],
+      { preVote: true, checkQuorum: true, maxEntriesPerMsg: 3 },
+      SEED,
+    );
+    r.wire = true;
+    r.tick(r.ids, 40);
+    const [leader] = r.leaders();
+    expect(leader).toBeDefined();
+    const lagger = r.ids.find((id) => id !== leader)!;
+    r.isolate(lagger);
+    for (let i = 0; i < 10; i++) r.node(leader!).propose(bytes(i));
+    r.settle();
+    const st = r.storages.get(leader!)!;
+    const at = r.node(leader!).commitIndex;
+    st.createSnapshot(at, new Uint8Array([5]), r.ids);
+    st.compact(at);
+    r.heal();
+    r.node(leader!).propose(bytes(10));
+    r.tick(r.ids, 5);
+    expect(r.storages.get(lagger)!.snapshot().index).toBe(at);
+    expect(r.appliedData(lagger)).toEqual([10]);
+    for (const id of r.ids) expect(r.node(id).commitIndex).toBe(at + 1);
+  });
+});
+
 describe("RaftNode fast log backtracking (§5.3, last paragraphs)", () => {
   test("§5.3: a follower with a long conflicting suffix is repaired with one rejection", () => {
     const peers = [1, 2, 3];
@@ -207,6 +235,54 @@ describe("RaftNode log compaction and InstallSnapshot (§7)", () => {
     expect(f.lastIndex).toBe(last);
     expect(r.take((m) => m.type === MT.AppResp).map((m) => m.index)).toEqual([f.commitIndex]);
     expect(r.storages.get(2)!.snapshot().index).toBe(0);
+  });
+});
+
+describe("RaftNode transport reports", () => {
+  test("reportUnreachable drops a follower from pipelining to one probe at a time", () => {
+    const r = new Router([1, 2, 3], {}, SEED);
+    r.elect(1);
+    r.node(1).reportUnreachable(2);
+    for (let i = 0; i < 4; i++) r.node(1).propose(bytes(i));
+    expect(apps(r.take(), 2).length).toBe(1);
+    expect(apps(r.sent, 3).length).toBeGreaterThanOrEqual(4);
+  });
+
+  test("§7: reportSnapshot(ok=false) makes the leader send the snapshot again", () => {
+    const r = new Router([1, 2, 3], {}, SEED);
+    r.elect(1);
+    r.isolate(3);
+    for (let i = 0; i < 5; i++) r.node(1).propose(bytes(i));
+    r.settle();
+    const st = r.storages.get(1)!;
+    const at = r.node(1).commitIndex;
+    st.createSnapshot(at, new Uint8Array(), [1, 2, 3]);
+    st.compact(at);
+    r.heal();
+    r.node(1).tick();
+    r.settle((m) => m.type === MT.Snap);
+    r.node(1).reportSnapshot(3, false);
+    r.tick([1], 2);
+    expect(r.sent.filter((m) => m.type === MT.Snap && m.to === 3).length).toBe(2);
+    expect(r.storages.get(3)!.snapshot().index).toBe(at);
+  });
+});
+
+describe("RaftNode restart (Figure 2 persistent state)", () => {
+  test("Figure 2: a restarted node re-applies committed entries unless told what it applied", () => {
+    const r = new Router([1, 2, 3], {}, SEED);
+    r.elect(1);
+    for (let i = 0; i < 4; i++) r.node(1).propose(bytes(i));
+    r.tick([1], 1);
+    expect(r.appliedData(2)).toEqual([0, 1, 2, 3]);
+    r.applied.set(2, []);
+    r.restart(2);
+    r.flush();
+    expect(r.appliedData(2)).toEqual([0, 1, 2, 3]);
+    r.applied.set(2, []);
+    r.restart(2, { applied: 3 });
+    r.flush();
+    expect(r.appliedData(2)).toEqual([2, 3]);
   });
 });
 

@@ -121,8 +121,19 @@ export class RaftNode extends LeaderState {
 
   hasReady(): boolean {
     if (this.pending) return false;
-    if (!softEqual(this.softState(), this.prevSoft)) return true;
-    if (!hardEqual(this.hardState(), this.prevHard)) return true;
+    // Compared field by field: the simulator calls this after every event.
+    const ps = this.prevSoft;
+    if (ps.role !== this.currentRole || ps.leader !== (this.lead === NONE ? null : this.lead)) {
+      return true;
+    }
+    const ph = this.prevHard;
+    if (
+      ph.term !== this.currentTerm ||
+      ph.vote !== this.votedFor ||
+      ph.commit !== this.log.committed
+    ) {
+      return true;
+    }
     return (
       this.log.unstableSnapshot !== null ||
       this.log.unstableEntries().length > 0 ||
