@@ -26,6 +26,14 @@ describe("RaftNode election (§5.2)", () => {
       expect(r.node(id).leader).toBe(1);
     }
     expect(r.node(2).role).toBe("follower");
+    const st = r.node(1).status();
+    expect([st.role, st.term, st.commit, st.progress[2]?.state, st.progress[2]?.match]).toEqual([
+      "leader",
+      1,
+      1,
+      "replicate",
+      1,
+    ]);
   });
 
   test("§5.2: election timeouts elect exactly one leader per term", () => {

@@ -30,6 +30,23 @@ import { LeaderState } from "./leader.ts";
 import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
 import { MessageType as MT, NONE } from "./types.ts";
 
+export interface NodeStatus {
+  id: number;
+  term: number;
+  vote: number;
+  role: Role;
+  leader: number | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  firstIndex: number;
+  electionElapsedTicks: number;
+  electionTimeoutTicks: number;
+  transferee: number | null;
+  /** Leader only: replication progress per peer. */
+  progress: Record<number, { match: number; next: number; state: string; inflight: number }>;
+}
+
 export class RaftNode extends LeaderState {
   private prevSoft: SoftState;
   private prevHard: HardState;
@@ -66,6 +83,34 @@ export class RaftNode extends LeaderState {
   }
   get vote(): number {
     return this.votedFor;
+  }
+
+  /** A plain snapshot of the node's state for logs and failure messages. */
+  status(): NodeStatus {
+    const progress: NodeStatus["progress"] = {};
+    for (const [id, pr] of this.prs) {
+      progress[id] = {
+        match: pr.match,
+        next: pr.next,
+        state: pr.state,
+        inflight: pr.inflights.count,
+      };
+    }
+    return {
+      id: this.id,
+      term: this.currentTerm,
+      vote: this.votedFor,
+      role: this.currentRole,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      firstIndex: this.log.firstIndex(),
+      electionElapsedTicks: this.electionElapsed,
+      electionTimeoutTicks: this.randomizedTimeoutTicks,
+      transferee: this.leadTransferee === NONE ? null : this.leadTransferee,
+      progress,
+    };
   }
 
   /** Advances logical time by one tick (election timer or heartbeat timer). */
