@@ -73,6 +73,7 @@ export class SimCluster {
   private readonly sentByType: number[] = [];
   private bytesSent = 0;
   private eventsRun = 0;
+  private readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
   constructor(private readonly opts: SimClusterOptions) {
     assert(
@@ -94,6 +95,7 @@ export class SimCluster {
     this.rng = new Rng(this.seed);
     this.net = new SimNetwork(opts.network ?? {}, this.rng.fork(1000));
     this.checker = opts.check === false ? null : new SafetyChecker(this.seed);
+    if (opts.onApply) this.applyListeners.push(opts.onApply);
     const peers = Array.from({ length: this.size }, (_, i) => i);
     for (let id = 0; id < this.size; id++) {
       const params = {
@@ -138,6 +140,11 @@ export class SimCluster {
     }
     this.nowMs = end;
     return done();
+  }
+
+  /** Registers a callback run after any node applies a Normal entry (clients use it for replies). */
+  onApply(fn: (id: number, cmd: AppliedCommand) => void): void {
+    this.applyListeners.push(fn);
   }
 
   /** Schedules `fn` at virtual time now + delayMs (clients and fault schedules use it). */
@@ -224,8 +231,9 @@ export class SimCluster {
       for (const e of rd.committedEntries) {
         ck?.observeApply(id, e);
         h.state.apply(e);
-        if (e.type === EntryType.Normal && this.opts.onApply) {
-          this.opts.onApply(id, { index: e.index, term: e.term, data: e.data });
+        if (e.type === EntryType.Normal && this.applyListeners.length > 0) {
+          const cmd = { index: e.index, term: e.term, data: e.data };
+          for (const fn of this.applyListeners) fn(id, cmd);
         }
       }
       h.node.advance();

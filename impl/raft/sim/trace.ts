@@ -1,7 +1,7 @@
 /**
  * A running fingerprint of a simulation: every delivered message (virtual
  * time, sender, receiver, type, term, log position, commit, entry terms and
- * payload bytes) is folded into a 32-bit FNV-1a hash. Two runs from the same
+ * payload bytes) is folded into a 32-bit FNV-1a-style hash. Two runs from the same
  * seed must end with the same hash; tests compare it to prove the simulator
  * is deterministic byte for byte.
  */
@@ -11,13 +11,10 @@ export class Trace {
   hash = 0x811c9dc5;
   deliveries = 0;
 
+  /** FNV-1a step over one 32-bit word, with a shift so high bits reach low ones. */
   private mix(x: number): void {
-    let h = this.hash;
-    h = Math.imul(h ^ (x & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((x >>> 8) & 0xff), 0x01000193);
-    h = Math.imul(h ^ ((x >>> 16) & 0xff), 0x01000193);
-    h = Math.imul(h ^ (x >>> 24), 0x01000193);
-    this.hash = h >>> 0;
+    const h = Math.imul(this.hash ^ x, 0x01000193);
+    this.hash = (h ^ (h >>> 15)) >>> 0;
   }
 
   /** Folds a number (time in ns resolution, or a field) into the hash. */
