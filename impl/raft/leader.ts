@@ -139,17 +139,27 @@ export abstract class LeaderState extends ElectionState {
       }
       this.leadTransferee = NONE; // a transfer that took an election timeout is abandoned
     }
+    if (this.heartbeatElapsed >= this.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.retryLostSnapshots();
+      this.bcastHeartbeat();
+    }
+  }
+
+  /**
+   * A lost snapshot would stall a follower forever: after about an election
+   * timeout in snapshot state, probe again (which resends it if still
+   * needed). Checked once per heartbeat interval, not every tick.
+   */
+  private retryLostSnapshots(): void {
     for (const [p, pr] of this.prs) {
-      // A lost snapshot would stall a follower forever: retry after an election timeout.
-      if (pr.state === "snapshot" && ++pr.snapshotWaitTicks >= this.electionTicks) {
+      if (pr.state !== "snapshot") continue;
+      pr.snapshotWaitTicks += this.heartbeatTicks;
+      if (pr.snapshotWaitTicks >= this.electionTicks) {
         pr.pendingSnapshot = 0; // assume it was lost: probe from the known match
         pr.becomeProbe();
         this.maybeSendAppend(p, true);
       }
-    }
-    if (this.heartbeatElapsed >= this.heartbeatTicks) {
-      this.heartbeatElapsed = 0;
-      this.bcastHeartbeat();
     }
   }
 
