@@ -214,6 +214,20 @@ describe("RaftNode pre-vote and check-quorum (§6, §9.6, thesis §9.6)", () => 
     expect(r.node(3).term).toBeGreaterThan(term + 5);
   });
 
+  test("thesis §9.6 (contrast): check-quorum alone; the rejoining node's higher term deposes the leader", () => {
+    const r = new Router([1, 2, 3], { checkQuorum: true }, SEED);
+    r.elect(1);
+    const term = r.node(1).term;
+    r.isolate(3);
+    r.tick([3], 100);
+    const term3 = r.node(3).term;
+    expect(term3).toBeGreaterThan(term);
+    r.heal();
+    r.tick([1], 1); // a heartbeat reaches node 3, which answers with its higher term
+    expect(r.node(1).term).toBe(term3);
+    expect(r.node(1).role).toBe("follower");
+  });
+
   test("thesis §9.6: pre-vote grants do not change anyone's term or vote", () => {
     const r = new Router([1, 2, 3], { preVote: true }, SEED);
     const n = r.node(1);

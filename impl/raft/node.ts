@@ -123,6 +123,7 @@ export class RaftNode extends LeaderState {
   /** Feeds one message: received from a peer, or a local Hup/Beat. */
   step(m: Message): void {
     this.assertNotPending();
+    assert(m.to === this.id, () => `node ${this.id} got a message addressed to ${m.to}`);
     this.stepMessage(m);
   }
 
