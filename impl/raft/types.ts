@@ -154,7 +154,13 @@ export interface RaftConfig {
   heartbeatTicks: number;
   rng: RandomSource;
   storage: Storage;
-  /** Pre-vote phase before a real election (§9.6). Default false. */
+  /**
+   * Pre-vote phase before a real election (Ongaro's dissertation §9.6): a
+   * node raises its term only after a majority says it could win. As in
+   * etcd-raft, a voter grants a pre-vote to any up-to-date log; refusing
+   * while a leader is alive comes from checkQuorum's lease, so enable both to
+   * keep a rejoining node from deposing a healthy leader. Default false.
+   */
   preVote?: boolean;
   /**
    * Leader steps down when it has not heard from a quorum within an election
