@@ -48,7 +48,6 @@ export interface SimClusterOptions {
 }
 
 type SimEvent =
-  | { k: "tick"; id: number; inc: number; n: number }
   | { k: "msg"; m: Message; wire: Uint8Array | null }
   | { k: "call"; fn: () => void }
   | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
@@ -67,6 +66,13 @@ export class SimCluster {
   private readonly hosts: SimHost[] = [];
   private readonly queue = new EventQueue<SimEvent>();
   private readonly phaseMs: number[] = [];
+  /**
+   * Ticks live outside the event heap (they are most of the events): node i
+   * next ticks at phaseMs[i] + tickN[i] * tickMs, Infinity while it is down.
+   * A tick due at the same time as a queued event runs first.
+   */
+  private readonly tickN: number[] = [];
+  private readonly nextTickMs: number[] = [];
   private nowMs = 0;
   private snapshotEveryEntries = 0;
   private messagesSent = 0;
@@ -112,6 +118,8 @@ export class SimCluster {
       const make = opts.stateMachine;
       this.hosts.push(new SimHost(id, params, this.rng.fork(id), make ? () => make(id) : null));
       this.phaseMs.push(opts.tickPhase === false ? 0 : this.rng.next() * this.tickMs);
+      this.tickN.push(0);
+      this.nextTickMs.push(0);
       this.scheduleTick(id, 1);
     }
   }
@@ -125,8 +133,7 @@ export class SimCluster {
   /** Runs every event due within the next `ms` of virtual time. */
   runFor(ms: number): void {
     const end = this.nowMs + ms;
-    for (let e = this.queue.peek(); e !== undefined && e.timeMs <= end; e = this.queue.peek())
-      this.step();
+    while (this.nextEventMs() <= end) this.step();
     this.nowMs = end;
   }
 
@@ -134,7 +141,7 @@ export class SimCluster {
   runUntil(done: () => boolean, maxMs: number): boolean {
     const end = this.nowMs + maxMs;
     if (done()) return true;
-    for (let e = this.queue.peek(); e !== undefined && e.timeMs <= end; e = this.queue.peek()) {
+    while (this.nextEventMs() <= end) {
       this.step();
       if (done()) return true;
     }
@@ -152,16 +159,35 @@ export class SimCluster {
     this.queue.push(this.nowMs + Math.max(0, delayMs), { k: "call", fn });
   }
 
+  /** Virtual time of the next tick or queued event (Infinity if none). */
+  private nextEventMs(): number {
+    let t = this.queue.peek()?.timeMs ?? Number.POSITIVE_INFINITY;
+    for (const tick of this.nextTickMs) if (tick < t) t = tick;
+    return t;
+  }
+
   private step(): void {
+    let tickId = -1;
+    let tickMs = Number.POSITIVE_INFINITY;
+    for (let id = 0; id < this.size; id++) {
+      if (this.nextTickMs[id]! < tickMs) {
+        tickMs = this.nextTickMs[id]!;
+        tickId = id;
+      }
+    }
+    const head = this.queue.peek();
+    this.eventsRun++;
+    if (tickId >= 0 && (head === undefined || tickMs <= head.timeMs)) {
+      this.nowMs = tickMs;
+      if (this.checker) this.checker.nowMs = tickMs;
+      this.onTick(tickId);
+      return;
+    }
     const e = this.queue.pop()!;
     this.nowMs = e.timeMs;
     if (this.checker) this.checker.nowMs = this.nowMs;
-    this.eventsRun++;
     const ev = e.payload;
     switch (ev.k) {
-      case "tick":
-        this.onTick(ev.id, ev.inc, ev.n);
-        break;
       case "msg":
         this.onDeliver(ev.wire ? decodeMessage(ev.wire) : ev.m);
         break;
@@ -180,18 +206,13 @@ export class SimCluster {
   }
 
   private scheduleTick(id: number, n: number): void {
-    this.queue.push(this.phaseMs[id]! + n * this.tickMs, {
-      k: "tick",
-      id,
-      inc: this.hosts[id]!.incarnation,
-      n,
-    });
+    this.tickN[id] = n;
+    this.nextTickMs[id] = this.phaseMs[id]! + n * this.tickMs;
   }
 
-  private onTick(id: number, inc: number, n: number): void {
+  private onTick(id: number): void {
     const h = this.hosts[id]!;
-    if (!h.up || h.incarnation !== inc) return;
-    this.scheduleTick(id, n + 1);
+    this.scheduleTick(id, this.tickN[id]! + 1);
     h.node.tick();
     this.drain(id);
   }
@@ -401,6 +422,7 @@ export class SimCluster {
     const h = this.host(id);
     if (!h.up) return;
     h.crash();
+    this.nextTickMs[id] = Number.POSITIVE_INFINITY;
   }
 
   /** Restarts node `id` from its durable storage only. */
