@@ -79,6 +79,7 @@ export class SimCluster {
   private readonly sentByType: number[] = [];
   private bytesSent = 0;
   private eventsRun = 0;
+  private messageFilter: ((m: Message) => boolean) | null = null;
   private readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
   constructor(private readonly opts: SimClusterOptions) {
@@ -278,7 +279,7 @@ export class SimCluster {
     this.messagesSent++;
     this.bytesSent += bytes;
     this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
-    const delays = this.net.plan(m.from, m.to);
+    const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
     for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, wire });
     if (m.type === MessageType.Snap) {
       // The sender's transport learns whether the snapshot stream completed.
@@ -381,6 +382,31 @@ export class SimCluster {
     if (!h.node.propose(data)) return null;
     this.drain(id);
     return at;
+  }
+
+  /** Makes node `id` start an election now, as if its election timer fired. */
+  campaign(id: number): void {
+    const h = this.host(id);
+    if (!h.up) return;
+    h.node.campaign();
+    this.drain(id);
+  }
+
+  /** Makes leader `id` broadcast heartbeats now (a local Beat message). */
+  broadcastHeartbeat(id: number): void {
+    const h = this.host(id);
+    if (!h.up) return;
+    h.node.step({ type: MessageType.Beat, from: id, to: id, term: 0 });
+    this.drain(id);
+  }
+
+  /**
+   * Drops, at send time, every message for which `drop` returns true (null
+   * clears it). Experiments use it to shape logs, e.g. keep two followers
+   * behind; it draws nothing from the RNG, so it does not shift other events.
+   */
+  setMessageFilter(drop: ((m: Message) => boolean) | null): void {
+    this.messageFilter = drop;
   }
 
   transferLeadership(from: number, to: number): void {
