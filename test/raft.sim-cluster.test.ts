@@ -91,6 +91,22 @@ describe("SimCluster crash model", () => {
     expect(c.commitIndex(f)).toBeGreaterThanOrEqual(liveCommit);
   });
 
+  test("driving a node from inside an onApply callback is refused with a clear error", () => {
+    const c = new SimCluster({ nodes: 3, seed: 9, electionTimeoutMs: [150, 300], heartbeatMs: 50 });
+    let error = "";
+    c.onApply((id) => {
+      try {
+        c.propose(id, enc("nested"));
+      } catch (e) {
+        error = String(e);
+      }
+    });
+    c.runUntil(() => c.leader() !== null, 3000);
+    c.propose(c.leader()!, enc("x"));
+    c.runFor(500);
+    expect(error).toContain("mid-Ready");
+  });
+
   test("bad options are refused with the field named", () => {
     expect(
       () => new SimCluster({ nodes: 0, seed: 1, electionTimeoutMs: [150, 300], heartbeatMs: 50 }),
