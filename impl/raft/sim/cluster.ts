@@ -136,6 +136,15 @@ export class SimCluster extends SimCore {
    * clears it). Experiments use it to shape logs, e.g. keep two followers
    * behind; it draws nothing from the RNG, so it does not shift other events.
    */
+  /**
+   * Registers a callback run as each message is sent (after its Ready was
+   * persisted). It must not drive nodes directly; schedule with at(0, ...).
+   * The fuzzer uses it to crash a node right after it votes or acknowledges.
+   */
+  onSend(fn: (m: Message) => void): void {
+    this.sendListeners.push(fn);
+  }
+
   setMessageFilter(drop: ((m: Message) => boolean) | null): void {
     this.messageFilter = drop;
   }

@@ -81,6 +81,7 @@ export class SimCore {
   /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
+  protected readonly sendListeners: Array<(m: Message) => void> = [];
   protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
   constructor(private readonly opts: SimClusterOptions) {
@@ -285,6 +286,7 @@ export class SimCore {
     this.messagesSent++;
     this.bytesSent += bytes;
     this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
+    for (const fn of this.sendListeners) fn(m);
     const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
     for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, wire });
     if (m.type === MessageType.Snap) {

@@ -8,6 +8,7 @@
  * Everything derives from the seed, so `runFuzzSeed(seed)` replays a failure.
  */
 import { Rng } from "../../core/rng.ts";
+import { MessageType } from "../types.ts";
 import { SimCluster } from "./cluster.ts";
 import { bytesEqual, one } from "./harness.ts";
 import { encodeKvCommand, KvClients, KvStore } from "./kv.ts";
@@ -56,6 +57,25 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
     stateMachine: () => new KvStore(),
   });
   if (rng.chance(0.5)) c.snapshotEvery(pick([5, 20, 100]));
+  // Targeted crashes: right after a node grants a vote or acknowledges entries,
+  // the moment a missing fsync would be lost (Figure 2: persist before replying).
+  const crashAfterReplyRate = rng.chance(0.5) ? 0.05 + rng.next() * 0.2 : 0;
+  let inFaultPhase = true;
+  if (crashAfterReplyRate > 0) {
+    c.onSend((m) => {
+      const reply =
+        (m.type === MessageType.VoteResp && !m.reject) ||
+        (m.type === MessageType.AppResp && !m.reject);
+      if (!inFaultPhase || !reply || !rng.chance(crashAfterReplyRate)) return;
+      const id = m.from;
+      c.at(0, () => {
+        c.crash(id);
+        c.at(1 + rng.int(50), () => {
+          if (inFaultPhase) c.restart(id);
+        });
+      });
+    });
+  }
   const clients = new KvClients(c, { clients: 1 + rng.int(5), keys: 1 + rng.int(4), seed });
   clients.start(faultMs + healMs / 2);
   let faults = 0;
@@ -78,6 +98,7 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
       faults++;
     }
     // Heal: everyone up, connected, on a reliable network.
+    inFaultPhase = false;
     c.heal();
     c.setNetwork({
       delayMs: [0, 26],
