@@ -68,6 +68,8 @@ function parseArgs(argv: string[]): Args {
       console.log(HELP);
       process.exit(0);
     }
+    if (!["--out", "--trials", "--seed"].includes(flag))
+      fail(`unknown option ${flag} (see --help)`);
     const raw = argv[++i];
     if (raw === undefined) fail(`${flag} needs a value`);
     if (flag === "--out") a.out = raw;
@@ -77,7 +79,7 @@ function parseArgs(argv: string[]): Args {
         fail(`${flag} needs an integer${flag === "--trials" ? " >= 1" : " >= 0"}, got ${raw}`);
       if (flag === "--trials") a.trials = v;
       else a.seed = v;
-    } else fail(`unknown option ${flag} (see --help)`);
+    }
   }
   return a;
 }
