@@ -23,6 +23,7 @@ Raft paper Figure 16 (leader election after a leader crash, 5 servers) in virtua
   --trials N   trials per line (default 1000; 100 for a quick look)
   --seed S     seed (default 1); every trial's own seed is in the CSV
   --out DIR    output directory (default results)
+  --delay-ms LO,HI  one-way network delay range (default 7,8: a 15 ms round trip, 1 ms jitter)
   --help       this text
 
 Lines: top 150-150, 150-151, 150-155, 150-175, 150-200, 150-300 ms;
@@ -58,22 +59,30 @@ interface Args {
   trials: number;
   seed: number;
   out: string;
+  delayMs: [number, number];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { trials: 1000, seed: 1, out: "results" };
+  const a: Args = { trials: 1000, seed: 1, out: "results", delayMs: [7, 8] };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
       console.log(HELP);
       process.exit(0);
     }
-    if (!["--out", "--trials", "--seed"].includes(flag))
+    if (!["--out", "--trials", "--seed", "--delay-ms"].includes(flag))
       fail(`unknown option ${flag} (see --help)`);
     const raw = argv[++i];
     if (raw === undefined) fail(`${flag} needs a value`);
     if (flag === "--out") a.out = raw;
-    else if (flag === "--trials" || flag === "--seed") {
+    else if (flag === "--delay-ms") {
+      const parts = raw.split(",").map(Number);
+      const [lo, hi] = parts;
+      if (parts.length !== 2 || lo === undefined || hi === undefined || !(lo >= 0 && hi >= lo)) {
+        fail(`--delay-ms needs LO,HI with 0 <= LO <= HI, got ${raw}`);
+      }
+      a.delayMs = [lo, hi];
+    } else if (flag === "--trials" || flag === "--seed") {
       const v = Number(raw);
       if (!Number.isInteger(v) || v < (flag === "--trials" ? 1 : 0))
         fail(`${flag} needs an integer${flag === "--trials" ? " >= 1" : " >= 0"}, got ${raw}`);
@@ -136,6 +145,7 @@ function main(): void {
           seed: a.seed,
           preVote,
           capMs: CAP_MS,
+          oneWayDelayMs: a.delayMs,
           onTrial: () => {
             done++;
             bar?.update(done, { line: `${t[0]}-${t[1]} ms, pre-vote ${preVote ? "on" : "off"}` });
@@ -179,14 +189,14 @@ function main(): void {
     experiment: "raft-election",
     paper:
       "Ongaro and Ousterhout 2014, In Search of an Understandable Consensus Algorithm (Extended Version), section 9.3, Figure 16",
-    command: `bun run raft:election --trials ${a.trials} --seed ${a.seed} --out ${a.out}`,
+    command: `bun run raft:election --trials ${a.trials} --seed ${a.seed} --out ${a.out} --delay-ms ${a.delayMs.join(",")}`,
     seed: a.seed,
     trialsPerLine: a.trials,
     profile: a.trials >= 1000 ? "full" : "quick",
     model: {
       servers: 5,
       heartbeatMs: "min election timeout / 2",
-      oneWayDelayMs: [7, 8],
+      oneWayDelayMs: a.delayMs,
       tickMs: 0.1,
       capMs: CAP_MS,
       laggards: "2 of the 4 survivors lack the last committed entry",
