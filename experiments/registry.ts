@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc.ts";
 import queue from "./queue.ts";
+import raftElection from "./raft-election.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
 import selftest from "./runner/selftest.ts";
@@ -25,8 +26,7 @@ export const experiments: readonly Experiment[] = [
   queue,
   wakeup,
   spscMisuse,
-  // raft-election: register here once impl/raft/sim/election-trial.ts lands
-  // (wrap runElectionLine in experiments/raft-election.ts).
+  raftElection,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */
