@@ -45,9 +45,23 @@ export function findFontDir(env: Record<string, string | undefined> = process.en
   );
 }
 
+/**
+ * Vega-Lite warnings we know to be harmless here: faceted bar charts resolve x
+ * per panel, and the bar and error-bar layers read the same field from two
+ * forks of the same inline data, which vega-lite cannot tell apart.
+ */
+const EXPECTED_WARNINGS = [/faceted independent scales that union domain of the same fields/];
+
+/** Forwards vega-lite's warnings and errors to stderr, minus the expected ones. */
+const compileLogger = vega.logger(vega.Warn, undefined, (method, _level, args) => {
+  const text = args.map(String).join(" ");
+  if (method === "warn" && EXPECTED_WARNINGS.some((re) => re.test(text))) return;
+  console.error(`vega-lite ${method}: ${text}`);
+});
+
 /** Compiles a Vega-Lite spec to a Vega spec (throws on an invalid spec). */
 export function compileSpec(spec: vl.TopLevelSpec): vega.Spec {
-  return vl.compile(spec).spec;
+  return vl.compile(spec, { logger: compileLogger }).spec;
 }
 
 /** Renders a Vega-Lite spec to SVG text, headless. */
