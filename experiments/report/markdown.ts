@@ -14,7 +14,7 @@ export function metaLines(section: Section): string[] {
   if (!m) return ["_No run metadata (<experiment>.meta.json missing)._"];
   const h = m.host;
   return [
-    `- run: profile \`${m.profile}\`, seed ${m.seed}, ${m.repeats} repetitions per point, ${m.rows} rows, ${m.pointsInShard} points` +
+    `- run: profile \`${m.profile}\`, seed ${m.seed}, ${m.repeats} repetition${m.repeats === 1 ? "" : "s"} per point, ${m.rows} rows, ${m.pointsInShard} points` +
       (m.shard ? ` (shard ${m.shard.index + 1}/${m.shard.count})` : "") +
       (m.mergedFrom ? ` (merged from ${m.mergedFrom.length} shards)` : "") +
       `, ${m.durationS.toFixed(0)} s${m.interrupted ? ", **interrupted**" : ""}` +
