@@ -11,7 +11,7 @@
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
-import type { Message } from "../types.ts";
+import type { ElectionTimerReset, Message } from "../types.ts";
 import { EntryType, MessageType } from "../types.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
@@ -31,6 +31,8 @@ export interface SimClusterOptions {
   network?: Partial<NetworkOptions>;
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** When election timers restart: "etcd" (default) or "paper" (Figure 2); see RaftConfig. */
+  electionTimerReset?: ElectionTimerReset;
   maxSizePerMsgBytes?: number;
   maxEntriesPerMsg?: number;
   maxInflightMsgs?: number;
@@ -114,6 +116,7 @@ export class SimCore {
         heartbeatTicks,
         preVote: opts.preVote ?? false,
         checkQuorum: opts.checkQuorum ?? false,
+        electionTimerReset: opts.electionTimerReset,
         maxSizePerMsgBytes: opts.maxSizePerMsgBytes,
         maxEntriesPerMsg: opts.maxEntriesPerMsg,
         maxInflightMsgs: opts.maxInflightMsgs,
