@@ -1,0 +1,60 @@
+/**
+ * `bun run load`: drives a running pipeline server with the load generator
+ * (impl/pipeline/load.ts), prints throughput and end-to-end latency, and exits
+ * non-zero if any event is unaccounted for.
+ */
+import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
+import { LOAD_FLAGS, LoadOptionsSchema, type LoadResult, runLoad } from "../load.ts";
+import { fmtNs } from "../profiler.ts";
+
+const USAGE =
+  "usage: bun run load [options]\n\nOpen loop (--rate) or closed loop (--max) load against `bun run pipeline`; checks every event is acked or rejected.";
+
+export function formatLoadResult(r: LoadResult): string {
+  const l = r.latency;
+  const mode =
+    r.mode === "open"
+      ? `open loop, offered ${Math.round(r.offeredPerS)} events/s`
+      : `closed loop, max ${r.config.max} unacked/connection`;
+  return [
+    `load: ${mode}, ${r.config.connections} connections, batch ${r.config.batch}, ${r.config.recordBytes} B records, seed ${r.config.seed}`,
+    `  sent ${r.sent}  acked ${r.acked}  rejected ${r.rejected}  not accepted (server stopped) ${r.notAccepted}  unresolved ${r.unresolved}`,
+    `  achieved ${Math.round(r.achievedPerS)} events/s over ${r.elapsedS.toFixed(2)} s`,
+    `  e2e latency from intended send: p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  max ${fmtNs(l.maxNs)}  (${l.count} events)`,
+    r.errors.length === 0
+      ? "  conservation: OK (every event sent is acked, rejected, or declared not accepted)"
+      : `  conservation: FAILED\n${r.errors
+          .slice(0, 20)
+          .map((e) => `    ${e}`)
+          .join("\n")}${r.errors.length > 20 ? `\n    ... ${r.errors.length - 20} more` : ""}`,
+  ].join("\n");
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(helpText(USAGE, LOAD_FLAGS));
+    return 0;
+  }
+  let cfg: ReturnType<typeof LoadOptionsSchema.parse>;
+  try {
+    cfg = validateOptions(LoadOptionsSchema, parseFlags(argv, LOAD_FLAGS), LOAD_FLAGS);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`load: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  let result: LoadResult;
+  try {
+    result = await runLoad(cfg);
+  } catch (err) {
+    process.stderr.write(`load: ${(err as Error).message}\n`);
+    return 1;
+  }
+  console.log(formatLoadResult(result));
+  return result.errors.length === 0 ? 0 : 1;
+}
+
+if (import.meta.main) process.exit(await main());

@@ -1,0 +1,221 @@
+/**
+ * Starts the pipeline in-process: creates the queues, spawns the Workers
+ * (ingest x N -> dispatcher -> process manager x M, acks back over
+ * MessageChannels), and stops it gracefully. `bun run pipeline` and the tests
+ * both use startPipeline().
+ *
+ * Topology: every ingest Worker listens on the same port with SO_REUSEPORT
+ * (Linux spreads connections over them); each has its own producer end of the
+ * dispatcher queue (`--queue`, must be multi-producer for N > 1); the
+ * dispatcher routes by lane into 3 lane queues per process manager
+ * (`--lane-queue`, one producer each).
+ */
+import type { QueueEndHandle } from "../core/contracts.ts";
+import { handleTransferables } from "../core/contracts.ts";
+import { LANE_COUNT } from "../core/record.ts";
+import { createQueue, lookup, queueConfig } from "../core/registry.ts";
+import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
+import { controlBytes } from "./control-layout.ts";
+import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
+import { type LatencySummary, StageProfiler, summarize } from "./profiler.ts";
+
+export interface PipelineStats {
+  /** Counters summed per role: ingest.*, dispatcher.*, process.* */
+  counters: Record<string, number>;
+  stages: Record<string, LatencySummary>;
+  elapsedMs: number;
+}
+
+export interface PipelineServer {
+  readonly host: string;
+  readonly port: number;
+  readonly config: PipelineConfig;
+  /** Stops accepting, drains, acks what was processed; resolves with the final stats. */
+  stop(): Promise<PipelineStats>;
+}
+
+/** Named maximum: how long a Worker may take to report (listening or stopped), ms. */
+export const WORKER_REPORT_TIMEOUT_MS = 30_000;
+
+/** Checks names and wiring before any Worker starts, so errors name the option. */
+export function checkWiring(cfg: PipelineConfig): void {
+  lookup(cfg.alloc, "allocator");
+  queueConfig(cfg.queue, {
+    capacitySlots: cfg.capacity,
+    recordBytes: cfg.recordBytes,
+    producers: cfg.ingestWorkers,
+    waitStrategy: cfg.wait,
+  });
+  queueConfig(cfg.laneQueue ?? cfg.queue, {
+    capacitySlots: cfg.capacity,
+    recordBytes: cfg.recordBytes,
+    producers: 1,
+    waitStrategy: cfg.wait,
+  });
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<PipelineServer> {
+  const cfg = PipelineOptionsSchema.parse(options);
+  await import("../index.ts");
+  checkWiring(cfg);
+  const startedMs = performance.now();
+  const control = new SharedArrayBuffer(controlBytes(cfg.consumers));
+  const queueOpts = (producers: number) => ({
+    capacitySlots: cfg.capacity,
+    recordBytes: cfg.recordBytes,
+    producers,
+    waitStrategy: cfg.wait,
+  });
+  const dispatchQ = createQueue(cfg.queue, queueOpts(cfg.ingestWorkers));
+  const laneQs = Array.from({ length: cfg.consumers }, () =>
+    Array.from({ length: LANE_COUNT }, () => createQueue(cfg.laneQueue ?? cfg.queue, queueOpts(1))),
+  );
+  // acks[c][i]: process manager c -> ingest Worker i
+  const acks = Array.from({ length: cfg.consumers }, () =>
+    Array.from({ length: cfg.ingestWorkers }, () => new MessageChannel()),
+  );
+
+  const workers: Worker[] = [];
+  const reports = new ReportHub();
+  const spawn = (init: WorkerInit, handles: QueueEndHandle[], ports: MessagePort[]) => {
+    const w = new Worker(new URL("./worker-main.ts", import.meta.url).href);
+    const id = workers.length;
+    w.onmessage = (e: MessageEvent<WorkerReport>) => reports.deliver(id, e.data);
+    w.onerror = (e) =>
+      reports.deliver(id, { type: "failed", role: init.role, index: id, message: e.message });
+    w.postMessage(init, [...handles.flatMap(handleTransferables), ...ports]);
+    workers.push(w);
+    return id;
+  };
+
+  const processIds = laneQs.map((qs, c) => {
+    const lanes = qs.map((q) => q.consumerHandle());
+    const ackPorts = acks[c]!.map((ch) => ch.port1);
+    return spawn(
+      { role: "process", index: c, config: cfg, lanes, ackPorts, control },
+      lanes,
+      ackPorts,
+    );
+  });
+  const laneProducers = laneQs.map((qs) => qs.map((q) => q.producerHandle(0)));
+  const dispatcherConsumer = dispatchQ.consumerHandle();
+  const dispatcherId = spawn(
+    {
+      role: "dispatcher",
+      config: cfg,
+      consumer: dispatcherConsumer,
+      lanes: laneProducers,
+      control,
+    },
+    [dispatcherConsumer, ...laneProducers.flat()],
+    [],
+  );
+  const ingestIds: number[] = [];
+  let port = cfg.port;
+  try {
+    for (let i = 0; i < cfg.ingestWorkers; i++) {
+      const producer = dispatchQ.producerHandle(i);
+      const ackPorts = acks.map((row) => row[i]!.port2);
+      const id = spawn(
+        { role: "ingest", index: i, config: cfg, bindPort: port, producer, ackPorts, control },
+        [producer],
+        ackPorts,
+      );
+      ingestIds.push(id);
+      const r = await reports.next(id, "listening");
+      if (r.type === "listening") port = r.port;
+    }
+  } catch (err) {
+    for (const w of workers) w.terminate();
+    throw err;
+  }
+
+  let stopped: Promise<PipelineStats> | null = null;
+  const stop = async (): Promise<PipelineStats> => {
+    for (const id of ingestIds) workers[id]!.postMessage("stop");
+    const all = [...ingestIds, dispatcherId, ...processIds];
+    try {
+      const stats = await Promise.all(all.map((id) => reports.next(id, "stopped")));
+      return mergeStats(
+        stats.map((r) => (r as { stats: WorkerStats }).stats),
+        performance.now() - startedMs,
+      );
+    } finally {
+      for (const w of workers) w.terminate();
+    }
+  };
+  return {
+    host: cfg.host,
+    port,
+    config: cfg,
+    stop: () => (stopped ??= stop()),
+  };
+}
+
+function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
+  const counters: Record<string, number> = {};
+  const profiler = new StageProfiler();
+  for (const s of all) {
+    for (const [k, v] of Object.entries(s.counters)) {
+      const key = `${s.role}.${k}`;
+      counters[key] = (counters[key] ?? 0) + v;
+    }
+    profiler.merge(s.histograms);
+  }
+  const stages: Record<string, LatencySummary> = {};
+  for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
+  return { counters, stages, elapsedMs };
+}
+
+/** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */
+class ReportHub {
+  private readonly queued = new Map<number, WorkerReport[]>();
+  private readonly waiting = new Map<number, (r: WorkerReport) => void>();
+  private failure: Error | null = null;
+
+  deliver(id: number, r: WorkerReport): void {
+    if (r.type === "failed") {
+      this.failure = new Error(`pipeline ${r.role} Worker ${r.index} failed: ${r.message}`);
+    }
+    const w = this.waiting.get(id);
+    if (w) {
+      this.waiting.delete(id);
+      w(r);
+    } else {
+      const q = this.queued.get(id) ?? [];
+      q.push(r);
+      this.queued.set(id, q);
+    }
+    if (this.failure) {
+      for (const [k, fn] of [...this.waiting]) {
+        this.waiting.delete(k);
+        fn(r);
+      }
+    }
+  }
+
+  next(id: number, type: WorkerReport["type"]): Promise<WorkerReport> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `pipeline Worker ${id} did not report "${type}" in ${WORKER_REPORT_TIMEOUT_MS} ms`,
+            ),
+          ),
+        WORKER_REPORT_TIMEOUT_MS,
+      );
+      const settle = (r: WorkerReport) => {
+        clearTimeout(timer);
+        if (this.failure) reject(this.failure);
+        else if (r.type !== type)
+          reject(new Error(`pipeline Worker ${id}: expected "${type}", got "${r.type}"`));
+        else resolve(r);
+      };
+      if (this.failure) return settle({ type: "failed", role: "?", index: id, message: "" });
+      const q = this.queued.get(id);
+      if (q && q.length > 0) settle(q.shift()!);
+      else this.waiting.set(id, settle);
+    });
+  }
+}
