@@ -101,8 +101,8 @@ export class LoadConnection {
       const seq = this.sent + i;
       const u = this.rng.next();
       const lane = u < this.laneCumulative[0]! ? 0 : u < this.laneCumulative[1]! ? 1 : 2;
-      if (this.pattern)
-        writePatternRecord(this.words, off, this.recordBytes, this.index, seq, 0, lane);
+      // Pattern keyed on producer 0: the server replaces the producer field (docs/protocol.md).
+      if (this.pattern) writePatternRecord(this.words, off, this.recordBytes, 0, seq, 0, lane);
       else this.words.writeHeader(off, this.index, seq, 0, lane, 0, 0);
     }
     this.sent += this.batch;

@@ -12,14 +12,17 @@
 import { monoNowNs } from "../core/clock.ts";
 import type { QueueConsumer } from "../core/contracts.ts";
 import {
-  checkPatternRecord,
   decodeRecord,
+  HEADER_BYTES,
   LANE_COUNT,
   LANE_NAMES,
   Lane,
   newEventFields,
+  OFF_PAYLOAD,
+  OFF_PAYLOAD_LEN,
   OFF_PRODUCER,
   OFF_SEQUENCE,
+  patternByte,
   RecordWords,
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
@@ -166,14 +169,13 @@ class ProcessManager {
   private processLane(lane: number): void {
     const n = this.laneCount[lane]!;
     const buf = this.laneBuf[lane]!;
-    const words = this.laneWords[lane]!;
     const startNs = monoNowNs();
     const dv = new DataView(buf.buffer);
     for (let i = 0, off = 0; i < n; i++, off += this.rb) {
       const ref = this.alloc.acquire();
       this.refs.push(ref);
       this.alloc.write(ref, decodeRecord(buf, off, this.rb, this.scratch));
-      const ok = !this.cfg.verify || checkPatternRecord(words, off, this.rb) === null;
+      const ok = !this.cfg.verify || wirePatternIntact(buf, dv, off, this.rb);
       if (this.cfg.workNs > 0) spinNs(this.cfg.workNs);
       if (ok && lane === Lane.TRANSACTIONAL) {
         this.commit.submit(buf, off, 1, this.rb);
@@ -226,4 +228,24 @@ function spinNs(ns: number): void {
   const until = monoNowNs() + ns;
   // Bounded by the clock: at most `ns` (MAX_WORK_NS) of spinning.
   while (monoNowNs() < until) {}
+}
+
+/**
+ * --verify: true if the record carries the pattern payload of (producer 0,
+ * its sequence) over its full capacity. Producer 0, because the server
+ * overwrites the producer field with its own connection id (docs/protocol.md),
+ * so clients key the pattern on the sequence alone.
+ */
+function wirePatternIntact(
+  buf: Uint8Array,
+  dv: DataView,
+  off: number,
+  recordBytes: number,
+): boolean {
+  const cap = recordBytes - HEADER_BYTES;
+  if (dv.getUint16(off + OFF_PAYLOAD_LEN, true) !== cap) return false;
+  const seq = dv.getUint32(off + OFF_SEQUENCE, true);
+  const p = off + OFF_PAYLOAD;
+  for (let i = 0; i < cap; i++) if (buf[p + i] !== patternByte(0, seq, i)) return false;
+  return true;
 }
