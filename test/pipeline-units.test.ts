@@ -68,26 +68,27 @@ describe("FrameReader", () => {
     }
   });
 
-  const cases: [string, (f: Uint8Array, dv: DataView) => Uint8Array, number][] = [
-    ["oversized", (f, dv) => (dv.setUint32(0, 1 << 20, true), f), ErrorCode.OVERSIZED],
-    ["length under 8", (f, dv) => (dv.setUint32(0, 5, true), f), ErrorCode.BAD_LENGTH],
-    ["count mismatch", (f, dv) => (dv.setUint32(8, 3, true), f), ErrorCode.BAD_LENGTH],
-    ["bad version", (f) => ((f[5] = 9), f), ErrorCode.BAD_VERSION],
-    ["unknown type", (f) => ((f[4] = 2), f), ErrorCode.UNKNOWN_TYPE],
-    ["bad record size", (f, dv) => (dv.setUint16(6, 32, true), f), ErrorCode.BAD_RECORD_SIZE],
+  /** Each case breaks a good 2-record frame in one way (mutating it in place). */
+  const cases: [string, (f: Uint8Array, dv: DataView) => void, number][] = [
+    ["oversized", (_f, dv) => dv.setUint32(0, 1 << 20, true), ErrorCode.OVERSIZED],
+    ["length under 8", (_f, dv) => dv.setUint32(0, 5, true), ErrorCode.BAD_LENGTH],
+    ["count mismatch", (_f, dv) => dv.setUint32(8, 3, true), ErrorCode.BAD_LENGTH],
+    ["bad version", (_f, dv) => dv.setUint8(5, 9), ErrorCode.BAD_VERSION],
+    ["unknown type", (_f, dv) => dv.setUint8(4, 2), ErrorCode.UNKNOWN_TYPE],
+    ["bad record size", (_f, dv) => dv.setUint16(6, 32, true), ErrorCode.BAD_RECORD_SIZE],
     [
       "unknown lane",
-      (f) => ((f[EVENTS_HEADER_BYTES + RB + OFF_LANE] = 3), f),
+      (_f, dv) => dv.setUint8(EVENTS_HEADER_BYTES + RB + OFF_LANE, 3),
       ErrorCode.UNKNOWN_LANE,
     ],
     [
       "payload too long",
-      (f, dv) => (dv.setUint16(EVENTS_HEADER_BYTES + OFF_PAYLOAD_LEN, RB, true), f),
+      (_f, dv) => dv.setUint16(EVENTS_HEADER_BYTES + OFF_PAYLOAD_LEN, RB, true),
       ErrorCode.BAD_RECORD,
     ],
     [
       "sequence gap",
-      (f, dv) => (dv.setUint32(EVENTS_HEADER_BYTES + RB + OFF_SEQUENCE, 7, true), f),
+      (_f, dv) => dv.setUint32(EVENTS_HEADER_BYTES + RB + OFF_SEQUENCE, 7, true),
       ErrorCode.BAD_SEQUENCE,
     ],
   ];
@@ -95,7 +96,8 @@ describe("FrameReader", () => {
     test(`${name} -> error code ${code}, nothing admitted`, () => {
       const f = eventsFrame(RB, 0, 2);
       const reader = new FrameReader(RB, 4096);
-      reader.append(breakIt(f, new DataView(f.buffer)));
+      breakIt(f, new DataView(f.buffer));
+      reader.append(f);
       const r = reader.nextFrame(0);
       expect(r).not.toBe(true);
       expect(r).not.toBe(false);
