@@ -22,6 +22,11 @@ export interface BenchOptions {
   /** fewer repeats and smaller counts, for CI or a smoke run */
   quick: boolean;
   seed: number;
+  /**
+   * Set when the file's own name did not match --filter: the runner keeps only
+   * rows whose group or name contains it, so a file may skip the others early.
+   */
+  filter?: string;
 }
 
 export type BenchFile = (opts: BenchOptions) => Promise<BenchRow[]>;
