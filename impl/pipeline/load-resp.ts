@@ -17,7 +17,7 @@
 import type { Histogram } from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
-import type { FlagSpec } from "./cli-args.ts";
+import { type FlagSpec, UsageError } from "./cli-args.ts";
 import { type LoadConfig, type LoadOptions, LoadOptionsSchema, type LoadResult } from "./load.ts";
 import type { ConnectionSummary } from "./load-connection.ts";
 import { newHistogram, summarize } from "./profiler.ts";
@@ -31,7 +31,7 @@ export const TARGET_FLAG: FlagSpec = {
   flag: "target",
   key: "target",
   kind: "string",
-  help: "eventlab (the pipeline server) or resp (a Redis server: XADD of the same records, same pipelining; use --port 6379); default eventlab",
+  help: "eventlab (the pipeline server) or resp (a Redis server: XADD of the same records, same pipelining; --port defaults to 6379 then); default eventlab",
 };
 
 /** Named maximum: how long connecting and the setup round trip may take, ms. */
@@ -249,4 +249,29 @@ function summarizeRun(
     errors,
     firstRejectMessage: summaries.find((s) => s.firstRejectMessage)?.firstRejectMessage ?? null,
   };
+}
+
+/** The Redis port `--target resp` uses when --port is not given. */
+export const DEFAULT_RESP_PORT = 6379;
+
+/**
+ * Takes `--target X` / `--target=X` out of argv (the load CLI's other flags
+ * are LOAD_FLAGS); throws UsageError on a bad value.
+ */
+export function splitTargetFlag(argv: string[]): { target: LoadTarget; rest: string[] } {
+  let target: string = "eventlab";
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--target") {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`--target needs a value: ${TARGET_FLAG.help}`);
+      target = v;
+    } else if (a.startsWith("--target=")) target = a.slice("--target=".length);
+    else rest.push(a);
+  }
+  if (!(LOAD_TARGETS as readonly string[]).includes(target)) {
+    throw new UsageError(`--target must be one of ${LOAD_TARGETS.join(", ")}, got "${target}"`);
+  }
+  return { target: target as LoadTarget, rest };
 }
