@@ -5,6 +5,14 @@
  */
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { LOAD_FLAGS, LoadOptionsSchema, type LoadResult, runLoad } from "../load.ts";
+import {
+  DEFAULT_RESP_PORT,
+  type LoadTarget,
+  NoRespServerError,
+  runRespLoad,
+  splitTargetFlag,
+  TARGET_FLAG,
+} from "../load-resp.ts";
 import { fmtNs } from "../profiler.ts";
 
 const USAGE =
@@ -33,12 +41,17 @@ export function formatLoadResult(r: LoadResult): string {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(helpText(USAGE, LOAD_FLAGS));
+    process.stdout.write(helpText(USAGE, [...LOAD_FLAGS, TARGET_FLAG]));
     return 0;
   }
   let cfg: ReturnType<typeof LoadOptionsSchema.parse>;
+  let target: LoadTarget;
   try {
-    cfg = validateOptions(LoadOptionsSchema, parseFlags(argv, LOAD_FLAGS), LOAD_FLAGS);
+    const split = splitTargetFlag(argv);
+    target = split.target;
+    const raw = parseFlags(split.rest, LOAD_FLAGS);
+    if (target === "resp" && raw.port === undefined) raw.port = DEFAULT_RESP_PORT;
+    cfg = validateOptions(LoadOptionsSchema, raw, LOAD_FLAGS);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`load: ${err.message}\n`);
@@ -48,11 +61,16 @@ async function main(): Promise<number> {
   }
   let result: LoadResult;
   try {
-    result = await runLoad(cfg);
+    result = target === "resp" ? await runRespLoad(cfg) : await runLoad(cfg);
   } catch (err) {
+    if (err instanceof NoRespServerError) {
+      console.log(`load --target resp: ${err.message}`);
+      return 0;
+    }
     process.stderr.write(`load: ${(err as Error).message}\n`);
     return 1;
   }
+  if (target === "resp") console.log(`target resp: Redis XADD at ${cfg.host}:${cfg.port}`);
   console.log(formatLoadResult(result));
   return result.errors.length === 0 ? 0 : 1;
 }
