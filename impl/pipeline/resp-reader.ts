@@ -45,6 +45,16 @@ export class RespProtocolError extends Error {
 
 const CR = 0x0d;
 const decoder = new TextDecoder();
+function isKind(b: number): boolean {
+  return (
+    b === RespKind.SIMPLE ||
+    b === RespKind.ERROR ||
+    b === RespKind.INTEGER ||
+    b === RespKind.BULK ||
+    b === RespKind.ARRAY
+  );
+}
+
 /** Returned by the parse helpers when the buffer ends before the reply does. */
 const INCOMPLETE = -1;
 
@@ -97,6 +107,11 @@ export class RespReplyReader {
       throw new RespProtocolError(`reply nested deeper than ${MAX_RESP_DEPTH} arrays`);
     }
     const kind = this.buf[off]!;
+    if (!isKind(kind)) {
+      throw new RespProtocolError(
+        `not a RESP reply: byte 0x${kind.toString(16).padStart(2, "0")} where a type byte (+ - : $ * ) belongs`,
+      );
+    }
     const eol = this.findCr(off + 1);
     if (eol === INCOMPLETE) return INCOMPLETE;
     const afterLine = eol + 2;
@@ -136,9 +151,7 @@ export class RespReplyReader {
         return p;
       }
       default:
-        throw new RespProtocolError(
-          `not a RESP reply: byte 0x${kind.toString(16).padStart(2, "0")} where a type byte (+ - : $ *) belongs`,
-        );
+        throw new RespProtocolError(`unhandled RESP type byte 0x${kind.toString(16)}`);
     }
   }
 
