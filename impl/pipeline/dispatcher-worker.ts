@@ -28,7 +28,10 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
   const consumers = lanes.length;
   const batch = new Uint8Array(cfg.popBatch * rb);
   const words = new RecordWords(batch.buffer);
+  const batchWords = new Uint32Array(batch.buffer);
   const staging = Array.from({ length: LANE_COUNT }, () => new Uint8Array(cfg.popBatch * rb));
+  const stagingWords = staging.map((s) => new Uint32Array(s.buffer));
+  const wordsPerRecord = rb >>> 2;
   const stagedCount = new Int32Array(LANE_COUNT);
   const nextConsumer = new Int32Array(LANE_COUNT);
   const profiler = new StageProfiler();
@@ -46,7 +49,11 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
     stagedCount.fill(0);
     for (let i = 0, off = 0; i < n; i++, off += rb) {
       const lane = batch[off + OFF_LANE]!;
-      staging[lane]!.set(batch.subarray(off, off + rb), stagedCount[lane]! * rb);
+      // Word copy: no subarray object per record on this hot path.
+      const dst = stagingWords[lane]!;
+      const d = stagedCount[lane]! * wordsPerRecord;
+      const src = off >>> 2;
+      for (let w = 0; w < wordsPerRecord; w++) dst[d + w] = batchWords[src + w]!;
       stagedCount[lane]!++;
     }
     for (let lane = 0; lane < LANE_COUNT; lane++) {

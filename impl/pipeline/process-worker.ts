@@ -53,6 +53,7 @@ class ProcessManager {
   private readonly lanes: QueueConsumer[];
   private readonly laneBuf: Uint8Array[];
   private readonly laneWords: RecordWords[];
+  private readonly laneViews: DataView[];
   private readonly laneCount = new Int32Array(LANE_COUNT);
   private readonly laneEnded = [false, false, false];
   private readonly ctl: Int32Array;
@@ -80,6 +81,7 @@ class ProcessManager {
     this.lanes = init.lanes.map((h) => openConsumer(h));
     this.laneBuf = this.lanes.map(() => new Uint8Array(this.cfg.popBatch * this.rb));
     this.laneWords = this.laneBuf.map((b) => new RecordWords(b.buffer));
+    this.laneViews = this.laneBuf.map((b) => new DataView(b.buffer));
     this.ctl = new Int32Array(init.control);
     const [burst, tx, batch] = this.cfg.laneWeights;
     this.sched = new LaneScheduler(burst, tx, batch);
@@ -170,7 +172,7 @@ class ProcessManager {
     const n = this.laneCount[lane]!;
     const buf = this.laneBuf[lane]!;
     const startNs = monoNowNs();
-    const dv = new DataView(buf.buffer);
+    const dv = this.laneViews[lane]!;
     for (let i = 0, off = 0; i < n; i++, off += this.rb) {
       const ref = this.alloc.acquire();
       this.refs.push(ref);
