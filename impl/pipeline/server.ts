@@ -77,16 +77,24 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
 
   const workers: Worker[] = [];
   const reports = new ReportHub();
-  const spawn = (init: WorkerInit, handles: QueueEndHandle[], ports: MessagePort[]) => {
+  /** Creates a Worker (it starts loading modules at once); `start` hands it its role. */
+  const create = (role: string) => {
     const w = new Worker(new URL("./worker-main.ts", import.meta.url).href);
     const id = workers.length;
     w.onmessage = (e: MessageEvent<WorkerReport>) => reports.deliver(id, e.data);
-    w.onerror = (e) =>
-      reports.deliver(id, { type: "failed", role: init.role, index: id, message: e.message });
-    w.postMessage(init, [...handles.flatMap(handleTransferables), ...ports]);
+    w.onerror = (e) => reports.deliver(id, { type: "failed", role, index: id, message: e.message });
     workers.push(w);
     return id;
   };
+  const start = (id: number, init: WorkerInit, handles: QueueEndHandle[], ports: MessagePort[]) =>
+    workers[id]!.postMessage(init, [...handles.flatMap(handleTransferables), ...ports]);
+  const spawn = (init: WorkerInit, handles: QueueEndHandle[], ports: MessagePort[]) => {
+    const id = create(init.role);
+    start(id, init, handles, ports);
+    return id;
+  };
+  // Ingest Workers load in parallel with the rest; each binds once the port is known.
+  const ingestIds = Array.from({ length: cfg.ingestWorkers }, () => create("ingest"));
 
   const processIds = laneQs.map((qs, c) => {
     const lanes = qs.map((q) => q.consumerHandle());
@@ -110,21 +118,28 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     [dispatcherConsumer, ...laneProducers.flat()],
     [],
   );
-  const ingestIds: number[] = [];
   let port = cfg.port;
   try {
     for (let i = 0; i < cfg.ingestWorkers; i++) {
       const producer = dispatchQ.producerHandle(i);
       const ackPorts = acks.map((row) => row[i]!.port2);
-      const id = spawn(
-        { role: "ingest", index: i, config: cfg, bindPort: port, producer, ackPorts, control },
-        [producer],
+      const init: WorkerInit = {
+        role: "ingest",
+        index: i,
+        config: cfg,
+        bindPort: port,
+        producer,
         ackPorts,
-      );
-      ingestIds.push(id);
-      const r = await reports.next(id, "listening");
-      if (r.type === "listening") port = r.port;
+        control,
+      };
+      start(ingestIds[i]!, init, [producer], ackPorts);
+      // Worker 0 picks the port (maybe ephemeral); the others bind the same one after it.
+      if (i === 0 || i === cfg.ingestWorkers - 1) {
+        const r = await reports.next(ingestIds[i]!, "listening");
+        if (r.type === "listening") port = r.port;
+      }
     }
+    for (const id of ingestIds.slice(1, -1)) await reports.next(id, "listening");
   } catch (err) {
     for (const w of workers) w.terminate();
     throw err;
