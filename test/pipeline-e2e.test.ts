@@ -42,9 +42,9 @@ describe("every allocator x queue combination conserves events end to end", () =
         try {
           load = await runLoad({
             port: server.port,
-            connections: 3,
+            connections: 2,
             rate: 30_000,
-            durationS: 0.25,
+            durationS: 0.2,
             batch: 16,
             pattern: true,
             seed: SEED,
@@ -67,7 +67,7 @@ describe("every allocator x queue combination conserves events end to end", () =
   }
 });
 
-test("closed loop, 2 ingest x 2 process managers, small queues (backpressure) conserves events", async () => {
+test("closed loop, 2 ingest x 2 process managers, 256 B records, small queues (backpressure) conserves events", async () => {
   const multi = queues.find((q) => q.capabilities.multiProducer);
   expect(multi).toBeDefined();
   const server = await startPipeline({
@@ -79,6 +79,7 @@ test("closed loop, 2 ingest x 2 process managers, small queues (backpressure) co
     maxUnacked: 256,
     popBatch: 32,
     workNs: 2000,
+    recordBytes: 256,
     verify: true,
   });
   try {
@@ -89,6 +90,7 @@ test("closed loop, 2 ingest x 2 process managers, small queues (backpressure) co
       durationS: 0.4,
       batch: 64,
       laneMix: "3:1:1",
+      recordBytes: 256,
       pattern: true,
       seed: SEED,
     });
@@ -102,12 +104,13 @@ test("closed loop, 2 ingest x 2 process managers, small queues (backpressure) co
   }
 });
 
-test("graceful stop under load: acked == processed, the rest declared not accepted", async () => {
+test("graceful stop under load (32 B records): acked == processed, the rest declared not accepted", async () => {
   const server = await startPipeline({
     port: 0,
     queue: queues[0]!.name,
     capacity: 256,
     workNs: 5000,
+    recordBytes: 32,
   });
   const loadP = runLoad({
     port: server.port,
@@ -115,6 +118,7 @@ test("graceful stop under load: acked == processed, the rest declared not accept
     rate: 60_000,
     durationS: 2,
     batch: 32,
+    recordBytes: 32,
     seed: SEED,
   });
   await Bun.sleep(400);
