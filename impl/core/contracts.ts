@@ -86,6 +86,12 @@ export const QueueOptionsSchema = z.object({
   unsafe: z.boolean().default(false),
   /** Start value of the ring's free-running indices; tests set it near 2^32 to exercise wraparound. */
   initialSequence: z.number().int().min(0).max(0xffffffff).default(0),
+  /**
+   * For spsc/fan-in: tryPush publishes the ring index once every this many
+   * records (flush(), close(), a full ring and every batch/commit publish
+   * too). 1 (default) publishes every record at once.
+   */
+  publishEveryRecords: z.number().int().min(1).max(65536).default(1),
   /** For message-port: records per transferred ArrayBuffer (the strongest baseline batches). */
   batchRecords: z.number().int().min(1).max(65536).default(256),
 });

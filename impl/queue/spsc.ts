@@ -1,0 +1,65 @@
+/**
+ * `spsc`: a lock-free single-producer single-consumer ring in one
+ * SharedArrayBuffer (layout: spsc-layout.ts; ends: spsc-ring.ts).
+ *
+ * capacitySlots is exact (1, 2, 3, 7 ... work); storage rounds up to a power
+ * of two. Spans (reserve/commit, peek/release) write and read in place.
+ * multiProducer: false. The registry refuses producers > 1 unless
+ * unsafe: true; then every producer end opens the same ring and races on
+ * TAIL (the misuse experiment), and the consumer still ends once all of them
+ * have closed.
+ */
+import { assert } from "../core/assert.ts";
+import type { QueueConfig, QueueEndHandle, QueueEnds } from "../core/contracts.ts";
+import { register } from "../core/registry.ts";
+import { initRing, ringBytes } from "./spsc-layout.ts";
+import { RingConsumer, RingProducer } from "./spsc-ring.ts";
+
+export const SPSC_NAME = "spsc";
+
+function sabOf(handle: QueueEndHandle): SharedArrayBuffer {
+  const sab = handle.state.sab;
+  assert(sab instanceof SharedArrayBuffer, `${handle.kind} handle carries no SharedArrayBuffer`);
+  return sab;
+}
+
+export function createSpsc(config: QueueConfig): QueueEnds {
+  const sab = new SharedArrayBuffer(ringBytes(config.capacitySlots, config.recordBytes));
+  initRing(
+    sab,
+    0,
+    config.capacitySlots,
+    config.recordBytes,
+    config.producers,
+    config.initialSequence,
+  );
+  const handle = (role: "producer" | "consumer", producerIndex: number): QueueEndHandle => ({
+    kind: SPSC_NAME,
+    role,
+    producerIndex,
+    config,
+    state: { sab },
+  });
+  return {
+    config,
+    producerHandle(producerIndex: number) {
+      assert(
+        Number.isInteger(producerIndex) && producerIndex >= 0 && producerIndex < config.producers,
+        () => `producerIndex ${producerIndex} outside [0, ${config.producers})`,
+      );
+      return handle("producer", producerIndex);
+    },
+    consumerHandle: () => handle("consumer", 0),
+  };
+}
+
+register({
+  kind: "queue",
+  name: SPSC_NAME,
+  description:
+    "lock-free single-producer single-consumer ring in a SharedArrayBuffer; cached indices, batch publication, spans",
+  capabilities: { multiProducer: false, multiConsumer: false, blocking: true, spans: true },
+  create: createSpsc,
+  openProducer: (h) => new RingProducer(sabOf(h), 0, h.config),
+  openConsumer: (h) => new RingConsumer(sabOf(h), 0, h.config),
+});

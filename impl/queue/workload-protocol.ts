@@ -1,0 +1,32 @@
+/**
+ * Messages and shared cells between the workload driver (workload.ts) and its
+ * Workers (workload-worker.ts). Kept apart so the driver never imports the
+ * Worker module itself.
+ *
+ * Control buffer byte map (Int32 cells): [0] GO, set once by the driver when
+ * every Worker is ready (the start barrier); [1] STOP, set by the driver on
+ * timeout or error (Workers re-check it at least every WORKER_SLICE_MS).
+ */
+import type { QueueEndHandle } from "../core/contracts.ts";
+import type { WorkloadOptions } from "./workload.ts";
+import type { CheckSummary } from "./workload-check.ts";
+
+export const C_GO = 0;
+export const C_STOP = 1;
+export const CONTROL_BYTES = 8;
+/** Longest a Worker blocks in one queue call before it re-checks STOP. */
+export const WORKER_SLICE_MS = 50;
+
+export interface WorkerInit {
+  role: "producer" | "consumer";
+  handle: QueueEndHandle;
+  opts: WorkloadOptions;
+  producers: number;
+  control: SharedArrayBuffer;
+}
+
+export type WorkerReport =
+  | { type: "ready" }
+  | { type: "producer-done"; producerIndex: number; sent: number; stopped: boolean }
+  | { type: "consumer-done"; endNs: number; stopped: boolean; summary: CheckSummary }
+  | { type: "error"; role: string; message: string };
