@@ -12,16 +12,20 @@
 import { monoNowNs } from "../core/clock.ts";
 import type { QueueConsumer } from "../core/contracts.ts";
 import {
-  decodeRecord,
+  type EventFields,
   HEADER_BYTES,
   LANE_COUNT,
   LANE_NAMES,
   Lane,
   newEventFields,
+  OFF_INGEST_NS_HI,
+  OFF_INGEST_NS_LO,
+  OFF_LANE,
   OFF_PAYLOAD,
   OFF_PAYLOAD_LEN,
   OFF_PRODUCER,
   OFF_SEQUENCE,
+  OFF_TYPE,
   patternByte,
   RecordWords,
 } from "../core/record.ts";
@@ -176,7 +180,7 @@ class ProcessManager {
     for (let i = 0, off = 0; i < n; i++, off += this.rb) {
       const ref = this.alloc.acquire();
       this.refs.push(ref);
-      this.alloc.write(ref, decodeRecord(buf, off, this.rb, this.scratch));
+      this.alloc.write(ref, readEvent(buf, dv, off, this.scratch));
       const ok = !this.cfg.verify || wirePatternIntact(buf, dv, off, this.rb);
       if (this.cfg.workNs > 0) spinNs(this.cfg.workNs);
       if (ok && lane === Lane.TRANSACTIONAL) {
@@ -231,6 +235,28 @@ function spinNs(ns: number): void {
   // Bounded by the clock: at most `ns` (MAX_WORK_NS) of spinning.
   while (monoNowNs() < until) {}
 }
+
+/**
+ * Reads the record at `off` into `out` without allocating (decodeRecord makes a
+ * DataView and a subarray per call). Lane and payload length were validated
+ * at ingest, so this hot path does not check them again.
+ */
+function readEvent(buf: Uint8Array, dv: DataView, off: number, out: EventFields): EventFields {
+  out.producerId = dv.getUint32(off + OFF_PRODUCER, true);
+  out.sequence = dv.getUint32(off + OFF_SEQUENCE, true);
+  out.ingestNs =
+    dv.getUint32(off + OFF_INGEST_NS_HI, true) * TWO_POW_32 +
+    dv.getUint32(off + OFF_INGEST_NS_LO, true);
+  out.lane = buf[off + OFF_LANE]! as Lane;
+  out.type = buf[off + OFF_TYPE]!;
+  const len = dv.getUint16(off + OFF_PAYLOAD_LEN, true);
+  out.payloadLength = len;
+  const p = off + OFF_PAYLOAD;
+  const dst = out.payload;
+  for (let i = 0; i < len; i++) dst[i] = buf[p + i]!;
+  return out;
+}
+const TWO_POW_32 = 4294967296;
 
 /**
  * --verify: true if the record carries the pattern payload of (producer 0,
