@@ -48,6 +48,8 @@ export class LoadConnection {
   finalSeen = false;
   closed = false;
   serverError: string | null = null;
+  /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
+  recordFromNs = 0;
   /** Called after each chunk of server frames (the closed loop tops up from it). */
   onAck: (() => void) | null = null;
   readonly protocolErrors: string[] = [];
@@ -193,7 +195,9 @@ export class LoadConnection {
         count--;
         r++;
       }
-      if (count > 0) recordNs(this.latency, nowNs - this.intendedNs[k]!, count);
+      const intended = this.intendedNs[k]!;
+      if (count > 0 && intended >= this.recordFromNs)
+        recordNs(this.latency, nowNs - intended, count);
       seq = batchEnd;
     }
   }

@@ -35,6 +35,8 @@ export const LoadOptionsSchema = z
       .max(1 << 24)
       .optional(),
     durationS: z.number().min(0.01).max(86_400).default(5),
+    /** Seconds of sending before the measured window: checked for conservation, kept out of the latency histogram. */
+    warmupS: z.number().min(0).max(3600).default(0),
     batch: z.number().int().min(1).max(16_384).default(64),
     laneMix: z
       .union([
@@ -87,6 +89,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     key: "durationS",
     kind: "number",
     help: "seconds of sending, 0.01..86400 (default 5)",
+  },
+  {
+    flag: "warmup",
+    key: "warmupS",
+    kind: "number",
+    help: "seconds of sending before --duration starts; conserved but not in the latency figures, 0..3600 (default 0)",
   },
   { flag: "batch", key: "batch", kind: "int", help: "events per frame, 1..16384 (default 64)" },
   {
@@ -165,7 +173,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(conns.map((c) => connect(cfg, c)));
   const mode = cfg.max !== undefined ? "closed" : "open";
   const startNs = monoNowNs();
-  const endNs = startNs + cfg.durationS * 1e9;
+  const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
+  for (const c of conns) c.recordFromNs = startNs + cfg.warmupS * 1e9;
   let lastAckNs = startNs;
   let failure: Error | null = null;
   const onAck = () => {

@@ -28,7 +28,7 @@ export function formatLoadResult(r: LoadResult): string {
     `load: ${mode}, ${r.config.connections} connections, batch ${r.config.batch}, ${r.config.recordBytes} B records, seed ${r.config.seed}`,
     `  sent ${r.sent}  acked ${r.acked}  rejected ${r.rejected}  not accepted (server stopped) ${r.notAccepted}  unresolved ${r.unresolved}`,
     `  achieved ${Math.round(r.achievedPerS)} events/s over ${r.elapsedS.toFixed(2)} s`,
-    `  e2e latency from intended send: p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  max ${fmtNs(l.maxNs)}  (${l.count} events)`,
+    `  e2e latency from intended send: p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  max ${fmtNs(l.maxNs)}  (${l.count} events${r.config.warmupS > 0 ? `, after ${r.config.warmupS} s warm-up` : ""})`,
     r.errors.length === 0
       ? "  conservation: OK (every event sent is acked, rejected, or declared not accepted)"
       : `  conservation: FAILED\n${r.errors
