@@ -8,6 +8,8 @@
  * - a slow reader (never reads its acks) does not hold anyone else up;
  * - a connection flood over --max-connections is refused with
  *   TOO_MANY_CONNECTIONS while the admitted ones work;
+ * - a client that half-closes after its last frame still gets all its acks;
+ *   one that half-closes mid-frame gets TRUNCATED without waiting;
  * - a corrupt payload under --verify is rejected (and reported), not dropped;
  * and the good connection loses nothing (conservation holds).
  */
@@ -116,6 +118,27 @@ test("a corrupt payload under --verify is rejected and reported, not dropped", a
   c.end();
 });
 
+test("a half-close after the last frame still gets every ack, then the server closes", async () => {
+  const c = await rawConnect(server.port);
+  c.send(new Uint8Array([...eventsFrame(RB, 0, 40), ...eventsFrame(RB, 40, 24)]));
+  c.shutdown();
+  await until(() => c.isClosed(), 5000, "server to close after acking");
+  const last = c.frames.at(-1);
+  expect(last).toMatchObject({ type: "ack", resolvedThrough: 64, final: false });
+  expect(c.frames.every((f) => f.type === "ack")).toBe(true);
+});
+
+test("a half-close in the middle of a frame gets TRUNCATED at once", async () => {
+  const c = await rawConnect(server.port);
+  const f = eventsFrame(RB, 0, 4);
+  c.send(f.subarray(0, f.length - 10));
+  c.shutdown();
+  const t0 = performance.now();
+  await until(() => c.isClosed(), 5000, "close after TRUNCATED");
+  expect(performance.now() - t0).toBeLessThan(IDLE_MS);
+  expect(c.frames.at(-1)).toMatchObject({ type: "error", code: ErrorCode.TRUNCATED });
+});
+
 test("a slow reader (never reads acks) does not hold up a good connection", async () => {
   const slow = await rawConnect(server.port, { read: false });
   // 40 frames of 64 records: the acks it never reads pile up on its side only.
@@ -164,7 +187,7 @@ test("the server counted every bad frame and stayed up", async () => {
   expect(c["ingest.error.OVERSIZED"]).toBe(2);
   expect(c["ingest.error.UNKNOWN_LANE"]).toBe(1);
   expect(c["ingest.error.BAD_RECORD_SIZE"]).toBe(1);
-  expect(c["ingest.error.TRUNCATED"]).toBe(1);
+  expect(c["ingest.error.TRUNCATED"]).toBe(2);
   expect(c["ingest.error.BAD_SEQUENCE"]).toBe(1);
   expect(c["ingest.connectionsRefused"]).toBeGreaterThanOrEqual(6);
   expect(c["process.rejected"]).toBe(1);

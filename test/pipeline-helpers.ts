@@ -17,6 +17,8 @@ export interface RawClient {
   closed: Promise<void>;
   isClosed(): boolean;
   end(): void;
+  /** Half-close: send FIN, keep reading. */
+  shutdown(): void;
 }
 
 export async function rawConnect(port: number, opts: { read?: boolean } = {}): Promise<RawClient> {
@@ -50,6 +52,7 @@ export async function rawConnect(port: number, opts: { read?: boolean } = {}): P
     closed: closedP,
     isClosed: () => closed,
     end: () => socket.end(),
+    shutdown: () => socket.shutdown(),
   };
 }
 

@@ -23,6 +23,8 @@ export class IngestConnection {
   blocked = false;
   paused = false;
   lastActivityMs: number;
+  /** lastActivityMs as of the idle scan that first found the connection idle (-1: none). */
+  idleSuspectMs = -1;
   /** ingestNs stamped on the frame being admitted. */
   frameIngestNs = 0;
   /** The unwritten tail of the last frame written. */
@@ -30,6 +32,8 @@ export class IngestConnection {
   /** Stop: a FINAL ack is owed; set once it is fully written. */
   finalWanted = false;
   finalSent = false;
+  /** The client half-closed: close once everything it sent is admitted and acked. */
+  peerEnded = false;
   /** Marks the connection as touched by the current ack message (dedupe). */
   touchedGeneration = -1;
 
@@ -107,6 +111,17 @@ export class IngestConnection {
     if (this.finalSent) this.socket.end();
     else if (this.finalWanted) this.sendFinal();
     else this.sendAck();
+    this.endIfDone();
+  }
+
+  /** After a half-close: ends the connection once nothing is left to read, resolve or write. */
+  endIfDone(): void {
+    if (!this.peerEnded || this.closed || this.blocked || this.outPending) return;
+    if (this.reader.pendingBytes() > 0 || this.window.unresolved() > 0) return;
+    this.sendAck();
+    if (this.outPending) return;
+    this.closed = true;
+    this.socket.end();
   }
 
   /** Sends an ERROR frame and closes. */

@@ -85,11 +85,14 @@ export class IngestWorker {
       port: this.init.bindPort,
       reusePort: true,
       exclusive: false,
+      // A client may half-close after its last frame and still read its acks.
+      allowHalfOpen: true,
       socket: {
         binaryType: "uint8array",
         open: (s: Socket<Data>) => this.onOpen(s),
         data: (s: Socket<Data>, chunk: Uint8Array) => this.onData(s, chunk),
         drain: (s: Socket<Data>) => s.data.conn?.onDrain(),
+        end: (s: Socket<Data>) => this.onPeerEnd(s),
         close: (s: Socket<Data>) => this.onClose(s),
         error: (s: Socket<Data>) => this.onClose(s),
       },
@@ -141,6 +144,18 @@ export class IngestWorker {
     Atomics.sub(this.ctl, WORD_OPEN_CONNECTIONS, 1);
   }
 
+  /** The client sent FIN: admit what it sent, then close once every admitted event is acked. */
+  private onPeerEnd(s: Socket<Data>): void {
+    const conn = s.data.conn;
+    if (!conn || conn.closed) return;
+    conn.peerEnded = true;
+    if (!conn.blocked && !this.stopping) {
+      this.pump(conn);
+      this.producer.flush();
+    }
+    conn.endIfDone();
+  }
+
   private onData(s: Socket<Data>, chunk: Uint8Array): void {
     const conn = s.data.conn;
     if (!conn || conn.closed) return;
@@ -172,6 +187,14 @@ export class IngestWorker {
       if (r.recordsLeft === 0) {
         const next = r.nextFrame(conn.window.admittedThrough);
         if (next === false) {
+          if (conn.peerEnded && r.pendingBytes() > 0) {
+            this.failConn(
+              conn,
+              ErrorCode.TRUNCATED,
+              `peer closed with ${r.pendingBytes()} bytes of an unfinished frame`,
+            );
+            return;
+          }
           this.unblock(conn);
           return;
         }
@@ -244,6 +267,7 @@ export class IngestWorker {
       this.blocked.delete(conn);
       conn.blocked = false;
       this.pump(conn);
+      conn.endIfDone();
     }
     this.producer.flush();
   }
@@ -275,7 +299,11 @@ export class IngestWorker {
       }
     }
     this.counters.ackEntries! += batch.count;
-    for (const conn of this.touched) if (!conn.closed) conn.sendAck();
+    for (const conn of this.touched) {
+      if (conn.closed) continue;
+      conn.sendAck();
+      conn.endIfDone();
+    }
     recordNs(this.profiler.get("ack.done_to_written"), monoNowNs() - batch.doneNs, batch.count);
     if (this.stopping) this.checkDrained();
     else if (this.blocked.size > 0) this.retryBlocked();
@@ -286,6 +314,13 @@ export class IngestWorker {
     for (const conn of this.conns.values()) {
       if (conn.closed || conn.blocked || conn.window.unresolved() > 0) continue;
       if (now - conn.lastActivityMs < this.cfg.idleTimeoutMs) continue;
+      // Verdict on a later scan only: bytes already in the kernel (a stalled
+      // event loop) get one more I/O poll to arrive before the connection is
+      // called idle or its frame truncated.
+      if (conn.idleSuspectMs !== conn.lastActivityMs) {
+        conn.idleSuspectMs = conn.lastActivityMs;
+        continue;
+      }
       this.counters.idleTimeouts!++;
       if (conn.reader.pendingBytes() > 0) {
         this.failConn(
