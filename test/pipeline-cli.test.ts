@@ -43,6 +43,9 @@ test("bad values exit 2 and name the option and its range", async () => {
   const b = await run([PIPELINE, "--queue", "no-such-queue"]);
   expect(b.code).toBe(2);
   expect(b.err).toMatch(/unknown queue "no-such-queue"; valid choices/);
+  const e = await run([PIPELINE, "--commit-stage", "raft-not-yet"]);
+  expect(e.code).toBe(2);
+  expect(e.err).toMatch(/unknown commit stage "raft-not-yet"; valid choices: immediate/);
   const cfg = join(tmpdir(), `eventlab-bad-config-${process.pid}.json`);
   await Bun.write(cfg, JSON.stringify({ consumers: 1, colour: "blue" }));
   const c = await run([PIPELINE, "--config", cfg]);

@@ -14,6 +14,7 @@ import { describe, expect, test } from "bun:test";
 import { OFF_LANE, OFF_PAYLOAD_LEN, OFF_SEQUENCE } from "../impl/core/record.ts";
 import { AckWindow } from "../impl/pipeline/ack-window.ts";
 import { parseFlags, UsageError, validateOptions } from "../impl/pipeline/cli-args.ts";
+import { createCommitStage } from "../impl/pipeline/commit-stage.ts";
 import { PIPELINE_FLAGS, PipelineOptionsSchema } from "../impl/pipeline/config.ts";
 import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
@@ -155,6 +156,24 @@ describe("LaneScheduler", () => {
     const z = new LaneScheduler(1, 1, 0);
     expect(z.pick(false, true, true)).toBe(1);
     expect(z.pick(false, false, true)).toBe(2);
+  });
+});
+
+describe("commit stage seam", () => {
+  test("the immediate stage reports each submitted event committed, once, by id", () => {
+    const stage = createCommitStage("immediate");
+    const frame = eventsFrame(RB, 10, 3);
+    stage.submit(frame, EVENTS_HEADER_BYTES, 3, RB);
+    expect(stage.pending()).toBe(3);
+    const seen: [number, number, boolean][] = [];
+    expect(stage.poll((p, s, ok) => seen.push([p, s, ok]))).toBe(3);
+    expect(seen).toEqual([
+      [0, 10, true],
+      [0, 11, true],
+      [0, 12, true],
+    ]);
+    expect(stage.poll(() => seen.push([0, 0, false]))).toBe(0);
+    expect(() => createCommitStage("nope")).toThrow(/valid choices: immediate/);
   });
 });
 

@@ -56,3 +56,28 @@ export class ImmediateCommitStage implements CommitStage {
     return this.count;
   }
 }
+
+/** Commit stages by name; a Raft stage registers here (at import, in every Worker) when it lands. */
+const stages = new Map<string, () => CommitStage>([
+  ["immediate", () => new ImmediateCommitStage()],
+]);
+
+export function registerCommitStage(name: string, make: () => CommitStage): void {
+  if (stages.has(name)) throw new Error(`commit stage "${name}" is already registered`);
+  stages.set(name, make);
+}
+
+export function commitStageNames(): string[] {
+  return [...stages.keys()];
+}
+
+/** The commit stage called `name`; the error lists the valid names. */
+export function createCommitStage(name: string): CommitStage {
+  const make = stages.get(name);
+  if (!make) {
+    throw new Error(
+      `unknown commit stage "${name}"; valid choices: ${commitStageNames().join(", ")}`,
+    );
+  }
+  return make();
+}

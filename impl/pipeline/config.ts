@@ -67,6 +67,8 @@ export const PipelineOptionsSchema = z
       .default(65536),
     idleTimeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
     popBatch: z.number().int().min(1).max(MAX_POP_BATCH_RECORDS).default(256),
+    /** Where TRANSACTIONAL events become durable before their ack (commit-stage.ts). */
+    commitStage: z.string().min(1).default("immediate"),
     verify: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
@@ -178,6 +180,12 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     key: "popBatch",
     kind: "int",
     help: `records per queue pop, 1..${MAX_POP_BATCH_RECORDS} (default 256)`,
+  },
+  {
+    flag: "commit-stage",
+    key: "commitStage",
+    kind: "string",
+    help: "what TRANSACTIONAL events pass through before their ack: immediate (commits at once; Raft plugs in here) (default immediate)",
   },
   {
     flag: "verify",

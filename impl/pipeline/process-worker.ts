@@ -30,7 +30,7 @@ import {
   RecordWords,
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
-import { ImmediateCommitStage } from "./commit-stage.ts";
+import { type CommitStage, createCommitStage } from "./commit-stage.ts";
 import { doorbellWord, parkOnDoorbell } from "./control-layout.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
@@ -65,7 +65,7 @@ class ProcessManager {
   private readonly alloc;
   private readonly refs: unknown[] = [];
   private readonly scratch;
-  private readonly commit = new ImmediateCommitStage();
+  private readonly commit: CommitStage;
   private readonly ackTriples: Uint32Array[];
   private readonly ackCount: Int32Array;
   private readonly profiler = new StageProfiler();
@@ -94,6 +94,7 @@ class ProcessManager {
       recordBytes: this.cfg.recordBytes,
     });
     this.scratch = newEventFields(this.rb);
+    this.commit = createCommitStage(this.cfg.commitStage);
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;

@@ -14,6 +14,7 @@ import type { QueueEndHandle } from "../core/contracts.ts";
 import { handleTransferables } from "../core/contracts.ts";
 import { LANE_COUNT } from "../core/record.ts";
 import { createQueue, lookup, queueConfig } from "../core/registry.ts";
+import { createCommitStage } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
 import { controlBytes } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
@@ -40,6 +41,7 @@ export const WORKER_REPORT_TIMEOUT_MS = 30_000;
 /** Checks names and wiring before any Worker starts, so errors name the option. */
 export function checkWiring(cfg: PipelineConfig): void {
   lookup(cfg.alloc, "allocator");
+  createCommitStage(cfg.commitStage);
   queueConfig(cfg.queue, {
     capacitySlots: cfg.capacity,
     recordBytes: cfg.recordBytes,
