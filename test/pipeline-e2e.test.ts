@@ -24,6 +24,14 @@ test("the registry offers queues and allocators to wire", () => {
   expect(allocators.length).toBeGreaterThan(0);
 });
 
+test("a single-producer queue behind 2 ingest Workers is refused before any Worker starts", async () => {
+  const single = queues.find((q) => !q.capabilities.multiProducer);
+  if (!single) return; // every registered queue is multi-producer: nothing to refuse
+  await expect(startPipeline({ port: 0, queue: single.name, ingestWorkers: 2 })).rejects.toThrow(
+    /supports one producer/,
+  );
+});
+
 describe("every allocator x queue combination conserves events end to end", () => {
   for (const q of queues) {
     for (const a of allocators) {

@@ -197,6 +197,6 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     flag: "quiet",
     key: "quiet",
     kind: "bool",
-    help: "print only the listen line and the final stats",
+    help: "print only the listen line and the final stats (no stopping notice)",
   },
 ];

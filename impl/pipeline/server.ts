@@ -193,6 +193,8 @@ class ReportHub {
   deliver(id: number, r: WorkerReport): void {
     if (r.type === "failed") {
       this.failure = new Error(`pipeline ${r.role} Worker ${r.index} failed: ${r.message}`);
+      // Said at once: a failed Worker stalls the pipeline, and stop() would only report it later.
+      console.error(this.failure.message);
     }
     const w = this.waiting.get(id);
     if (w) {

@@ -70,7 +70,7 @@ async function main(): Promise<number> {
     process.once("SIGINT", () => resolve());
     process.once("SIGTERM", () => resolve());
   });
-  console.log("pipeline: stopping (no new connections; draining; final acks)");
+  if (!cfg.quiet) console.log("pipeline: stopping (no new connections; draining; final acks)");
   const stats = await server.stop();
   console.log(formatStats(stats));
   return 0;
