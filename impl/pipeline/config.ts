@@ -43,6 +43,8 @@ export const PipelineOptionsSchema = z
     /** Queue kind for the per-consumer lane queues (one producer each); defaults to --queue. */
     laneQueue: z.string().min(1).optional(),
     wait: z.enum(WAIT_STRATEGIES).default("spin-then-park"),
+    /** Lets a single-producer --queue take several ingest Workers, to measure what it loses. */
+    unsafe: z.boolean().default(false),
     capacity: z
       .number()
       .int()
@@ -126,6 +128,12 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     key: "wait",
     kind: "string",
     help: `queue wait strategy: ${WAIT_STRATEGIES.join(", ")} (default spin-then-park)`,
+  },
+  {
+    flag: "unsafe",
+    key: "unsafe",
+    kind: "bool",
+    help: "allow a single-producer --queue (spsc) behind several ingest Workers, to measure the loss and duplication; damage is counted",
   },
   {
     flag: "capacity",

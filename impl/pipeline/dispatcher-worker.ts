@@ -36,7 +36,12 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
   const nextConsumer = new Int32Array(LANE_COUNT);
   const profiler = new StageProfiler();
   const dispatchHist = profiler.get("dispatch.since_ingest");
-  const counters: Record<string, number> = { batches: 0, events: 0, laneFullWaits: 0 };
+  const counters: Record<string, number> = {
+    batches: 0,
+    events: 0,
+    laneFullWaits: 0,
+    corruptRecordsDropped: 0,
+  };
   for (const name of LANE_NAMES) counters[`events.${name}`] = 0;
 
   // Bounded by the stream: every round pops >= 1 record, times out, or sees END_OF_STREAM.
@@ -49,6 +54,11 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
     stagedCount.fill(0);
     for (let i = 0, off = 0; i < n; i++, off += rb) {
       const lane = batch[off + OFF_LANE]!;
+      if (lane >= LANE_COUNT) {
+        // Ingest validated every lane, so only a corrupting (--unsafe) queue gets here: an explicit, counted drop.
+        counters.corruptRecordsDropped!++;
+        continue;
+      }
       // Word copy: no subarray object per record on this hot path.
       const dst = stagingWords[lane]!;
       const d = stagedCount[lane]! * wordsPerRecord;

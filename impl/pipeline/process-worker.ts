@@ -204,6 +204,11 @@ class ProcessManager {
 
   private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
     const ingest = ingestOfProducer(producerId);
+    if (ingest >= this.ackTriples.length) {
+      // A corrupted producer id (only an --unsafe queue makes one): counted, not routable.
+      this.counters.unroutableOutcomes = (this.counters.unroutableOutcomes ?? 0) + 1;
+      return;
+    }
     if (this.ackCount[ingest]! === this.cfg.popBatch) this.flushAcks(monoNowNs());
     const t = this.ackTriples[ingest]!;
     const k = this.ackCount[ingest]!;

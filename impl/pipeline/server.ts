@@ -47,6 +47,7 @@ export function checkWiring(cfg: PipelineConfig): void {
     recordBytes: cfg.recordBytes,
     producers: cfg.ingestWorkers,
     waitStrategy: cfg.wait,
+    unsafe: cfg.unsafe,
   });
   queueConfig(cfg.laneQueue ?? cfg.queue, {
     capacitySlots: cfg.capacity,
@@ -67,6 +68,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     recordBytes: cfg.recordBytes,
     producers,
     waitStrategy: cfg.wait,
+    unsafe: cfg.unsafe && producers > 1,
   });
   const dispatchQ = createQueue(cfg.queue, queueOpts(cfg.ingestWorkers));
   const laneQs = Array.from({ length: cfg.consumers }, () =>
