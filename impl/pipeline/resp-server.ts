@@ -16,6 +16,8 @@ export interface LocalRedis {
   readonly host: string;
   readonly port: number;
   readonly binary: string;
+  /** The redis-server process id (its CPU time is in /proc/<pid>/stat). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startRedisServer(): Promise<LocalRedis | null> {
         host: "127.0.0.1",
         port,
         binary,
+        pid: proc.pid,
         stop: async () => {
           process.off("exit", kill);
           proc.kill("SIGTERM");
