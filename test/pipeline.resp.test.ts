@@ -161,6 +161,26 @@ describe("runRespLoad against fake servers", () => {
     }
   });
 
+  test("warm-up: its XADDs are conserved but kept out of the latency histogram", async () => {
+    const srv = fakeRedis((n) => id(n));
+    try {
+      const r = await runRespLoad({
+        port: srv.port,
+        connections: 1,
+        rate: 4000,
+        batch: 4,
+        warmupS: 0.15,
+        durationS: 0.15,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.acked).toBe(r.sent);
+      expect(r.latency.count).toBeGreaterThan(0);
+      expect(r.latency.count).toBeLessThan(r.acked * 0.75);
+    } finally {
+      srv.stop(true);
+    }
+  });
+
   test("a reply that never comes is reported as unanswered", async () => {
     const srv = fakeRedis((n) => (n === 5 ? null : id(n)));
     try {

@@ -90,7 +90,8 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
   }
   const mode = cfg.max !== undefined ? "closed" : "open";
   const startNs = monoNowNs();
-  const endNs = startNs + cfg.durationS * 1e9;
+  const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
+  for (const c of conns) c.recordFromNs = startNs + cfg.warmupS * 1e9;
   let lastReplyNs = startNs;
   let failure: Error | null = null;
   const onReply = () => {

@@ -62,6 +62,8 @@ export class RespLoadConnection {
   /** Setup replies (DEL) still to come before the first XADD reply. */
   setupRepliesPending = 0;
   onReply: (() => void) | null = null;
+  /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
+  recordFromNs = 0;
   readonly protocolErrors: string[] = [];
   private protocolErrorCount = 0;
   private intendedNs = new Float64Array(1024);
@@ -236,8 +238,9 @@ export class RespLoadConnection {
   }
 
   private flushLatency(nowNs: number): void {
-    if (this.runCount > 0)
-      recordNs(this.latency, nowNs - this.intendedNs[this.runBatch]!, this.runCount);
+    const intended = this.intendedNs[this.runBatch]!;
+    if (this.runCount > 0 && intended >= this.recordFromNs)
+      recordNs(this.latency, nowNs - intended, this.runCount);
     this.runCount = 0;
   }
 
