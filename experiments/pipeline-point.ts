@@ -16,6 +16,9 @@
  * closed-loop probe on its own server (so the probe's events do not enter the
  * measured run's stage histograms) and cached.
  *
+ * Every run sends WARMUP_S seconds of load first (conserved, kept out of the
+ * e2e latency histogram; the server's per-stage histograms do include it).
+ *
  * CPU: server CPU is the process's CPU (every thread) minus the main thread's
  * (the load generator) for eventlab, and the redis-server process's CPU for
  * resp; both from /proc (Linux; null elsewhere), 10 ms resolution.
@@ -37,6 +40,8 @@ import { checkWiring, startPipeline } from "../impl/pipeline/server.ts";
 export const CLOSED_LOOP_MAX_UNACKED = 4096;
 /** Seconds of the closed-loop probe that finds a configuration's saturation throughput. */
 export const PROBE_DURATION_S = 1;
+/** Seconds of load before each measured window (JIT warm-up), kept out of the e2e latency figures. */
+export const WARMUP_S = 0.3;
 /** Named maximum: how long outstanding acks may take after the sending window, ms. */
 export const DRAIN_TIMEOUT_MS = 15_000;
 /** Queue and ring capacity of every pipeline point, in records. */
@@ -216,6 +221,7 @@ async function measure(
     connections: p.connections,
     batch: p.batch,
     durationS,
+    warmupS: WARMUP_S,
     laneMix: p.laneMix,
     recordBytes: p.recordBytes,
     seed,
