@@ -41,6 +41,7 @@ test("--unsafe runs a single-producer queue behind 2 ingest Workers; the server 
     ingestWorkers: 2,
     unsafe: true,
     verify: true,
+    stopDrainTimeoutMs: 300,
   });
   const load = await runLoad({
     port: server.port,

@@ -68,6 +68,8 @@ export const PipelineOptionsSchema = z
       .max(1 << 20)
       .default(65536),
     idleTimeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    /** Stop: how long to wait for the outcome of every admitted event before giving up on it. */
+    stopDrainTimeoutMs: z.number().int().min(10).max(600_000).default(10_000),
     popBatch: z.number().int().min(1).max(MAX_POP_BATCH_RECORDS).default(256),
     /** Where TRANSACTIONAL events become durable before their ack (commit-stage.ts). */
     commitStage: z.string().min(1).default("immediate"),
@@ -182,6 +184,12 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     key: "idleTimeoutMs",
     kind: "int",
     help: "close a connection silent this long (error TRUNCATED if mid-frame), 10..3600000 (default 30000)",
+  },
+  {
+    flag: "stop-drain-timeout-ms",
+    key: "stopDrainTimeoutMs",
+    kind: "int",
+    help: "on stop, wait this long for every admitted event's outcome; then connections still owed outcomes get SHUTTING_DOWN, 10..600000 (default 10000)",
   },
   {
     flag: "pop-batch",

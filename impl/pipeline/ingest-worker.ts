@@ -343,14 +343,31 @@ export class IngestWorker {
     if (this.idleTimer) clearInterval(this.idleTimer);
     for (const conn of this.conns.values()) conn.pause();
     this.producer.close();
+    // Bounded: a pipeline that lost events (an --unsafe queue) would never drain.
+    setTimeout(() => this.finishStop(true), this.cfg.stopDrainTimeoutMs);
     this.checkDrained();
   }
 
-  private drainedOnce = false;
   private checkDrained(): void {
-    if (this.drainedOnce || this.counters.ackEntries! < this.counters.eventsIn!) return;
+    if (this.counters.ackEntries! >= this.counters.eventsIn!) this.finishStop(false);
+  }
+
+  private drainedOnce = false;
+  /** FINAL acks (or, if the drain timed out, an ERROR naming what is unresolved), close, report. */
+  private finishStop(timedOut: boolean): void {
+    if (this.drainedOnce) return;
     this.drainedOnce = true;
-    for (const conn of this.conns.values()) conn.sendFinal();
+    this.counters.eventsUnresolvedAtStop = this.counters.eventsIn! - this.counters.ackEntries!;
+    for (const conn of this.conns.values()) {
+      if (!timedOut) conn.sendFinal();
+      else {
+        conn.sendAck();
+        conn.fail(
+          ErrorCode.SHUTTING_DOWN,
+          `stopped after ${this.cfg.stopDrainTimeoutMs} ms with ${conn.window.unresolved()} admitted events of this connection unresolved`,
+        );
+      }
+    }
     const deadline = performance.now() + STOP_GRACE_MS;
     const waitClosed = setInterval(() => {
       const late = performance.now() > deadline;

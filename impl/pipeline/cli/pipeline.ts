@@ -71,8 +71,22 @@ async function main(): Promise<number> {
     process.once("SIGTERM", () => resolve());
   });
   if (!cfg.quiet) console.log("pipeline: stopping (no new connections; draining; final acks)");
-  const stats = await server.stop();
+  let stats: PipelineStats;
+  try {
+    stats = await server.stop();
+  } catch (err) {
+    process.stderr.write(`pipeline: stop failed: ${(err as Error).message}\n`);
+    return 1;
+  }
   console.log(formatStats(stats));
+  const lost = stats.counters["ingest.eventsUnresolvedAtStop"] ?? 0;
+  const duplicates = stats.counters["ingest.duplicateAcks"] ?? 0;
+  if (lost > 0 || duplicates > 0) {
+    process.stderr.write(
+      `pipeline: broken invariant: ${lost} admitted events never resolved, ${duplicates} duplicate outcomes\n`,
+    );
+    return 1;
+  }
   return 0;
 }
 
