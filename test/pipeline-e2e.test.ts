@@ -49,7 +49,7 @@ test("--unsafe runs a single-producer queue behind 2 ingest Workers; the server 
     max: 1024,
     durationS: 0.3,
     pattern: true,
-    drainTimeoutMs: 2000,
+    drainTimeoutMs: 500,
     seed: SEED,
   });
   const stats = await server.stop();
