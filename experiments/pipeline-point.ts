@@ -156,7 +156,7 @@ export async function runPipelinePoint(p: PipelinePoint, seed: number): Promise<
   if (saturation === undefined) {
     const probe = await measure(
       p,
-      seed ^ 0x5a5a5a5a,
+      (seed ^ 0x5a5a5a5a) >>> 0,
       { max: CLOSED_LOOP_MAX_UNACKED },
       PROBE_DURATION_S,
     );
