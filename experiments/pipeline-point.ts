@@ -12,9 +12,10 @@
  * Offered load: `offeredFraction` 0 is a closed-loop run (each connection keeps
  * CLOSED_LOOP_MAX_UNACKED events in flight): the saturation throughput. Any
  * other fraction is an open-loop run at that fraction of the saturation
- * throughput of the same configuration, measured once per process by a
- * closed-loop probe on its own server (so the probe's events do not enter the
- * measured run's stage histograms) and cached.
+ * throughput of the same configuration: the achieved rate of its latest
+ * closed-loop point in this process (grids list fraction 0 first), or, when
+ * none ran, of a closed-loop probe on its own server (so the probe's events do
+ * not enter the measured run's stage histograms).
  *
  * Every run sends WARMUP_S seconds of load first (conserved, kept out of the
  * e2e latency histogram; the server's per-stage histograms do include it).
@@ -152,22 +153,24 @@ function configKey(p: PipelinePoint): string {
 
 export async function runPipelinePoint(p: PipelinePoint, seed: number): Promise<PipelineMeasured> {
   const key = configKey(p);
-  let saturation = saturationCache.get(key);
-  if (saturation === undefined) {
-    const probe = await measure(
-      p,
-      (seed ^ 0x5a5a5a5a) >>> 0,
-      { max: CLOSED_LOOP_MAX_UNACKED },
-      PROBE_DURATION_S,
-    );
-    saturation = probe.load.achievedPerS;
+  let m: Measurement;
+  let saturation: number;
+  if (p.offeredFraction === 0) {
+    // The closed-loop point is the saturation measurement; later points of this configuration use it.
+    m = await measure(p, seed, { max: CLOSED_LOOP_MAX_UNACKED }, p.durationS);
+    saturation = m.load.achievedPerS;
     saturationCache.set(key, saturation);
+  } else {
+    let cached = saturationCache.get(key);
+    if (cached === undefined) {
+      const probeSeed = (seed ^ 0x5a5a5a5a) >>> 0;
+      const probe = await measure(p, probeSeed, { max: CLOSED_LOOP_MAX_UNACKED }, PROBE_DURATION_S);
+      cached = probe.load.achievedPerS;
+      saturationCache.set(key, cached);
+    }
+    saturation = cached;
+    m = await measure(p, seed, { rate: p.offeredFraction * saturation }, p.durationS);
   }
-  const mode =
-    p.offeredFraction === 0
-      ? { max: CLOSED_LOOP_MAX_UNACKED }
-      : { rate: p.offeredFraction * saturation };
-  const m = await measure(p, seed, mode, p.durationS);
   const l = m.load;
   const resolved = l.acked + l.rejected;
   const perMillion = (s: number | null) =>
