@@ -58,8 +58,10 @@ export class LoadConnection {
   private readonly frameDv: DataView;
   private readonly words: RecordWords;
   private readonly reader = new ServerFrameReader();
-  private backlog: Uint8Array[] = [];
-  private backlogBytes = 0;
+  /** Bytes [backlogStart, backlogEnd) of `backlog` are waiting for the socket to drain. */
+  private backlog = new Uint8Array(0);
+  private backlogStart = 0;
+  private backlogEnd = 0;
   private readonly laneCumulative: number[];
 
   constructor(
@@ -113,7 +115,7 @@ export class LoadConnection {
   }
 
   private write(bytes: Uint8Array): void {
-    if (this.backlog.length > 0) {
+    if (this.backlogEnd > this.backlogStart) {
       this.enqueue(bytes);
       return;
     }
@@ -121,28 +123,38 @@ export class LoadConnection {
     if (n < bytes.length) this.enqueue(bytes.subarray(Math.max(0, n)));
   }
 
+  /** Appends to the one contiguous backlog buffer (grown by doubling, compacted in place). */
   private enqueue(bytes: Uint8Array): void {
-    this.backlogBytes += bytes.length;
-    if (this.backlogBytes > MAX_BACKLOG_BYTES) {
+    const live = this.backlogEnd - this.backlogStart;
+    if (live + bytes.length > MAX_BACKLOG_BYTES) {
       throw new Error(
         `load connection ${this.index}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,
       );
     }
-    this.backlog.push(bytes.slice());
+    if (this.backlogEnd + bytes.length > this.backlog.length) {
+      if (live + bytes.length <= this.backlog.length / 2) {
+        this.backlog.copyWithin(0, this.backlogStart, this.backlogEnd);
+      } else {
+        let cap = Math.max(this.backlog.length, 64 * 1024);
+        while (cap < 2 * (live + bytes.length)) cap *= 2;
+        const next = new Uint8Array(cap);
+        next.set(this.backlog.subarray(this.backlogStart, this.backlogEnd));
+        this.backlog = next;
+      }
+      this.backlogStart = 0;
+      this.backlogEnd = live;
+    }
+    this.backlog.set(bytes, this.backlogEnd);
+    this.backlogEnd += bytes.length;
   }
 
+  /** The socket can take more: write the whole backlog in one call. */
   onDrain(): void {
-    while (this.backlog.length > 0) {
-      const head = this.backlog[0]!;
-      const n = this.socket!.write(head);
-      if (n < 0) return;
-      this.backlogBytes -= Math.max(0, n);
-      if (n < head.length) {
-        this.backlog[0] = head.subarray(n);
-        return;
-      }
-      this.backlog.shift();
-    }
+    if (this.backlogEnd === this.backlogStart) return;
+    const n = this.socket!.write(this.backlog.subarray(this.backlogStart, this.backlogEnd));
+    if (n <= 0) return;
+    this.backlogStart += n;
+    if (this.backlogStart === this.backlogEnd) this.backlogStart = this.backlogEnd = 0;
   }
 
   onData(chunk: Uint8Array): void {
