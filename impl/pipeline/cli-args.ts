@@ -88,5 +88,5 @@ export function helpText(usage: string, specs: FlagSpec[]): string {
       s.kind === "bool" ? `--${s.flag}` : `--${s.flag} <${s.kind === "string" ? "s" : "n"}>`;
     return `  ${left.padEnd(width + 4)}  ${s.help}`;
   });
-  return `${usage}\n\nOptions:\n${rows.join("\n")}\n  --help${" ".repeat(width)}  this text\n`;
+  return `${usage}\n\nOptions:\n${rows.join("\n")}\n  ${"--help".padEnd(width + 4)}  this text\n`;
 }

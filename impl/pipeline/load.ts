@@ -127,7 +127,7 @@ export const LOAD_FLAGS: FlagSpec[] = [
     kind: "int",
     help: "wait this long for outstanding acks after sending, 0..600000 (default 10000)",
   },
-  { flag: "quiet", key: "quiet", kind: "bool", help: "print only the result" },
+  { flag: "quiet", key: "quiet", kind: "bool", help: "print only the result (no start line)" },
 ];
 
 export interface LoadResult {

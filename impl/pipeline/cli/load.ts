@@ -59,6 +59,15 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  if (!cfg.quiet) {
+    const mode =
+      cfg.max !== undefined
+        ? `closed loop, max ${cfg.max} unacked per connection`
+        : `open loop at ${cfg.rate} events/s`;
+    console.log(
+      `load: ${cfg.connections} connections to ${target} at ${cfg.host}:${cfg.port}, ${mode}, ${cfg.warmupS > 0 ? `${cfg.warmupS} s warm-up + ` : ""}${cfg.durationS} s, seed ${cfg.seed}`,
+    );
+  }
   let result: LoadResult;
   try {
     result = target === "resp" ? await runRespLoad(cfg) : await runLoad(cfg);
