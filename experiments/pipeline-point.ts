@@ -270,6 +270,15 @@ function diff(after: number | null, before: number | null): number | null {
 }
 
 let redisPromise: Promise<{ host: string; port: number; pid: number | null }> | null = null;
+let localRedisServer: LocalRedis | null = null;
+
+/** Stops the redis-server resp points started, if any (tests; a normal exit kills it too). */
+export async function stopPointRedis(): Promise<void> {
+  const r = localRedisServer;
+  localRedisServer = null;
+  redisPromise = null;
+  await r?.stop();
+}
 
 /** The Redis server for resp points: EVENTLAB_REDIS=host:port, or one started for this process. */
 function localRedis(): Promise<{ host: string; port: number; pid: number | null }> {
@@ -282,6 +291,7 @@ function localRedis(): Promise<{ host: string; port: number; pid: number | null 
     }
     const r: LocalRedis | null = await startRedisServer();
     if (!r) throw new Error("skipped: no redis-server binary and EVENTLAB_REDIS unset");
+    localRedisServer = r;
     return { host: r.host, port: r.port, pid: r.pid };
   })();
   return redisPromise;

@@ -8,7 +8,7 @@
  * refused with a reason. No speed is asserted.
  */
 import "../impl/index.ts";
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { z } from "zod";
 import {
   type PipelinePoint,
@@ -16,6 +16,7 @@ import {
   pipelinePointSupported,
   REDIS_QUEUE,
   runPipelinePoint,
+  stopPointRedis,
 } from "../experiments/pipeline-point.ts";
 import { redisServerBinary } from "../impl/pipeline/resp-server.ts";
 
@@ -67,6 +68,7 @@ test("unsupported wirings are refused with a reason", () => {
 });
 
 describe.skipIf(redisServerBinary() === null)("Redis point", () => {
+  afterAll(stopPointRedis);
   test("a closed-loop XADD point: a valid, conserved row without stage columns", async () => {
     const row = measuredSchema.parse(
       await runPipelinePoint(
