@@ -243,7 +243,8 @@ export class IngestWorker {
   private block(conn: IngestConnection): void {
     if (!conn.blocked) {
       conn.blocked = true;
-      this.counters.pauses!++;
+      // Counts pauses, not the 1 ms retries of a connection that stays paused.
+      if (!conn.paused) this.counters.pauses!++;
       conn.pause();
       this.blocked.add(conn);
     }
