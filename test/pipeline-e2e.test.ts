@@ -102,7 +102,7 @@ describe("every allocator x queue combination conserves events end to end", () =
   }
 });
 
-test("closed loop, 2 ingest x 2 process managers, 256 B records, small queues (backpressure) conserves events", async () => {
+test("closed loop, 12 connections over 2 ingest (SO_REUSEPORT) x 2 process managers, 256 B records, small queues (backpressure) conserves events", async () => {
   const multi = queues.find((q) => q.capabilities.multiProducer);
   expect(multi).toBeDefined();
   const server = await startPipeline({
@@ -120,7 +120,7 @@ test("closed loop, 2 ingest x 2 process managers, 256 B records, small queues (b
   try {
     const load = await runLoad({
       port: server.port,
-      connections: 4,
+      connections: 12,
       max: 512,
       warmupS: 0.1,
       durationS: 0.3,
@@ -138,6 +138,12 @@ test("closed loop, 2 ingest x 2 process managers, 256 B records, small queues (b
     const stats = await server.stop();
     expect(stats.counters["process.events"]).toBe(load.sent);
     expect(stats.counters["ingest.pauses"]).toBeGreaterThan(0);
+    // SO_REUSEPORT spread the 12 connections over both ingest Workers (all on one: p = 2^-11)
+    const accepted = stats.workers
+      .filter((w) => w.role === "ingest")
+      .map((w) => w.counters.connectionsAccepted!);
+    expect(accepted.length).toBe(2);
+    expect(Math.min(...accepted)).toBeGreaterThan(0);
   } finally {
     await server.stop();
   }

@@ -24,6 +24,8 @@ export interface PipelineStats {
   /** Counters summed per role: ingest.*, dispatcher.*, process.* */
   counters: Record<string, number>;
   stages: Record<string, LatencySummary>;
+  /** Each Worker's own counters (e.g. how SO_REUSEPORT spread connections over ingest Workers). */
+  workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
   elapsedMs: number;
 }
 
@@ -183,7 +185,8 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
   }
   const stages: Record<string, LatencySummary> = {};
   for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
-  return { counters, stages, elapsedMs };
+  const workers = all.map((s) => ({ role: s.role, index: s.index, counters: s.counters }));
+  return { counters, stages, workers, elapsedMs };
 }
 
 /** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */
