@@ -1,31 +1,56 @@
 /**
- * Record copies between a caller's buffer and a ring's SharedArrayBuffer with
- * no allocation in the common case: small copies (one or a few records) go
- * through a u32 word loop over cached Uint32Array views; large ones through
- * one TypedArray.set per contiguous piece (one subarray view per batch).
+ * Record copies between a caller's buffer and one ring's data region in a
+ * SharedArrayBuffer, with no allocation in the steady state.
  *
- * Owner: one queue end (one thread). The cached view of the caller's buffer is
- * replaced only when the caller passes a different Uint8Array.
+ * Measured on Bun 1.4.5 (2-core Xeon, loaded): a JS u32 word loop costs ~2.3 ns
+ * a word (~45 ns for a 64 B record); TypedArray.set of a whole view is a
+ * memcpy behind a ~25 ns call; making a subarray view costs ~100 ns. So:
+ * - one record from the ring: dst.set(slot view), the slot views made lazily,
+ *   once per slot;
+ * - one record into the ring: ring.set(src) when `src` is exactly one record,
+ *   else a cached subarray of the caller's last (buffer, offset), else the
+ *   word loop;
+ * - other copies: a word loop up to WORD_COPY_MAX_BYTES, else one
+ *   set(subarray) per contiguous piece (one view per batch).
+ *
+ * Owner: one queue end (one thread).
  */
 
-/** Copies of at most this many bytes use the word loop; longer ones use set(). */
+/** General-path copies of at most this many aligned bytes use the word loop; longer ones set(). */
 export const WORD_COPY_MAX_BYTES = 512;
 
 export class RecordCopier {
   private readonly ringU8: Uint8Array;
   private readonly ringU32: Uint32Array;
+  private readonly dataBase: number;
+  private readonly recordBytes: number;
+  /** log2(recordBytes): record sizes are powers of two (32..256). */
+  private readonly recordShift: number;
+  /** Lazily made views of each slot (index = slot), for one-record pops. */
+  private readonly slotViews: (Uint8Array | undefined)[];
+  private lastSrc: Uint8Array | null = null;
+  private lastSrcOffset = -1;
+  private lastSrcView: Uint8Array = new Uint8Array(0);
   private extView: Uint8Array | null = null;
   private extU32: Uint32Array = new Uint32Array(0);
 
-  constructor(ring: SharedArrayBuffer) {
+  /**
+   * `dataBase`, `ringSlots`, `recordBytes` describe the ring's slots and enable
+   * the one-record paths; without them (recordBytes 0) every copy takes the
+   * general path.
+   */
+  constructor(ring: SharedArrayBuffer, dataBase = 0, ringSlots = 0, recordBytes = 0) {
     this.ringU8 = new Uint8Array(ring);
     this.ringU32 = new Uint32Array(ring, 0, ring.byteLength >>> 2);
+    this.dataBase = dataBase;
+    this.recordBytes = recordBytes;
+    this.recordShift = recordBytes > 0 ? 31 - Math.clz32(recordBytes) : 0;
+    if (recordBytes > 0 && 1 << this.recordShift !== recordBytes)
+      throw new RangeError(`recordBytes must be a power of two, got ${recordBytes}`);
+    this.slotViews = new Array(ringSlots);
   }
 
-  /**
-   * The u32 view of `buf`'s ArrayBuffer, built once per distinct view (compared
-   * by identity: reading `.buffer` costs ~30 ns on Bun, an identity check ~0).
-   */
+  /** The u32 view of `buf`'s ArrayBuffer, rebuilt only when a different view is passed. */
   private wordsOf(buf: Uint8Array): Uint32Array {
     if (buf !== this.extView) {
       this.extView = buf;
@@ -36,6 +61,29 @@ export class RecordCopier {
 
   /** Copies `bytes` from `src[srcOffset..]` to ring byte `ringByte` (a multiple of 4). */
   toRing(src: Uint8Array, srcOffset: number, ringByte: number, bytes: number): void {
+    if (bytes === this.recordBytes && bytes > 0) {
+      if (srcOffset === 0 && src.length === bytes) {
+        this.ringU8.set(src, ringByte);
+        return;
+      }
+      if (src === this.lastSrc && srcOffset === this.lastSrcOffset) {
+        this.ringU8.set(this.lastSrcView, ringByte);
+        return;
+      }
+      const abs = src.byteOffset + srcOffset;
+      if ((abs & 3) === 0) {
+        this.lastSrc = src;
+        this.lastSrcOffset = srcOffset;
+        this.lastSrcView = src.subarray(srcOffset, srcOffset + bytes);
+        const s = this.wordsOf(src);
+        const ring = this.ringU32;
+        let si = abs >>> 2;
+        let di = ringByte >>> 2;
+        const end = di + (bytes >>> 2);
+        while (di < end) ring[di++] = s[si++]!;
+        return;
+      }
+    }
     const abs = src.byteOffset + srcOffset;
     if (bytes <= WORD_COPY_MAX_BYTES && (abs & 3) === 0) {
       const s = this.wordsOf(src);
@@ -51,6 +99,16 @@ export class RecordCopier {
 
   /** Copies `bytes` from ring byte `ringByte` to `dst[dstOffset..]`. */
   fromRing(ringByte: number, dst: Uint8Array, dstOffset: number, bytes: number): void {
+    if (bytes === this.recordBytes && bytes > 0) {
+      const slot = (ringByte - this.dataBase) >>> this.recordShift;
+      let view = this.slotViews[slot];
+      if (view === undefined) {
+        view = this.ringU8.subarray(ringByte, ringByte + bytes);
+        this.slotViews[slot] = view;
+      }
+      dst.set(view, dstOffset);
+      return;
+    }
     const abs = dst.byteOffset + dstOffset;
     if (bytes <= WORD_COPY_MAX_BYTES && (abs & 3) === 0) {
       const d = this.wordsOf(dst);

@@ -3,7 +3,7 @@
  * SPSC ring per producer (each laid out as in spsc-layout.ts).
  *
  *   0      line 0: [0] MAGIC  [1] PRODUCERS  [2] RING_STRIDE_BYTES
- *   64     line 1: [16] CONSUMER_BELL  [17] CONSUMER_SLEEPERS
+ *   64     line 1: [16] CONSUMER_BELL  [17] CONSUMER_SLEEPERS  [18] CONSUMER_ARMED
  *          (the one cell the consumer sleeps on; any producer rings it after
  *          publishing, only when a sleeper is registered)
  *   128    ring 0, ring 1, ... each RING_STRIDE_BYTES (a multiple of 64) long
@@ -19,6 +19,7 @@ export const FI_PRODUCERS = 1;
 export const FI_RING_STRIDE_BYTES = 2;
 export const FI_CONSUMER_BELL = 16;
 export const FI_CONSUMER_SLEEPERS = 17;
+export const FI_CONSUMER_ARMED = 18;
 export const FAN_IN_HEADER_BYTES = 128;
 
 /** Byte offset of producer `i`'s ring. */

@@ -108,6 +108,7 @@ export class FanInConsumer implements SpanConsumer {
       F.FI_CONSUMER_SLEEPERS,
       this.dataReady,
       timeoutMs,
+      F.FI_CONSUMER_ARMED,
     );
   }
 
@@ -155,6 +156,7 @@ function openFanInProducer(handle: QueueEndHandle): RingProducer {
     cells: h,
     valueIdx: F.FI_CONSUMER_BELL,
     sleepersIdx: F.FI_CONSUMER_SLEEPERS,
+    armedIdx: F.FI_CONSUMER_ARMED,
   };
   const base = F.fanInRingBase(handle.producerIndex, h[F.FI_RING_STRIDE_BYTES]!);
   return new RingProducer(handle.state.sab as SharedArrayBuffer, base, handle.config, bell);

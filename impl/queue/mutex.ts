@@ -40,7 +40,7 @@ import { Waiter } from "./wait.ts";
 
 export const MUTEX_QUEUE_NAME = "mutex";
 
-/** The shared state of one end: cells, ring views, condition variables, and a cached u32 view of the caller's buffer. */
+/** One end's view of the shared state: cells, ring copier, condition variables, wait settings. */
 class MutexRing {
   readonly cells: Int32Array;
   private readonly copier: RecordCopier;
@@ -110,10 +110,10 @@ class MutexRing {
 
   /**
    * Caller holds the mutex. Releases it, spins on `ready` (a lock-free peek at
-   * COUNT/CLOSED) for up to `ms`, and reacquires it. Spinning outside the lock
-   * keeps the waiter off the lock's line while the other side works, and needs
-   * no signal from it (a parked waiter does: see CondVar). `alsoWake` gets
-   * its pending notify sent once the lock is released.
+   * COUNT/CLOSED) for up to `ms`, and reacquires it. Spinning with loads only
+   * never takes the lock from the other side, and needs no signal from it (a
+   * parked waiter does: see CondVar). `alsoWake` gets its pending notify sent
+   * once the lock is released.
    */
   spinThenLock(ready: () => boolean, ms: number, alsoWake: CondVar | null): void {
     unlockMutex(this.cells, L.LOCK);

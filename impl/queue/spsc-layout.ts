@@ -8,10 +8,10 @@
  *             [3] RECORD_BYTES  [4] PRODUCERS (ends that must close)  [5] INITIAL_SEQUENCE
  *   base+64   line 1: producer-written
  *             [16] TAIL (u32 free-running; publishes records)  [17] CONSUMER_BELL
- *             [18] CONSUMER_SLEEPERS
+ *             [18] CONSUMER_SLEEPERS  [19] CONSUMER_ARMED
  *   base+128  line 2: consumer-written
  *             [32] HEAD (u32 free-running; frees slots)  [33] PRODUCER_BELL
- *             [34] PRODUCER_SLEEPERS
+ *             [34] PRODUCER_SLEEPERS  [35] PRODUCER_ARMED
  *   base+192  line 3: cold
  *             [48] CLOSED_PRODUCERS (Atomics.add by each producer's close)
  *   base+256  data: RING_SLOTS records of RECORD_BYTES, slot i at DATA + i*RECORD_BYTES
@@ -19,7 +19,9 @@
  * TAIL and HEAD sit on separate 64-byte cache lines so the producer's and the
  * consumer's stores do not invalidate each other's line. Each bell lives on
  * the line of the index its waiter watches: the publisher reads the sleeper
- * count right after its publishing store, on a line it already owns.
+ * count right after its publishing store, on a line it already owns. The
+ * armed cells let only the first publish after a waiter parks pay for the
+ * notify (impl/queue/wait.ts).
  *
  * Indices are u32 counters that run freely and wrap modulo 2^32; a slot is
  * `index & (RING_SLOTS - 1)`. Occupancy is `(TAIL - HEAD) >>> 0`, valid across
@@ -45,9 +47,11 @@ export const I_INITIAL_SEQUENCE = 5;
 export const I_TAIL = 16;
 export const I_CONSUMER_BELL = 17;
 export const I_CONSUMER_SLEEPERS = 18;
+export const I_CONSUMER_ARMED = 19;
 export const I_HEAD = 32;
 export const I_PRODUCER_BELL = 33;
 export const I_PRODUCER_SLEEPERS = 34;
+export const I_PRODUCER_ARMED = 35;
 export const I_CLOSED_PRODUCERS = 48;
 
 /** Bytes of control lines before the data region. */

@@ -44,6 +44,7 @@ export interface Bell {
   readonly cells: Int32Array;
   readonly valueIdx: number;
   readonly sleepersIdx: number;
+  readonly armedIdx: number;
 }
 
 /** Occupancy `tail - head` as a signed difference, clamped to [0, capacity]. */
@@ -77,7 +78,7 @@ class RingView {
     this.recordBytes = this.c[L.I_RECORD_BYTES]!;
     this.producers = this.c[L.I_PRODUCERS]!;
     this.dataBase = baseBytes + L.RING_CONTROL_BYTES;
-    this.copier = new RecordCopier(sab);
+    this.copier = new RecordCopier(sab, this.dataBase, this.ringSlots, this.recordBytes);
     this.spanBytes = new Uint8Array(sab);
   }
 
@@ -116,6 +117,7 @@ export class RingProducer implements SpanProducer {
       cells: this.r.c,
       valueIdx: L.I_CONSUMER_BELL,
       sleepersIdx: L.I_CONSUMER_SLEEPERS,
+      armedIdx: L.I_CONSUMER_ARMED,
     };
     this.waiter = new Waiter(config.waitStrategy, config.spinUs);
     this.sharedTail = this.r.producers > 1;
@@ -142,7 +144,7 @@ export class RingProducer implements SpanProducer {
     if (this.unpublished === 0) return;
     this.unpublished = 0;
     Atomics.store(this.r.c, L.I_TAIL, this.tail); // publishing store: records before tail are readable
-    ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx);
+    ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx, this.bell.armedIdx);
   }
 
   private advance(count: number): void {
@@ -188,14 +190,15 @@ export class RingProducer implements SpanProducer {
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
+    let done = this.tryPushBatch(src, srcOffset, count);
+    if (done >= count) return done; // the common case reads no clock
     const deadlineMs = performance.now() + timeoutMs;
-    let done = 0;
     for (;;) {
-      done += this.tryPushBatch(src, srcOffset + done * this.recordBytes, count - done);
-      if (done >= count) return done;
       const leftMs = deadlineMs - performance.now();
       if (!(leftMs > 0)) return done;
       this.waitForSpace(leftMs);
+      done += this.tryPushBatch(src, srcOffset + done * this.recordBytes, count - done);
+      if (done >= count) return done;
     }
   }
 
@@ -208,6 +211,7 @@ export class RingProducer implements SpanProducer {
       L.I_PRODUCER_SLEEPERS,
       this.spaceReady,
       timeoutMs,
+      L.I_PRODUCER_ARMED,
     );
   }
 
@@ -240,7 +244,7 @@ export class RingProducer implements SpanProducer {
     this.publish();
     this.closed = true;
     Atomics.add(this.r.c, L.I_CLOSED_PRODUCERS, 1); // after the last publishing store
-    ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx);
+    ringDoorbell(this.bell.cells, this.bell.valueIdx, this.bell.sleepersIdx, this.bell.armedIdx);
   }
 }
 
@@ -297,7 +301,7 @@ export class RingConsumer implements SpanConsumer {
     if (this.unreleased === 0) return;
     this.unreleased = 0;
     Atomics.store(this.r.c, L.I_HEAD, this.head); // publishing store: slots before head are free
-    ringDoorbell(this.r.c, L.I_PRODUCER_BELL, L.I_PRODUCER_SLEEPERS);
+    ringDoorbell(this.r.c, L.I_PRODUCER_BELL, L.I_PRODUCER_SLEEPERS, L.I_PRODUCER_ARMED);
   }
 
   private consume(count: number): void {
@@ -345,6 +349,7 @@ export class RingConsumer implements SpanConsumer {
       L.I_CONSUMER_SLEEPERS,
       this.dataReady,
       timeoutMs,
+      L.I_CONSUMER_ARMED,
     );
   }
 

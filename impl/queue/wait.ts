@@ -31,11 +31,23 @@
  * notifySleepers; when it is a shared "doorbell" cell that several publishers
  * ring (fan-in, mutex), use ringDoorbell, which bumps it before notifying.
  *
+ * Optional armed cell (`armedIdx`): a waiter stores 1 there after registering
+ * and before its re-check; ringDoorbell notifies only if it wins
+ * compareExchange(armed, 1, 0). So while a woken waiter is still being
+ * scheduled, later publishes cost a load and a failed CAS instead of one
+ * futex syscall each. No wake-up is lost: a waiter arms before its re-check,
+ * so a publish either precedes the re-check (seen by it) or finds the cell
+ * armed; several waiters on one bell are all woken by the one notify, and one
+ * that arms after the CAS sleeps until the next publish (which finds it armed)
+ * or returns at once if the bump already changed `value`.
+ *
  * Allocation: none per call. `ready` must be a function made once (e.g. in a
  * constructor), not a closure built per call, or the caller allocates.
  */
 import type { WaitStrategy } from "../core/contracts.ts";
 
+/** armedIdx meaning "this bell has no armed cell": every publish while a sleeper is registered notifies. */
+export const NO_ARMED_CELL = -1;
 /** Spin iterations between two reads of the clock in the spin phase. */
 export const SPIN_CHECKS_PER_CLOCK_READ = 64;
 /** Longest single Atomics.wait; a park re-checks at least this often (guards against a missed notify from a misbehaving peer). */
@@ -66,6 +78,7 @@ export class Waiter {
     sleepersIdx: number,
     ready: () => boolean,
     timeoutMs: number,
+    armedIdx = NO_ARMED_CELL,
   ): boolean {
     if (ready()) return true;
     if (!(timeoutMs > 0)) return false;
@@ -75,7 +88,7 @@ export class Waiter {
     if (this.strategy === "spin-then-park" && this.spinMs > 0) {
       if (spinUntil(ready, Math.min(deadlineMs, startMs + this.spinMs))) return true;
     }
-    return parkUntil(cells, valueIdx, sleepersIdx, ready, deadlineMs);
+    return parkUntil(cells, valueIdx, sleepersIdx, armedIdx, ready, deadlineMs);
   }
 }
 
@@ -92,12 +105,14 @@ function parkUntil(
   cells: Int32Array,
   valueIdx: number,
   sleepersIdx: number,
+  armedIdx: number,
   ready: () => boolean,
   deadlineMs: number,
 ): boolean {
   for (;;) {
     const seen = Atomics.load(cells, valueIdx);
     Atomics.add(cells, sleepersIdx, 1);
+    if (armedIdx >= 0) Atomics.store(cells, armedIdx, 1); // the next ringDoorbell will notify
     if (ready()) {
       Atomics.sub(cells, sleepersIdx, 1);
       return true;
@@ -128,9 +143,16 @@ export function notifySleepers(cells: Int32Array, valueIdx: number, sleepersIdx:
  * change) and wakes sleepers, only if one is registered. Call it after the
  * publishing store.
  */
-export function ringDoorbell(cells: Int32Array, valueIdx: number, sleepersIdx: number): void {
-  if (Atomics.load(cells, sleepersIdx) !== 0) {
-    Atomics.add(cells, valueIdx, 1);
-    Atomics.notify(cells, valueIdx);
-  }
+export function ringDoorbell(
+  cells: Int32Array,
+  valueIdx: number,
+  sleepersIdx: number,
+  armedIdx = NO_ARMED_CELL,
+): void {
+  if (Atomics.load(cells, sleepersIdx) === 0) return;
+  // With an armed cell only the first publisher after a waiter armed it pays for the
+  // notify (a futex syscall); later ones find it disarmed until a waiter parks again.
+  if (armedIdx >= 0 && Atomics.compareExchange(cells, armedIdx, 1, 0) !== 1) return;
+  Atomics.add(cells, valueIdx, 1);
+  Atomics.notify(cells, valueIdx);
 }

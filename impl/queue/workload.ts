@@ -188,7 +188,10 @@ export async function runQueueWorkload(options: WorkloadOptions): Promise<Worklo
     for (let i = 0; i < producers; i++) spawn({ role: "producer", handle: ends.producerHandle(i) });
   });
 
-  for (const w of workers) w.terminate();
+  for (const w of workers) {
+    w.terminate();
+    w.unref(); // a Worker stuck in a native wait must not keep the process alive either
+  }
   return summarize(opts, producers, st);
 }
 

@@ -1,0 +1,249 @@
+/**
+ * The allocator half of `bun run compare`: every registered allocator through
+ * the contract checks, then a short side-by-side measurement of ns/op.
+ *
+ * Checks (seeded): a stress of acquires and releases in random order with a
+ * bounded live set, where every event carries a pattern unique to it; a ref
+ * handed out while still live, or a live event whose content changed, breaks
+ * the contract (the C++ pool this harness studies fails exactly this). Then
+ * everything released, live() must be 0, and one more release must be refused
+ * with AllocatorMisuseError.
+ *
+ * Measurement: a live window of `liveEvents` events; each op releases a
+ * seeded-random slot of the window, acquires a replacement and writes an
+ * event into it. Repetitions visit the allocators in rotating order so drift
+ * on a shared machine spreads over all of them.
+ */
+import { type Allocator, AllocatorMisuseError } from "../impl/core/contracts.ts";
+import {
+  type EventFields,
+  LANE_COUNT,
+  type Lane,
+  newEventFields,
+  payloadCapacity,
+} from "../impl/core/record.ts";
+import { createAllocator, listImplementations } from "../impl/core/registry.ts";
+import { Rng } from "../impl/core/rng.ts";
+import "../impl/index.ts";
+import type { CompareConfig } from "./compare-config.ts";
+import type { CompareRow, InvariantResult } from "./compare-eval.ts";
+
+/** Random slot indices precomputed for the timed loop (no RNG call inside it). */
+const SLOT_TABLE_SIZE = 4096;
+/** Pool capacity for the stress and the measurement: the live set never exceeds it. */
+const POOL_CAPACITY = 65536;
+
+function fillPattern(ev: EventFields, id: number): void {
+  ev.producerId = id % 7;
+  ev.sequence = id >>> 0;
+  ev.ingestNs = id * 3 + 1;
+  ev.lane = (id % LANE_COUNT) as Lane;
+  ev.type = id & 0xff;
+  ev.payloadLength = ev.payload.length - (id % 3);
+  for (let i = 0; i < ev.payloadLength; i++) ev.payload[i] = (id * 31 + i * 7) & 0xff;
+}
+
+function samePattern(a: EventFields, b: EventFields): boolean {
+  if (
+    a.producerId !== b.producerId ||
+    a.sequence !== b.sequence ||
+    a.ingestNs !== b.ingestNs ||
+    a.lane !== b.lane ||
+    a.type !== b.type ||
+    a.payloadLength !== b.payloadLength
+  )
+    return false;
+  for (let i = 0; i < b.payloadLength; i++) if (a.payload[i] !== b.payload[i]) return false;
+  return true;
+}
+
+export interface AllocCheckCounts {
+  ops: number;
+  reusedWhileLive: number;
+  damagedWhileLive: number;
+  liveAfterDrain: number;
+  misuseRefused: boolean;
+  firstProblem: string;
+}
+
+/** The contract stress on one fresh allocator; counts every violation (does not stop at the first). */
+export function checkAllocator(
+  alloc: Allocator,
+  seed: number,
+  ops: number,
+  maxLive: number,
+): AllocCheckCounts {
+  const rng = new Rng(seed);
+  const want = newEventFields(alloc.recordBytes);
+  const got = newEventFields(alloc.recordBytes);
+  const refs: unknown[] = [];
+  const ids: number[] = [];
+  const live = new Set<unknown>();
+  const c: AllocCheckCounts = {
+    ops: 0,
+    reusedWhileLive: 0,
+    damagedWhileLive: 0,
+    liveAfterDrain: 0,
+    misuseRefused: false,
+    firstProblem: "",
+  };
+  const note = (msg: string) => {
+    if (!c.firstProblem) c.firstProblem = msg;
+  };
+  let nextId = 0;
+  const releaseAt = (k: number) => {
+    const ref = refs[k];
+    fillPattern(want, ids[k]!);
+    alloc.read(ref, got);
+    if (!samePattern(got, want)) {
+      c.damagedWhileLive++;
+      note(`event ${ids[k]} changed while live (its ref was handed out again)`);
+    }
+    alloc.release(ref);
+    live.delete(ref);
+    refs[k] = refs[refs.length - 1];
+    ids[k] = ids[ids.length - 1]!;
+    refs.pop();
+    ids.pop();
+  };
+  for (; c.ops < ops; c.ops++) {
+    if (refs.length === 0 || (refs.length < maxLive && rng.next() < 0.55)) {
+      const ref = alloc.acquire();
+      if (live.has(ref)) {
+        c.reusedWhileLive++;
+        note(`acquire returned a ref that is still live (op ${c.ops})`);
+      }
+      const id = nextId++;
+      fillPattern(want, id);
+      alloc.write(ref, want);
+      live.add(ref);
+      refs.push(ref);
+      ids.push(id);
+    } else releaseAt(rng.int(refs.length));
+  }
+  let last: unknown = refs[0];
+  while (refs.length > 0) {
+    last = refs[refs.length - 1];
+    releaseAt(refs.length - 1);
+  }
+  c.liveAfterDrain = alloc.live();
+  if (last !== undefined) {
+    try {
+      alloc.release(last);
+    } catch (err) {
+      c.misuseRefused = err instanceof AllocatorMisuseError;
+    }
+  }
+  return c;
+}
+
+export function allocInvariants(c: AllocCheckCounts): InvariantResult[] {
+  return [
+    {
+      name: "no live reuse",
+      ok: c.reusedWhileLive === 0 && c.damagedWhileLive === 0,
+      detail: `reused=${c.reusedWhileLive} damaged=${c.damagedWhileLive}: ${c.firstProblem}`,
+    },
+    {
+      name: "drained",
+      ok: c.liveAfterDrain === 0,
+      detail: `live()=${c.liveAfterDrain} after releasing everything`,
+    },
+    {
+      name: "misuse refused",
+      ok: c.misuseRefused,
+      detail: "a release with nothing live was not refused with AllocatorMisuseError",
+    },
+  ];
+}
+
+/** ns per acquire+write+release with a live window, on a fresh allocator. */
+export function measureNsPerOp(
+  alloc: Allocator,
+  seed: number,
+  ops: number,
+  liveEvents: number,
+): number {
+  const rng = new Rng(seed);
+  const slots = new Uint32Array(SLOT_TABLE_SIZE);
+  for (let i = 0; i < SLOT_TABLE_SIZE; i++) slots[i] = rng.int(liveEvents);
+  const ev = newEventFields(alloc.recordBytes);
+  ev.payloadLength = payloadCapacity(alloc.recordBytes);
+  const window: unknown[] = new Array(liveEvents);
+  for (let i = 0; i < liveEvents; i++) {
+    window[i] = alloc.acquire();
+    alloc.write(window[i], ev);
+  }
+  const t0 = Bun.nanoseconds();
+  for (let i = 0; i < ops; i++) {
+    const slot = slots[i & (SLOT_TABLE_SIZE - 1)]!;
+    alloc.release(window[slot]);
+    const ref = alloc.acquire();
+    ev.sequence = i;
+    alloc.write(ref, ev);
+    window[slot] = ref;
+  }
+  const ns = (Bun.nanoseconds() - t0) / ops;
+  for (let i = 0; i < liveEvents; i++) alloc.release(window[i]);
+  return ns;
+}
+
+export async function compareAllocators(
+  cfg: CompareConfig,
+  seed: number,
+  log: (s: string) => void,
+): Promise<CompareRow[]> {
+  const a = cfg.allocator;
+  const names = listImplementations("allocator").map((r) => r.name);
+  if (!names.includes(a.baseline))
+    throw new Error(
+      `allocator baseline "${a.baseline}" is not registered (registered: ${names.join(", ") || "none"})`,
+    );
+  const make = (name: string) =>
+    createAllocator(name, { recordBytes: a.recordBytes, capacity: POOL_CAPACITY });
+  const rows = new Map<string, CompareRow>();
+  for (const name of names) {
+    let invariants: InvariantResult[];
+    try {
+      invariants = allocInvariants(
+        checkAllocator(make(name), seed, a.checkOps, Math.min(a.liveEvents, POOL_CAPACITY)),
+      );
+    } catch (err) {
+      invariants = [
+        { name: "contract stress", ok: false, detail: `threw: ${(err as Error).message}` },
+      ];
+    }
+    log(`allocator ${name}: checks ${invariants.every((i) => i.ok) ? "ok" : "BROKEN"}`);
+    rows.set(name, {
+      contract: "allocator",
+      id: name,
+      implementation: name,
+      setting: `${a.recordBytes} B records, ${a.liveEvents} live`,
+      figureName: "time per op",
+      figureUnit: "ns/op",
+      higherIsBetter: false,
+      values: [],
+      invariants,
+      baselineId: name === a.baseline ? null : a.baseline,
+    });
+  }
+  // Warm-up pass (JIT), untimed.
+  for (const name of names)
+    measureNsPerOp(make(name), seed, Math.ceil(a.opsPerRepeat / 10), a.liveEvents);
+  for (let r = 0; r < cfg.repeats; r++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(k + r) % names.length]!;
+      let ns = Number.NaN;
+      try {
+        ns = measureNsPerOp(make(name), seed + r, a.opsPerRepeat, a.liveEvents);
+      } catch (err) {
+        log(`allocator ${name} repeat ${r}: ${(err as Error).message}`);
+      }
+      rows.get(name)!.values[r] = ns;
+    }
+    log(
+      `allocators repeat ${r + 1}/${cfg.repeats}: ${names.map((n) => `${n} ${rows.get(n)!.values[r]!.toFixed(1)} ns/op`).join(", ")}`,
+    );
+  }
+  return [...rows.values()];
+}

@@ -1,0 +1,50 @@
+/**
+ * One color per implementation, the same in every chart: a fixed
+ * name -> color map (Tableau 10 hues, each used once), applied as an explicit scale domain and
+ * range so a chart showing only some implementations keeps their colors.
+ * Names not listed (a new implementation) get a grey, loudly different, until
+ * they are added here.
+ */
+
+export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
+  // allocators
+  naive: "#4e79a7",
+  "array-pool": "#f28e2b",
+  slab: "#59a14f",
+  // queues
+  "message-port": "#76b7b2",
+  mutex: "#e15759",
+  spsc: "#b07aa1",
+  "fan-in": "#9c755f",
+  "message-port-object": "#edc948",
+};
+
+export const UNKNOWN_COLOR = "#bab0ac";
+
+/** Wait strategies are a second dimension: a fixed dash pattern each. */
+export const WAIT_STRATEGY_DASHES: Readonly<Record<string, number[]>> = {
+  spin: [1, 0],
+  "spin-then-park": [6, 3],
+  park: [2, 2],
+};
+
+export function colorOf(name: string): string {
+  return IMPLEMENTATION_COLORS[name] ?? UNKNOWN_COLOR;
+}
+
+/** A Vega-Lite color scale for the implementations present, in a stable order. */
+export function implementationScale(present: readonly string[]): {
+  domain: string[];
+  range: string[];
+} {
+  const known = Object.keys(IMPLEMENTATION_COLORS).filter((n) => present.includes(n));
+  const unknown = present.filter((n) => !(n in IMPLEMENTATION_COLORS)).sort();
+  const domain = [...known, ...unknown];
+  return { domain, range: domain.map(colorOf) };
+}
+
+/** A sequential palette for ordered series that are not implementations (e.g. timeout ranges). */
+export function sequentialColors(count: number): string[] {
+  const palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
+  return Array.from({ length: count }, (_, i) => palette[i % palette.length]!);
+}

@@ -1,0 +1,81 @@
+/**
+ * Evaluates a Claim (types.ts) against rows read back from CSV: per
+ * repetition, the rows matching `where` are combined (median, sum or max);
+ * a ratio divides numerator by denominator of the same repetition (measured
+ * side by side in one run); the result is the median over repetitions with
+ * its min and max.
+ */
+import type { Claim, MeasureSpec } from "./types.ts";
+
+export interface ClaimFinding {
+  claimId: string;
+  /** Median over repetitions; null when no repetition had rows on every side. */
+  median: number | null;
+  min: number | null;
+  max: number | null;
+  /** Repetitions that contributed. */
+  repetitions: number;
+  unit: string;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("median of no values");
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function matches(row: Record<string, unknown>, where: MeasureSpec["where"]): boolean {
+  return Object.entries(where).every(([k, v]) => row[k] === v);
+}
+
+/** The measure's value for each repetition index that has matching rows. */
+export function measurePerRepeat(
+  rows: readonly Record<string, unknown>[],
+  spec: MeasureSpec,
+): Map<number, number> {
+  const byRepeat = new Map<number, number[]>();
+  for (const row of rows) {
+    if (!matches(row, spec.where)) continue;
+    const v = row[spec.column];
+    if (typeof v !== "number")
+      throw new TypeError(`claim column ${spec.column} is not numeric in a row`);
+    const r = Number(row.repeat);
+    const list = byRepeat.get(r) ?? [];
+    list.push(v);
+    byRepeat.set(r, list);
+  }
+  const out = new Map<number, number>();
+  for (const [r, vs] of byRepeat) {
+    const agg = spec.aggregate ?? "median";
+    out.set(
+      r,
+      agg === "sum" ? vs.reduce((a, b) => a + b, 0) : agg === "max" ? Math.max(...vs) : median(vs),
+    );
+  }
+  return out;
+}
+
+export function evaluateClaim(
+  claim: Claim,
+  rows: readonly Record<string, unknown>[],
+): ClaimFinding {
+  const m = claim.measured;
+  let values: number[];
+  if (m.kind === "value") values = [...measurePerRepeat(rows, m.measure).values()];
+  else {
+    const num = measurePerRepeat(rows, m.numerator);
+    const den = measurePerRepeat(rows, m.denominator);
+    values = [...num]
+      .filter(([r]) => den.has(r) && den.get(r) !== 0)
+      .map(([r, v]) => v / den.get(r)!);
+  }
+  return {
+    claimId: claim.id,
+    median: values.length ? median(values) : null,
+    min: values.length ? Math.min(...values) : null,
+    max: values.length ? Math.max(...values) : null,
+    repetitions: values.length,
+    unit: m.unit,
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Runs experiments: plans each one (grid expansion, shard selection), runs
+ * every selected point R times, round by round (round r runs every point
+ * once, so slow drift of a shared machine spreads over all points instead of
+ * biasing the last ones), writes each finished row at once and the metadata
+ * at the start (marked interrupted until the end) and at the end.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CsvAppender } from "./csv.ts";
+import { describePoint, type ExpandedGrid, expandGrid } from "./grid.ts";
+import { PointAbortedError, runPoint } from "./isolate.ts";
+import { collectHost, type RunMeta, type Shard } from "./meta.ts";
+import type { Progress } from "./progress.ts";
+import { shardIndices } from "./shard.ts";
+import { columnsOf, DEFAULT_REPEATS, type Experiment, type Profile } from "./types.ts";
+
+/** Named maximum on --repeat. */
+export const MAX_REPEATS = 1000;
+
+export interface Plan {
+  exp: Experiment;
+  grid: ExpandedGrid<Record<string, unknown>>;
+  /** Global indices (into grid.points) this run covers. */
+  indices: number[];
+  repeats: number;
+}
+
+export interface PlanOptions {
+  profile: Profile;
+  shard: Shard | null;
+  /** Overrides the experiment's per-profile default. */
+  repeats?: number;
+}
+
+export function planExperiment(exp: Experiment, opts: PlanOptions): Plan {
+  const grid = expandGrid(exp, opts.profile);
+  const repeats = opts.repeats ?? exp.repeats?.[opts.profile] ?? DEFAULT_REPEATS[opts.profile];
+  return { exp, grid, indices: shardIndices(grid.points.length, opts.shard), repeats };
+}
+
+/** Units of work (repetitions) in a plan. */
+export function planUnits(plan: Plan): number {
+  return plan.indices.length * plan.repeats;
+}
+
+/**
+ * The seed of one repetition: FNV-1a over the run seed, experiment, global
+ * point index and repeat, so a point gets the same seed whether or not the
+ * run is sharded.
+ */
+export function seedFor(
+  runSeed: number,
+  experiment: string,
+  index: number,
+  repeat: number,
+): number {
+  const text = `${runSeed >>> 0}:${experiment}:${index}:${repeat}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+export interface RunOptions {
+  profile: Profile;
+  seed: number;
+  outDir: string;
+  shard: Shard | null;
+  signal: AbortSignal;
+  progress: Progress;
+  /** Recorded in the meta, e.g. "bun run experiments alloc --profile full". */
+  command?: string;
+}
+
+function writeMeta(path: string, meta: RunMeta): void {
+  writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
+}
+
+/** Runs one planned experiment into opts.outDir; returns its final metadata. */
+export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
+  const { exp, grid, indices, repeats } = plan;
+  mkdirSync(opts.outDir, { recursive: true });
+  const csvPath = join(opts.outDir, `${exp.name}.csv`);
+  const metaPath = join(opts.outDir, `${exp.name}.meta.json`);
+  const csv = new CsvAppender(csvPath, columnsOf(exp));
+  const t0 = performance.now();
+  const meta: RunMeta = {
+    experiment: exp.name,
+    description: exp.description,
+    command: opts.command,
+    host: collectHost(),
+    date: new Date().toISOString(),
+    profile: opts.profile,
+    seed: opts.seed,
+    repeats,
+    grid: grid.blocks as Record<string, unknown[]>[],
+    pointsInGrid: grid.points.length,
+    pointsSkipped: grid.skipped,
+    shard: opts.shard,
+    pointsInShard: indices.length,
+    rows: 0,
+    failures: [],
+    isolation: exp.isolation,
+    durationS: 0,
+    // Stays true on disk until the run finishes, so a killed run is never mistaken for a whole one.
+    interrupted: true,
+  };
+  writeMeta(metaPath, meta);
+  let interrupted = false;
+  outer: for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const index of indices) {
+      if (opts.signal.aborted) {
+        interrupted = true;
+        break outer;
+      }
+      const point = grid.points[index]!;
+      const seed = seedFor(opts.seed, exp.name, index, repeat);
+      opts.progress.start(`${exp.name} ${describePoint(point)} repeat ${repeat + 1}/${repeats}`);
+      let reply: Awaited<ReturnType<typeof runPoint>>;
+      try {
+        reply = await runPoint(
+          exp,
+          { module: exp.module, point, seed, repeat, profile: opts.profile },
+          opts.signal,
+        );
+      } catch (err) {
+        if (err instanceof PointAbortedError) {
+          interrupted = true;
+          break outer;
+        }
+        throw err;
+      }
+      if (reply.ok) {
+        const row = { ...point, repeat, seed, ...reply.measured };
+        const checked = exp.rowSchema.safeParse(row);
+        if (checked.success) {
+          csv.append(checked.data);
+          meta.rows++;
+        } else {
+          const issue = checked.error.issues[0]!;
+          reply = {
+            ok: false,
+            error: `row does not match ${exp.name}'s rowSchema: column ${String(issue.path[0])}: ${issue.message}`,
+          };
+        }
+      }
+      if (!reply.ok) {
+        meta.failures.push({ point, repeat, error: reply.error });
+        opts.progress.log(
+          `FAILED ${exp.name} ${describePoint(point)} repeat ${repeat}: ${reply.error.split("\n")[0]}`,
+        );
+      }
+      opts.progress.tick();
+    }
+  }
+  meta.durationS = (performance.now() - t0) / 1000;
+  meta.interrupted = interrupted;
+  writeMeta(metaPath, meta);
+  return meta;
+}

@@ -1,0 +1,189 @@
+/**
+ * The Experiment contract: what one experiment file declares and what the
+ * runner (run.ts), the CSV reader (csv.ts) and the report builder rely on.
+ *
+ * An experiment is data plus one function:
+ * - `paramsSchema`: one grid point (a zod object; its keys are the first CSV columns);
+ * - `grids.quick` / `grids.full`: the sweep, as data (`{param: [values...]}`, or a
+ *   list of such blocks whose cartesian products are unioned); validated with
+ *   zod when the runner loads it (grid.ts), expanded to points, then `include`
+ *   drops combinations the implementation does not support;
+ * - `measuredSchema`: what `run` returns, units last in every name
+ *   (throughputEventsPerS, latencyNsP99, cpuSPerMillionEvents);
+ * - `rowSchema`: one CSV row = params + RUN_COLUMNS (repeat, seed) + measured,
+ *   in that column order;
+ * - `run(point, ctx)`: measures one repetition of one point. It runs in the
+ *   isolation the experiment asks for: "inline" (the runner's thread),
+ *   "worker" (a fresh Worker per repetition) or "process" (a fresh `bun`
+ *   process per repetition, for a clean heap).
+ * - `claims`: published figures the report sets beside the measured ones (claims.ts).
+ *
+ * Experiment files `export default defineExperiment({...})` with
+ * `module: import.meta.url`, so an isolated Worker or process can load the same
+ * definition by URL.
+ */
+import { z } from "zod";
+
+export const PROFILES = ["quick", "full"] as const;
+export type Profile = (typeof PROFILES)[number];
+export const ISOLATIONS = ["inline", "worker", "process"] as const;
+export type Isolation = (typeof ISOLATIONS)[number];
+
+/** Repetitions per point when --repeat is not given. */
+export const DEFAULT_REPEATS: Record<Profile, number> = { quick: 3, full: 7 };
+
+/** Columns the runner adds to every row, between the params and the measured columns. */
+export const RUN_COLUMNS = {
+  /** 0-based repetition index of this point. */
+  repeat: z.number().int().min(0),
+  /** The seed this repetition ran with (derived from the run seed, the experiment, the point and the repeat). */
+  seed: z.number().int().min(0).max(0xffffffff),
+};
+export type RunColumns = { repeat: number; seed: number };
+
+/** One block of a grid: every param name mapped to the values it sweeps. */
+export type GridBlock<P> = { [K in keyof P]: readonly P[K][] };
+/** A grid: one block (its cartesian product) or several (the union of their products, duplicates dropped). */
+export type GridSpec<P> = GridBlock<P> | readonly GridBlock<P>[];
+
+export interface RunContext {
+  /** Seed for this repetition; feed it to Rng. */
+  seed: number;
+  /** 0-based repetition index. */
+  repeat: number;
+  profile: Profile;
+  /** Aborted on Ctrl-C; long runs should check it and throw. */
+  signal: AbortSignal;
+}
+
+/** How the report computes the measured figure for a claim (see claims.ts). */
+export interface MeasureSpec {
+  /** Measured column to read. */
+  column: string;
+  /** Rows whose params equal these values (others ignored). */
+  where: Record<string, string | number | boolean>;
+  /** How rows of one repetition combine: median (default), sum or max. */
+  aggregate?: "median" | "sum" | "max";
+}
+
+/**
+ * A published claim. `measured` is either one figure or a ratio of two,
+ * computed per repetition (same `repeat` index on both sides) and then summarised
+ * over repetitions as median with min and max.
+ */
+export interface Claim {
+  id: string;
+  /** The claim as its source states it. */
+  text: string;
+  /** Where it comes from. */
+  source: string;
+  /** The claimed figure, when the claim has one (e.g. 1.23 for "+23%"). */
+  claimed?: { value: number; unit: string };
+  measured:
+    | { kind: "value"; unit: string; measure: MeasureSpec }
+    | { kind: "ratio"; unit: string; numerator: MeasureSpec; denominator: MeasureSpec };
+  /** How to read the comparison (what agrees with or refutes the claim). */
+  interpretation: string;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: zod object shapes are heterogeneous by design
+type AnyShape = Record<string, any>;
+
+/**
+ * A registered experiment. `P` is one grid point, `M` what run() measures.
+ * Methods use method syntax so an Experiment<P, M> fits an Experiment<unknown-ish>
+ * list (bivariant parameters).
+ */
+export interface Experiment<
+  P extends Record<string, unknown> = Record<string, unknown>,
+  M extends Record<string, unknown> = Record<string, unknown>,
+> {
+  readonly name: string;
+  readonly description: string;
+  /** import.meta.url of the module whose default export this is (for isolated runs). */
+  readonly module: string;
+  readonly paramsSchema: z.ZodObject<AnyShape>;
+  readonly measuredSchema: z.ZodObject<AnyShape>;
+  readonly rowSchema: z.ZodObject<AnyShape>;
+  readonly grids: Record<Profile, GridSpec<P>>;
+  readonly isolation: Isolation;
+  /** Per-profile repetitions when --repeat is not given (default DEFAULT_REPEATS). */
+  readonly repeats?: Partial<Record<Profile, number>>;
+  readonly claims: readonly Claim[];
+  /** true to keep a point, or a reason why the combination is not run (e.g. "spsc is single-producer"). */
+  include?(point: P): true | string;
+  run(point: P, ctx: RunContext): Promise<M>;
+}
+
+export type Row<P, M> = P & RunColumns & M;
+
+export interface ExperimentDefinition<PS extends AnyShape, MS extends AnyShape> {
+  name: string;
+  description: string;
+  module: string;
+  params: PS;
+  measured: MS;
+  grids: Record<Profile, GridSpec<z.output<z.ZodObject<PS>>>>;
+  isolation: Isolation;
+  repeats?: Partial<Record<Profile, number>>;
+  claims?: Claim[];
+  include?(point: z.output<z.ZodObject<PS>>): true | string;
+  run(point: z.output<z.ZodObject<PS>>, ctx: RunContext): Promise<z.input<z.ZodObject<MS>>>;
+}
+
+const NAME_RE = /^[a-z][a-z0-9-]*$/;
+
+/** Builds an Experiment from its params and measured shapes; checks the column names do not collide. */
+export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
+  def: ExperimentDefinition<PS, MS>,
+): Experiment<z.output<z.ZodObject<PS>>, z.output<z.ZodObject<MS>>> {
+  if (!NAME_RE.test(def.name))
+    throw new Error(`experiment name "${def.name}" must match ${NAME_RE}`);
+  const seen = new Set<string>();
+  for (const key of [
+    ...Object.keys(def.params),
+    ...Object.keys(RUN_COLUMNS),
+    ...Object.keys(def.measured),
+  ]) {
+    if (seen.has(key)) throw new Error(`experiment ${def.name}: column "${key}" declared twice`);
+    seen.add(key);
+  }
+  const paramsSchema = z.object(def.params).strict();
+  const measuredSchema = z.object(def.measured).strict();
+  const rowSchema = z.object({ ...def.params, ...RUN_COLUMNS, ...def.measured }).strict();
+  type P = z.output<z.ZodObject<PS>>;
+  type M = z.output<z.ZodObject<MS>>;
+  return {
+    name: def.name,
+    description: def.description,
+    module: def.module,
+    paramsSchema,
+    measuredSchema,
+    rowSchema,
+    grids: def.grids,
+    isolation: def.isolation,
+    repeats: def.repeats,
+    claims: def.claims ?? [],
+    include: def.include?.bind(def),
+    async run(point: P, ctx: RunContext): Promise<M> {
+      const result = (await def.run(point, ctx)) as Record<string, unknown>;
+      const checked = measuredSchema.safeParse(result);
+      if (checked.success) return checked.data as M;
+      const issue = checked.error.issues[0]!;
+      const column = String(issue.path[0] ?? "(root)");
+      throw new Error(
+        `${def.name}: measured column ${column}: ${issue.message} (value: ${JSON.stringify(result[column])})`,
+      );
+    },
+  };
+}
+
+/** The CSV columns of an experiment, in order. */
+export function columnsOf(exp: Experiment): string[] {
+  return Object.keys(exp.rowSchema.shape);
+}
+
+/** The param columns of an experiment, in order. */
+export function paramColumnsOf(exp: Experiment): string[] {
+  return Object.keys(exp.paramsSchema.shape);
+}

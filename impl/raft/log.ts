@@ -1,0 +1,222 @@
+/**
+ * RaftLog: the node's view of its log = what Storage already holds (stable)
+ * followed by entries and possibly a snapshot not yet persisted (unstable).
+ * Also tracks the commit index and how far the application has applied.
+ *
+ * Unknown terms (compacted or beyond the last index) read as -1, never
+ * throw: callers fall back to a snapshot or a coarser hint.
+ */
+import { assert } from "../core/assert.ts";
+import { CompactedError, entrySizeBytes, type Storage } from "./storage.ts";
+import type { Entry, Snapshot } from "./types.ts";
+
+/** Term value meaning "not known here" (compacted or beyond the log). */
+export const UNKNOWN_TERM = -1;
+
+export class RaftLog {
+  /** Entries not yet persisted; unstable[0].index === unstableOffset. */
+  private unstable: Entry[] = [];
+  private unstableOffset: number;
+  /** A snapshot received from the leader, not yet persisted. */
+  unstableSnapshot: Snapshot | null = null;
+  committed: number;
+  /** Highest index handed to the application (in a Ready) so far. */
+  applied: number;
+
+  constructor(
+    readonly storage: Storage,
+    committed: number,
+    applied: number,
+  ) {
+    this.unstableOffset = storage.lastIndex() + 1;
+    const snapIndex = storage.firstIndex() - 1;
+    assert(
+      committed >= snapIndex && committed <= storage.lastIndex(),
+      () => `commit ${committed} outside [${snapIndex}, ${storage.lastIndex()}]`,
+    );
+    this.committed = committed;
+    this.applied = Math.max(snapIndex, Math.min(applied, committed));
+  }
+
+  firstIndex(): number {
+    if (this.unstableSnapshot) return this.unstableSnapshot.index + 1;
+    return this.storage.firstIndex();
+  }
+
+  lastIndex(): number {
+    if (this.unstable.length > 0) return this.unstableOffset + this.unstable.length - 1;
+    if (this.unstableSnapshot) return this.unstableSnapshot.index;
+    return this.storage.lastIndex();
+  }
+
+  lastTerm(): number {
+    return this.term(this.lastIndex());
+  }
+
+  /** Term of entry i, or UNKNOWN_TERM (-1) if compacted or beyond the log. */
+  term(i: number): number {
+    if (i > this.lastIndex() || i < 0) return UNKNOWN_TERM;
+    if (i >= this.unstableOffset && this.unstable.length > 0) {
+      return this.unstable[i - this.unstableOffset]!.term;
+    }
+    if (this.unstableSnapshot) {
+      return i === this.unstableSnapshot.index ? this.unstableSnapshot.term : UNKNOWN_TERM;
+    }
+    try {
+      return this.storage.term(i);
+    } catch (e) {
+      if (e instanceof CompactedError) return UNKNOWN_TERM;
+      throw e;
+    }
+  }
+
+  matchTerm(i: number, term: number): boolean {
+    return this.term(i) === term && term !== UNKNOWN_TERM;
+  }
+
+  /** §5.4.1: is a log ending at (index, term) at least as up-to-date as ours? */
+  isUpToDate(index: number, term: number): boolean {
+    const myTerm = this.lastTerm();
+    return term > myTerm || (term === myTerm && index >= this.lastIndex());
+  }
+
+  /** Appends after the leader-side or follower-side checks; truncates a conflicting tail. */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const after = entries[0]!.index;
+    assert(
+      after > this.committed,
+      () => `append at ${after} would overwrite commit ${this.committed}`,
+    );
+    assert(
+      after <= this.lastIndex() + 1,
+      () => `append at ${after} leaves a gap after ${this.lastIndex()}`,
+    );
+    const end = this.unstableOffset + this.unstable.length;
+    if (after === end) {
+      for (const e of entries) this.unstable.push(e);
+    } else if (after <= this.unstableOffset) {
+      // Replacing (part of) the stable log: storage.append truncates it when persisted.
+      this.unstableOffset = after;
+      this.unstable = [...entries];
+    } else {
+      this.unstable.length = after - this.unstableOffset;
+      for (const e of entries) this.unstable.push(e);
+    }
+  }
+
+  /**
+   * The follower side of AppendEntries (Figure 2, receiver rules 2-5):
+   * returns the index of the last new entry, or -1 when the log does not
+   * contain (prevIndex, prevTerm).
+   */
+  maybeAppend(
+    prevIndex: number,
+    prevTerm: number,
+    commit: number,
+    entries: readonly Entry[],
+  ): number {
+    if (!this.matchTerm(prevIndex, prevTerm)) return -1;
+    const lastNew = prevIndex + entries.length;
+    let k = 0;
+    // Skip entries we already have (rule 3: delete only on a real conflict).
+    while (k < entries.length && this.matchTerm(entries[k]!.index, entries[k]!.term)) k++;
+    if (k < entries.length) this.append(entries.slice(k));
+    this.commitTo(Math.min(commit, lastNew));
+    return lastNew;
+  }
+
+  /**
+   * The largest index <= `index` whose term is <= `term` (or whose term is
+   * unknown): everything after it certainly conflicts with a log whose entry
+   * at `index` has `term`. Used for fast backtracking hints.
+   */
+  findConflictByTerm(index: number, term: number): number {
+    let i = Math.min(index, this.lastIndex());
+    for (; i > 0; i--) {
+      const t = this.term(i);
+      if (t === UNKNOWN_TERM || t <= term) return i;
+    }
+    return 0;
+  }
+
+  commitTo(index: number): void {
+    if (index <= this.committed) return;
+    assert(
+      index <= this.lastIndex(),
+      () => `commit ${index} beyond last index ${this.lastIndex()}`,
+    );
+    this.committed = index;
+  }
+
+  /** §5.4.2: advance commit only to an entry of the current term. */
+  maybeCommit(index: number, term: number): boolean {
+    if (index > this.committed && this.term(index) === term) {
+      this.committed = index;
+      return true;
+    }
+    return false;
+  }
+
+  /** Entries [lo, hi) from storage and the unstable tail, capped by maxBytes (at least one). */
+  slice(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY, maxCount = Infinity): Entry[] {
+    assert(lo >= this.firstIndex(), () => `slice(${lo}) below first index ${this.firstIndex()}`);
+    hi = Math.min(hi, this.lastIndex() + 1, lo + maxCount);
+    if (lo >= hi) return [];
+    let out: Entry[] = [];
+    const stableHi = Math.min(hi, this.unstableOffset);
+    if (lo < stableHi) {
+      out = this.storage.entries(lo, stableHi, maxBytes);
+      if (out.length < stableHi - lo) return out; // hit the byte cap inside storage
+    }
+    let bytes = 0;
+    for (const e of out) bytes += entrySizeBytes(e);
+    for (let i = Math.max(lo, this.unstableOffset); i < hi; i++) {
+      const e = this.unstable[i - this.unstableOffset]!;
+      bytes += entrySizeBytes(e);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Replaces the whole log with a snapshot from the leader (§7). */
+  restore(snap: Snapshot): void {
+    this.unstableSnapshot = snap;
+    this.unstable = [];
+    this.unstableOffset = snap.index + 1;
+    this.committed = snap.index;
+  }
+
+  unstableEntries(): Entry[] {
+    return this.unstable;
+  }
+
+  hasNextCommitted(): boolean {
+    return this.committed > Math.max(this.applied, this.firstIndex() - 1);
+  }
+
+  nextCommitted(maxCount: number): Entry[] {
+    const lo = Math.max(this.applied + 1, this.firstIndex());
+    if (lo > this.committed) return [];
+    return this.slice(lo, this.committed + 1, Number.POSITIVE_INFINITY, maxCount);
+  }
+
+  /** The application persisted the unstable entries up to (index, term). */
+  stableTo(index: number, term: number): void {
+    if (index < this.unstableOffset) return;
+    if (this.term(index) !== term) return; // replaced since the Ready: keep them unstable
+    const n = index - this.unstableOffset + 1;
+    this.unstable = this.unstable.slice(n);
+    this.unstableOffset = index + 1;
+  }
+
+  stableSnapTo(index: number): void {
+    if (this.unstableSnapshot && this.unstableSnapshot.index === index)
+      this.unstableSnapshot = null;
+  }
+
+  appliedTo(index: number): void {
+    if (index > this.applied) this.applied = index;
+  }
+}

@@ -1,0 +1,249 @@
+/**
+ * RaftNode: a pure Raft state machine in the shape of etcd-io/raft. It never
+ * does I/O: time arrives as tick(), messages as step(), client commands as
+ * propose(); everything the node wants done comes out of ready().
+ *
+ * Usage loop (one owner; not thread-safe):
+ * ```ts
+ * const node = new RaftNode({ id, peers, electionTicks: 10, heartbeatTicks: 1, rng, storage });
+ * // every tick of your clock: node.tick();  on each message received: node.step(m);
+ * while (node.hasReady()) {
+ *   const rd = node.ready();
+ *   if (rd.snapshot) storage.applySnapshot(rd.snapshot);   // 1. persist (fsync if rd.mustSync)
+ *   storage.append(rd.entries);
+ *   if (rd.hardState) storage.setHardState(rd.hardState);
+ *   for (const m of rd.messages) send(m);                   // 2. THEN send
+ *   if (rd.snapshot) stateMachine.restore(rd.snapshot.data);
+ *   for (const e of rd.committedEntries) apply(e);          // 3. apply (skip EntryType.Noop)
+ *   node.advance();                                         // 4. acknowledge
+ * }
+ * ```
+ * Between ready() and advance() do not call tick/step/propose.
+ *
+ * Section numbers refer to Ongaro and Ousterhout 2014 (extended version).
+ */
+import { assert } from "../core/assert.ts";
+
+export { validateConfig } from "./config.ts";
+
+import { LeaderState } from "./leader.ts";
+import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
+import { MessageType as MT, NONE } from "./types.ts";
+
+export interface NodeStatus {
+  id: number;
+  term: number;
+  vote: number;
+  role: Role;
+  leader: number | null;
+  commit: number;
+  applied: number;
+  lastIndex: number;
+  firstIndex: number;
+  electionElapsedTicks: number;
+  electionTimeoutTicks: number;
+  transferee: number | null;
+  /** Leader only: replication progress per peer. */
+  progress: Record<number, { match: number; next: number; state: string; inflight: number }>;
+}
+
+export class RaftNode extends LeaderState {
+  private prevSoft: SoftState;
+  private prevHard: HardState;
+  /** What the last ready() handed out, acknowledged by advance(). */
+  private pending: {
+    lastEntryIndex: number;
+    lastEntryTerm: number;
+    snapshotIndex: number;
+    appliedTo: number;
+    hard: HardState | null;
+    soft: SoftState | null;
+  } | null = null;
+
+  constructor(cfg: RaftConfig) {
+    super(cfg);
+    this.prevSoft = this.softState();
+    this.prevHard = this.hardState();
+  }
+
+  get term(): number {
+    return this.currentTerm;
+  }
+  get role(): Role {
+    return this.currentRole;
+  }
+  get leader(): number | null {
+    return this.lead === NONE ? null : this.lead;
+  }
+  get commitIndex(): number {
+    return this.log.committed;
+  }
+  get lastIndex(): number {
+    return this.log.lastIndex();
+  }
+  get vote(): number {
+    return this.votedFor;
+  }
+
+  /** A plain snapshot of the node's state for logs and failure messages. */
+  status(): NodeStatus {
+    const progress: NodeStatus["progress"] = {};
+    for (const [id, pr] of this.prs) {
+      progress[id] = {
+        match: pr.match,
+        next: pr.next,
+        state: pr.state,
+        inflight: pr.inflights.count,
+      };
+    }
+    return {
+      id: this.id,
+      term: this.currentTerm,
+      vote: this.votedFor,
+      role: this.currentRole,
+      leader: this.leader,
+      commit: this.log.committed,
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      firstIndex: this.log.firstIndex(),
+      electionElapsedTicks: this.electionElapsed,
+      electionTimeoutTicks: this.randomizedTimeoutTicks,
+      transferee: this.leadTransferee === NONE ? null : this.leadTransferee,
+      progress,
+    };
+  }
+
+  /** Advances logical time by one tick (election timer or heartbeat timer). */
+  tick(): void {
+    this.assertNotPending();
+    if (this.currentRole === "leader") this.tickLeader();
+    else this.tickElection();
+  }
+
+  /** Feeds one message: received from a peer, or a local Hup/Beat. */
+  step(m: Message): void {
+    this.assertNotPending();
+    assert(m.to === this.id, () => `node ${this.id} got a message addressed to ${m.to}`);
+    this.stepMessage(m);
+  }
+
+  /** Starts an election now (as if the election timer fired). */
+  campaign(): void {
+    this.step({ type: MT.Hup, from: this.id, to: this.id, term: 0 });
+  }
+
+  /**
+   * Appends a client command to the leader's log and replicates it. Returns
+   * false (nothing appended) when this node is not the leader, a
+   * leadership transfer is in progress (§3.10 of Ongaro's thesis), or
+   * maxUncommittedEntries entries already await commitment.
+   */
+  propose(data: Uint8Array): boolean {
+    this.assertNotPending();
+    return this.proposeData(data);
+  }
+
+  /** Index and term the next successful propose() gets (for callers that track them). */
+  nextProposalIndex(): { index: number; term: number } {
+    return { index: this.log.lastIndex() + 1, term: this.currentTerm };
+  }
+
+  transferLeadership(to: number): void {
+    this.assertNotPending();
+    this.startTransfer(to);
+  }
+
+  /** The transport could not reach `id`: stop pipelining to it (leader only). */
+  reportUnreachable(id: number): void {
+    this.assertNotPending();
+    this.markUnreachable(id);
+  }
+
+  /** The snapshot sent to `id` was delivered (ok) or failed. */
+  reportSnapshot(id: number, ok: boolean): void {
+    this.assertNotPending();
+    this.snapshotStatus(id, ok);
+  }
+
+  hasReady(): boolean {
+    if (this.pending) return false;
+    // Compared field by field: the simulator calls this after every event.
+    const ps = this.prevSoft;
+    if (ps.role !== this.currentRole || ps.leader !== (this.lead === NONE ? null : this.lead)) {
+      return true;
+    }
+    const ph = this.prevHard;
+    if (
+      ph.term !== this.currentTerm ||
+      ph.vote !== this.votedFor ||
+      ph.commit !== this.log.committed
+    ) {
+      return true;
+    }
+    return (
+      this.log.unstableSnapshot !== null ||
+      this.log.unstableEntries().length > 0 ||
+      this.msgs.length > 0 ||
+      this.log.hasNextCommitted()
+    );
+  }
+
+  ready(): Ready {
+    this.assertNotPending();
+    const soft = this.softState();
+    const hard = this.hardState();
+    const softChanged = !softEqual(soft, this.prevSoft);
+    const hardChanged = !hardEqual(hard, this.prevHard);
+    const entries = [...this.log.unstableEntries()];
+    const snapshot = this.log.unstableSnapshot;
+    const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
+    const messages = this.msgs;
+    this.msgs = [];
+    const last = entries[entries.length - 1];
+    const lastCommitted = committedEntries[committedEntries.length - 1];
+    this.pending = {
+      lastEntryIndex: last ? last.index : 0,
+      lastEntryTerm: last ? last.term : 0,
+      snapshotIndex: snapshot ? snapshot.index : 0,
+      appliedTo: lastCommitted ? lastCommitted.index : snapshot ? snapshot.index : 0,
+      hard: hardChanged ? hard : null,
+      soft: softChanged ? soft : null,
+    };
+    const mustSync =
+      entries.length > 0 ||
+      (hardChanged && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote));
+    return {
+      softState: softChanged ? soft : null,
+      hardState: hardChanged ? hard : null,
+      entries,
+      snapshot,
+      messages,
+      committedEntries,
+      mustSync,
+    };
+  }
+
+  /** Acknowledges the last Ready: it was persisted, sent and applied. */
+  advance(): void {
+    const p = this.pending;
+    assert(p !== null, "advance() without a ready()");
+    this.pending = null;
+    if (p.soft) this.prevSoft = p.soft;
+    if (p.hard) this.prevHard = p.hard;
+    if (p.snapshotIndex > 0) this.log.stableSnapTo(p.snapshotIndex);
+    if (p.lastEntryIndex > 0) this.log.stableTo(p.lastEntryIndex, p.lastEntryTerm);
+    if (p.appliedTo > 0) this.log.appliedTo(p.appliedTo);
+  }
+
+  private assertNotPending(): void {
+    assert(this.pending === null, "call advance() after ready() before driving the node again");
+  }
+}
+
+function softEqual(a: SoftState, b: SoftState): boolean {
+  return a.leader === b.leader && a.role === b.role;
+}
+
+function hardEqual(a: HardState, b: HardState): boolean {
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+}

@@ -1,0 +1,213 @@
+/**
+ * The safety checker: the simulator reports what each node does (role and
+ * term changes, entries written to its log, commit index, entries applied)
+ * and the checker throws a SafetyViolation, naming the seed and the virtual
+ * time, at the first breach of a property of Figure 3 of the Raft paper:
+ *
+ * - Election Safety: at most one leader per term (§5.2).
+ * - Log Matching: two logs with an entry of the same index and term are
+ *   identical up to it (§5.3). Checked incrementally: every (index, term)
+ *   ever written anywhere maps to one payload and one predecessor term; by
+ *   induction on the index this gives identical prefixes.
+ * - Leader Completeness: a committed entry is in the log of every later
+ *   leader (§5.4). Checked when a node becomes leader.
+ * - State Machine Safety: no two nodes apply different entries at one index
+ *   (§5.4.3); and each node applies indexes in order, each once per
+ *   incarnation (a restarted node starts again from its snapshot).
+ *
+ * The checker only sees what the simulator tells it; it never reads a node's
+ * internals, so a bug in the node cannot hide a violation from it.
+ */
+import type { Entry } from "../types.ts";
+
+export class SafetyViolation extends Error {
+  override name = "SafetyViolation";
+  constructor(
+    readonly property: string,
+    readonly seed: number,
+    readonly virtualMs: number,
+    detail: string,
+  ) {
+    super(`${property} violated at virtual ${virtualMs.toFixed(3)} ms (seed ${seed}): ${detail}`);
+  }
+}
+
+/** What the checker remembers about one (index, term) pair. */
+interface EntryFact {
+  payloadHash: number;
+  /** Term of the entry just before, in the log that first held this entry. */
+  prevTerm: number;
+}
+
+/** A node's log as the checker may read it: term at an index, or undefined if absent/compacted. */
+export interface LogView {
+  /** Index of the last entry (0 = empty). */
+  lastIndex: number;
+  /** Entries at or below this index were compacted into a snapshot. */
+  snapshotIndex: number;
+  snapshotTerm: number;
+  termAt(index: number): number | undefined;
+}
+
+export class SafetyChecker {
+  private readonly leaderOfTerm = new Map<number, number>();
+  private readonly facts = new Map<string, EntryFact>();
+  /** Globally committed entries: index -> {term, payloadHash}. */
+  private readonly committed = new Map<number, { term: number; payloadHash: number }>();
+  private maxCommitted = 0;
+  /** Per node: the highest commit index it reported (in any incarnation). */
+  private readonly commitOf = new Map<number, number>();
+  /** Globally applied entries: index -> payload hash, term. */
+  private readonly appliedAt = new Map<number, { term: number; payloadHash: number; by: number }>();
+  /** Per node: last index applied in the current incarnation. */
+  private readonly lastApplied = new Map<number, number>();
+  /** Virtual time of the current step, set by the simulator. */
+  nowMs = 0;
+  /** Counters, to show the checker actually looked at something. */
+  readonly counts = {
+    roleChecks: 0,
+    entriesChecked: 0,
+    commitsChecked: 0,
+    appliesChecked: 0,
+    leaderLogChecks: 0,
+  };
+
+  constructor(readonly seed: number) {}
+
+  private fail(property: string, detail: string): never {
+    throw new SafetyViolation(property, this.seed, this.nowMs, detail);
+  }
+
+  /** A node is leader in `term` (call whenever it is seen as leader). */
+  observeLeader(id: number, term: number): void {
+    this.counts.roleChecks++;
+    const other = this.leaderOfTerm.get(term);
+    if (other === undefined) this.leaderOfTerm.set(term, id);
+    else if (other !== id)
+      this.fail("Election Safety", `nodes ${other} and ${id} are both leader in term ${term}`);
+  }
+
+  /** Entries were written to node `id`'s log; `termAt` reads that log after the write. */
+  observeAppend(id: number, entries: readonly Entry[], log: LogView): void {
+    for (const e of entries) {
+      this.counts.entriesChecked++;
+      const prevIndex = e.index - 1;
+      const prevTerm = prevIndex === 0 ? 0 : log.termAt(prevIndex);
+      if (prevTerm === undefined) continue; // predecessor compacted: nothing to compare
+      const key = `${e.index}:${e.term}`;
+      const fact = { payloadHash: hashEntry(e), prevTerm };
+      const seen = this.facts.get(key);
+      if (seen === undefined) {
+        this.facts.set(key, fact);
+      } else if (seen.payloadHash !== fact.payloadHash) {
+        this.fail(
+          "Log Matching",
+          `node ${id} holds a different entry at index ${e.index} term ${e.term} than another log`,
+        );
+      } else if (seen.prevTerm !== fact.prevTerm) {
+        this.fail(
+          "Log Matching",
+          `node ${id} has index ${e.index} term ${e.term} after term ${fact.prevTerm}, another log has it after term ${seen.prevTerm}`,
+        );
+      }
+    }
+  }
+
+  /** Node `id` reports commit index `commit`; `entryAt` reads its log. */
+  observeCommit(
+    id: number,
+    commit: number,
+    log: LogView,
+    entryAt: (i: number) => Entry | undefined,
+  ): void {
+    for (let i = this.maxCommitted + 1; i <= commit; i++) {
+      this.counts.commitsChecked++;
+      const e = entryAt(i);
+      if (e === undefined) {
+        if (i <= log.snapshotIndex) continue; // committed inside a snapshot it received
+        this.fail(
+          "Commitment",
+          `node ${id} claims commit index ${commit} but has no entry at ${i}`,
+        );
+      }
+      this.committed.set(i, { term: e.term, payloadHash: hashEntry(e) });
+    }
+    if (commit > this.maxCommitted) this.maxCommitted = commit;
+    // Entries this node newly counts as committed must agree with what was committed.
+    const from = Math.max(log.snapshotIndex + 1, (this.commitOf.get(id) ?? 0) + 1);
+    this.commitOf.set(id, Math.max(commit, this.commitOf.get(id) ?? 0));
+    for (let i = from; i <= commit; i++) {
+      const c = this.committed.get(i);
+      const t = log.termAt(i);
+      if (c !== undefined && t !== undefined && t !== c.term) {
+        this.fail(
+          "State Machine Safety",
+          `node ${id} committed index ${i} with term ${t}, but term ${c.term} was committed there`,
+        );
+      }
+    }
+  }
+
+  /** Node `id` just became leader: its log must hold every committed entry (§5.4.1). */
+  observeNewLeader(id: number, term: number, log: LogView): void {
+    this.observeLeader(id, term);
+    this.counts.leaderLogChecks++;
+    for (let i = 1; i <= this.maxCommitted; i++) {
+      const c = this.committed.get(i);
+      if (c === undefined) continue;
+      if (i < log.snapshotIndex) continue; // inside its snapshot: covered by the snapshot
+      const t = i === log.snapshotIndex ? log.snapshotTerm : log.termAt(i);
+      if (t !== c.term) {
+        this.fail(
+          "Leader Completeness",
+          `node ${id}, leader of term ${term}, lacks committed entry ${i} (term ${c.term}); its log has ${t === undefined ? "nothing" : `term ${t}`} there`,
+        );
+      }
+    }
+  }
+
+  /** Node `id` applied entry `e` to its state machine. */
+  observeApply(id: number, e: Entry): void {
+    this.counts.appliesChecked++;
+    const last = this.lastApplied.get(id) ?? 0;
+    if (e.index !== last + 1) {
+      this.fail(
+        "State Machine Safety",
+        e.index <= last
+          ? `node ${id} applied index ${e.index} again (last applied ${last})`
+          : `node ${id} applied index ${e.index} out of order (last applied ${last})`,
+      );
+    }
+    this.lastApplied.set(id, e.index);
+    const h = hashEntry(e);
+    const c = this.committed.get(e.index);
+    if (c === undefined || c.term !== e.term || c.payloadHash !== h) {
+      this.fail(
+        "State Machine Safety",
+        `node ${id} applied index ${e.index} (term ${e.term}) which is not the committed entry there`,
+      );
+    }
+    const seen = this.appliedAt.get(e.index);
+    if (seen === undefined) this.appliedAt.set(e.index, { term: e.term, payloadHash: h, by: id });
+    else if (seen.term !== e.term || seen.payloadHash !== h) {
+      this.fail(
+        "State Machine Safety",
+        `nodes ${seen.by} and ${id} applied different entries at index ${e.index} (terms ${seen.term} and ${e.term})`,
+      );
+    }
+  }
+
+  /** Node `id` restored its state machine from a snapshot at `index` (restart or InstallSnapshot). */
+  observeRestore(id: number, index: number): void {
+    this.lastApplied.set(id, index);
+  }
+}
+
+/** FNV-1a over the entry's type and payload (the term and index are compared separately). */
+export function hashEntry(e: Entry): number {
+  let h = 0x811c9dc5 ^ e.type;
+  h = Math.imul(h, 0x01000193);
+  const d = e.data;
+  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
+  return (h ^ d.length) >>> 0;
+}

@@ -1,0 +1,305 @@
+/**
+ * SimCore: the engine under SimCluster (cluster.ts): options, the event loop
+ * in virtual time, ticks, message sending and Ready handling.
+ *
+ * Each node ticks every tickMs (with its own random phase, as real servers'
+ * clocks are not aligned), receives messages through the seeded SimNetwork,
+ * and after each event its Readies are handled in the etcd order: persist
+ * (host.ts models which writes are synced), send, apply, advance. The
+ * SafetyChecker sees every Ready and the roles after every event.
+ */
+import { assert } from "../../core/assert.ts";
+import { Rng } from "../../core/rng.ts";
+import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
+import type { Message } from "../types.ts";
+import { EntryType, MessageType } from "../types.ts";
+import { SafetyChecker } from "./checker.ts";
+import { EventQueue } from "./events.ts";
+import { SimHost } from "./host.ts";
+import { type NetworkOptions, SimNetwork } from "./network.ts";
+import type { AppliedCommand, StateMachine } from "./state-machine.ts";
+import { Trace } from "./trace.ts";
+
+export interface SimClusterOptions {
+  nodes: number;
+  seed: number;
+  /** Election timeout range [min, max] in ms, turned into ticks of tickMs. */
+  electionTimeoutMs: [number, number];
+  heartbeatMs: number;
+  /** Virtual ms per tick; fractional allowed (0.1 for sub-ms timer resolution). Default 1. */
+  tickMs?: number;
+  network?: Partial<NetworkOptions>;
+  preVote?: boolean;
+  checkQuorum?: boolean;
+  maxSizePerMsgBytes?: number;
+  maxEntriesPerMsg?: number;
+  maxInflightMsgs?: number;
+  /** Run the safety checker (default true). */
+  check?: boolean;
+  /** A user state machine per node (e.g. the KV store), fed Normal entries. */
+  stateMachine?: (id: number) => StateMachine;
+  /** Called after a node applies a Normal entry (clients use it for replies). */
+  onApply?: (id: number, cmd: AppliedCommand) => void;
+  /** Send every message through the binary codec (encode at send, decode at delivery). Default false: same objects, faster. */
+  wireCodec?: boolean;
+  /** Random per-node tick phase in [0, tickMs) (default true). */
+  tickPhase?: boolean;
+}
+
+type SimEvent =
+  | { k: "msg"; m: Message; wire: Uint8Array | null }
+  | { k: "call"; fn: () => void }
+  | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
+
+/** Named limit: Readies handled per node per event before we call it a livelock. */
+const MAX_READY_ROUNDS = 10_000;
+
+export class SimCore {
+  readonly seed: number;
+  readonly size: number;
+  readonly tickMs: number;
+  readonly checker: SafetyChecker | null;
+  readonly trace = new Trace();
+  protected readonly rng: Rng;
+  protected readonly net: SimNetwork;
+  protected readonly hosts: SimHost[] = [];
+  protected readonly queue = new EventQueue<SimEvent>();
+  protected readonly phaseMs: number[] = [];
+  /**
+   * Ticks live outside the event heap (they are most of the events): node i
+   * next ticks at phaseMs[i] + tickN[i] * tickMs, Infinity while it is down.
+   * A tick due at the same time as a queued event runs first.
+   */
+  protected readonly tickN: number[] = [];
+  protected readonly nextTickMs: number[] = [];
+  protected nowMs = 0;
+  protected snapshotEveryEntries = 0;
+  protected messagesSent = 0;
+  protected readonly sentByType: number[] = [];
+  protected bytesSent = 0;
+  protected eventsRun = 0;
+  /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
+  protected drainingId = -1;
+  protected messageFilter: ((m: Message) => boolean) | null = null;
+  protected readonly sendListeners: Array<(m: Message) => void> = [];
+  protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
+
+  constructor(private readonly opts: SimClusterOptions) {
+    assert(
+      Number.isInteger(opts.nodes) && opts.nodes >= 1 && opts.nodes <= 64,
+      () => `nodes must be an integer in [1, 64], got ${opts.nodes}`,
+    );
+    this.seed = opts.seed >>> 0;
+    this.size = opts.nodes;
+    this.tickMs = opts.tickMs ?? 1;
+    assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
+    const [lo, hi] = opts.electionTimeoutMs;
+    assert(
+      lo > 0 && hi >= lo,
+      () => `electionTimeoutMs must be [min, max] with 0 < min <= max, got [${lo}, ${hi}]`,
+    );
+    const electionTicks = Math.max(1, Math.round(lo / this.tickMs));
+    const electionTicksMax = Math.max(electionTicks, Math.round(hi / this.tickMs));
+    const heartbeatTicks = Math.max(1, Math.round(opts.heartbeatMs / this.tickMs));
+    this.rng = new Rng(this.seed);
+    this.net = new SimNetwork(opts.network ?? {}, this.rng.fork(1000));
+    this.checker = opts.check === false ? null : new SafetyChecker(this.seed);
+    if (opts.onApply) this.applyListeners.push(opts.onApply);
+    const peers = Array.from({ length: this.size }, (_, i) => i);
+    for (let id = 0; id < this.size; id++) {
+      const params = {
+        peers,
+        electionTicks,
+        electionTicksMax,
+        heartbeatTicks,
+        preVote: opts.preVote ?? false,
+        checkQuorum: opts.checkQuorum ?? false,
+        maxSizePerMsgBytes: opts.maxSizePerMsgBytes,
+        maxEntriesPerMsg: opts.maxEntriesPerMsg,
+        maxInflightMsgs: opts.maxInflightMsgs,
+      };
+      const make = opts.stateMachine;
+      this.hosts.push(new SimHost(id, params, this.rng.fork(id), make ? () => make(id) : null));
+      this.phaseMs.push(opts.tickPhase === false ? 0 : this.rng.next() * this.tickMs);
+      this.tickN.push(0);
+      this.nextTickMs.push(0);
+      this.scheduleTick(id, 1);
+    }
+  }
+
+  // ---- time ---------------------------------------------------------------
+
+  get virtualMs(): number {
+    return this.nowMs;
+  }
+
+  /** Runs every event due within the next `ms` of virtual time. */
+  runFor(ms: number): void {
+    const end = this.nowMs + ms;
+    while (this.nextEventMs() <= end) this.step();
+    this.nowMs = end;
+  }
+
+  /** Runs until `done()` holds (checked after each event) or `maxMs` pass; returns whether it held. */
+  runUntil(done: () => boolean, maxMs: number): boolean {
+    const end = this.nowMs + maxMs;
+    if (done()) return true;
+    while (this.nextEventMs() <= end) {
+      this.step();
+      if (done()) return true;
+    }
+    this.nowMs = end;
+    return done();
+  }
+
+  /** Registers a callback run after any node applies a Normal entry (clients use it for replies). */
+  onApply(fn: (id: number, cmd: AppliedCommand) => void): void {
+    this.applyListeners.push(fn);
+  }
+
+  /** Schedules `fn` at virtual time now + delayMs (clients and fault schedules use it). */
+  at(delayMs: number, fn: () => void): void {
+    this.queue.push(this.nowMs + Math.max(0, delayMs), { k: "call", fn });
+  }
+
+  /** Virtual time of the next tick or queued event (Infinity if none). */
+  protected nextEventMs(): number {
+    let t = this.queue.peek()?.timeMs ?? Number.POSITIVE_INFINITY;
+    for (const tick of this.nextTickMs) if (tick < t) t = tick;
+    return t;
+  }
+
+  protected step(): void {
+    let tickId = -1;
+    let tickMs = Number.POSITIVE_INFINITY;
+    for (let id = 0; id < this.size; id++) {
+      if (this.nextTickMs[id]! < tickMs) {
+        tickMs = this.nextTickMs[id]!;
+        tickId = id;
+      }
+    }
+    const head = this.queue.peek();
+    this.eventsRun++;
+    if (tickId >= 0 && (head === undefined || tickMs <= head.timeMs)) {
+      this.nowMs = tickMs;
+      if (this.checker) this.checker.nowMs = tickMs;
+      this.onTick(tickId);
+      return;
+    }
+    const e = this.queue.pop()!;
+    this.nowMs = e.timeMs;
+    if (this.checker) this.checker.nowMs = this.nowMs;
+    const ev = e.payload;
+    switch (ev.k) {
+      case "msg":
+        this.onDeliver(ev.wire ? decodeMessage(ev.wire) : ev.m);
+        break;
+      case "call":
+        ev.fn();
+        break;
+      case "snapReport": {
+        const h = this.hosts[ev.from]!;
+        if (h.up && h.incarnation === ev.inc) {
+          h.node.reportSnapshot(ev.to, ev.ok);
+          this.drain(ev.from);
+        }
+        break;
+      }
+    }
+  }
+
+  protected scheduleTick(id: number, n: number): void {
+    this.tickN[id] = n;
+    this.nextTickMs[id] = this.phaseMs[id]! + n * this.tickMs;
+  }
+
+  protected onTick(id: number): void {
+    const h = this.hosts[id]!;
+    this.scheduleTick(id, this.tickN[id]! + 1);
+    h.node.tick();
+    this.drain(id);
+  }
+
+  protected onDeliver(m: Message): void {
+    const h = this.hosts[m.to]!;
+    if (!h.up || !this.net.linked(m.from, m.to)) return;
+    this.trace.recordDelivery(this.nowMs, m);
+    h.node.step(m);
+    this.drain(m.to);
+  }
+
+  // ---- Ready handling -----------------------------------------------------
+
+  /** Handles every Ready of node `id` in the etcd order, then checks safety. */
+  protected drain(id: number): void {
+    const h = this.hosts[id]!;
+    this.drainingId = id;
+    try {
+      for (let round = 0; h.node.hasReady(); round++) {
+        assert(
+          round < MAX_READY_ROUNDS,
+          () => `node ${id} produced ${MAX_READY_ROUNDS} Readies in one event (seed ${this.seed})`,
+        );
+        const rd = h.node.ready();
+        h.persist(rd);
+        const ck = this.checker;
+        if (ck) {
+          if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
+          if (rd.hardState)
+            ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
+          if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
+        }
+        for (const m of rd.messages) this.send(m);
+        if (rd.snapshot) {
+          h.state.restore(rd.snapshot.data);
+          ck?.observeRestore(id, rd.snapshot.index);
+        }
+        for (const e of rd.committedEntries) {
+          ck?.observeApply(id, e);
+          h.state.apply(e);
+          if (e.type === EntryType.Normal && this.applyListeners.length > 0) {
+            const cmd = { index: e.index, term: e.term, data: e.data };
+            for (const fn of this.applyListeners) fn(id, cmd);
+          }
+        }
+        h.node.advance();
+        this.maybeSnapshot(h);
+      }
+    } finally {
+      this.drainingId = -1;
+    }
+    if (this.checker && h.node.role === "leader") this.checker.observeLeader(id, h.node.term);
+  }
+
+  protected maybeSnapshot(h: SimHost): void {
+    const every = this.snapshotEveryEntries;
+    if (every <= 0) return;
+    const applied = h.state.appliedIndex;
+    if (applied - h.live.snapshot().index >= every) h.takeSnapshot(applied);
+  }
+
+  protected send(m: Message): void {
+    assert(m.to !== m.from, () => `node ${m.from} sent a message to itself`);
+    assert(m.to >= 0 && m.to < this.size, () => `message to unknown node ${m.to}`);
+    const wire = this.opts.wireCodec ? encodeMessage(m) : null;
+    const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
+    this.messagesSent++;
+    this.bytesSent += bytes;
+    this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
+    for (const fn of this.sendListeners) fn(m);
+    const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
+    for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, wire });
+    if (m.type === MessageType.Snap) {
+      // The sender's transport learns whether the snapshot stream completed.
+      const ok = delays.length > 0;
+      const when = ok ? Math.min(...delays) : (this.net.options.delayMs[1] ?? 0);
+      this.queue.push(this.nowMs + when, {
+        k: "snapReport",
+        from: m.from,
+        to: m.to,
+        ok,
+        inc: this.hosts[m.from]!.incarnation,
+      });
+    }
+  }
+}

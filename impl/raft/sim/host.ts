@@ -1,0 +1,147 @@
+/**
+ * One simulated server: a RaftNode, the storage it reads (what the process
+ * has written, possibly not yet synced), the durable copy (what survived the
+ * last fsync) and its applied state.
+ *
+ * Sync model, made explicit: writes go to `live` at once and are queued in
+ * `unsynced`; a Ready with mustSync (new entries, or a term/vote change) or
+ * a snapshot fsyncs, which replays the queue onto `durable`. A Ready that
+ * only moves the commit index is written but not fsynced, as etcd does, so
+ * a crash can lose it. crash() drops `live` and `unsynced`; restart() builds
+ * a new live storage from `durable` alone. Messages of a Ready leave only
+ * after its sync, so nothing a peer saw can be forgotten by a crash.
+ */
+import type { Rng } from "../../core/rng.ts";
+import { RaftNode } from "../node.ts";
+import { MemoryStorage } from "../storage.ts";
+import type { Entry, HardState, RaftConfig, Ready, Snapshot } from "../types.ts";
+import type { LogView } from "./checker.ts";
+import { AppliedState, type StateMachine } from "./state-machine.ts";
+
+type Write =
+  | { kind: "entries"; entries: Entry[] }
+  | { kind: "hard"; hard: HardState }
+  | { kind: "snapshot"; snap: Snapshot };
+
+export type NodeParams = Omit<RaftConfig, "id" | "storage" | "rng" | "applied">;
+
+export class SimHost {
+  up = true;
+  /** Bumped at each crash so stale timer events of an old incarnation are ignored. */
+  incarnation = 0;
+  node: RaftNode;
+  live: MemoryStorage;
+  readonly durable: MemoryStorage;
+  private unsynced: Write[] = [];
+  state: AppliedState;
+  syncCount = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly params: NodeParams,
+    private readonly rng: Rng,
+    private readonly makeUser: (() => StateMachine) | null,
+  ) {
+    this.durable = new MemoryStorage(params.peers);
+    this.live = cloneStorage(this.durable, params.peers);
+    this.state = new AppliedState(makeUser?.() ?? null);
+    this.node = this.newNode();
+  }
+
+  private newNode(): RaftNode {
+    return new RaftNode({
+      ...this.params,
+      id: this.id,
+      rng: this.rng,
+      storage: this.live,
+      applied: this.live.snapshot().index,
+    });
+  }
+
+  /** Persists a Ready's writes; fsyncs when it must. Call before sending its messages. */
+  persist(rd: Ready): void {
+    if (rd.snapshot) {
+      this.live.applySnapshot(rd.snapshot);
+      this.unsynced.push({ kind: "snapshot", snap: rd.snapshot });
+    }
+    if (rd.entries.length > 0) {
+      this.live.append(rd.entries);
+      this.unsynced.push({ kind: "entries", entries: rd.entries });
+    }
+    if (rd.hardState) {
+      this.live.setHardState(rd.hardState);
+      this.unsynced.push({ kind: "hard", hard: rd.hardState });
+    }
+    if (rd.mustSync || rd.snapshot) this.sync();
+  }
+
+  /** fsync: everything written so far becomes durable. */
+  sync(): void {
+    for (const w of this.unsynced) {
+      if (w.kind === "snapshot") this.durable.applySnapshot(w.snap);
+      else if (w.kind === "entries") this.durable.append(w.entries);
+      else this.durable.setHardState(w.hard);
+    }
+    if (this.unsynced.length > 0) this.syncCount++;
+    this.unsynced = [];
+  }
+
+  /** The application snapshots its applied state at `index` and compacts the log (durably, as a snapshot file is fsynced). */
+  takeSnapshot(index: number): void {
+    this.sync();
+    const data = this.state.snapshot();
+    this.live.createSnapshot(index, data);
+    this.live.compact(index);
+    this.durable.createSnapshot(index, data);
+    this.durable.compact(index);
+  }
+
+  crash(): void {
+    this.up = false;
+    this.incarnation++;
+    this.unsynced = []; // never reached the disk
+  }
+
+  /** Comes back with only the durable state; the state machine restarts from the durable snapshot. */
+  restart(): void {
+    this.live = cloneStorage(this.durable, this.params.peers);
+    this.state = new AppliedState(this.makeUser?.() ?? null);
+    const snap = this.live.snapshot();
+    if (snap.index > 0) this.state.restore(snap.data);
+    this.node = this.newNode();
+    this.up = true;
+  }
+
+  /** How many writes are waiting for an fsync (lost if the node crashes now). */
+  get unsyncedWrites(): number {
+    return this.unsynced.length;
+  }
+
+  logView(): LogView {
+    const s = this.live;
+    return {
+      lastIndex: s.lastIndex(),
+      snapshotIndex: s.snapshot().index,
+      snapshotTerm: s.snapshot().term,
+      termAt: (i) => (i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i)),
+    };
+  }
+
+  entryAt(i: number): Entry | undefined {
+    const s = this.live;
+    if (i < s.firstIndex() || i > s.lastIndex()) return undefined;
+    return s.entries(i, i + 1)[0];
+  }
+}
+
+/** A fresh MemoryStorage holding exactly what `src` holds. */
+function cloneStorage(src: MemoryStorage, peers: number[]): MemoryStorage {
+  const dst = new MemoryStorage(peers);
+  const snap = src.snapshot();
+  if (snap.index > 0) dst.applySnapshot(snap);
+  const first = src.firstIndex();
+  const last = src.lastIndex();
+  if (first <= last) dst.append(src.entries(first, last + 1));
+  dst.setHardState(src.hardState);
+  return dst;
+}

@@ -1,0 +1,261 @@
+/**
+ * A key-value store replicated through SimCluster, and simulated clients that
+ * drive it and record a history for the linearizability checker.
+ *
+ * KvStore (the state machine) executes get/put/append once per (client,
+ * sequence number): a client retrying an operation after a timeout or a
+ * leader change reuses the sequence number, and a duplicate that reaches the
+ * log twice is applied once (the dissertation's §6.3 session table). Reads go
+ * through the log too, so they are linearizable without leases.
+ *
+ * KvClients: each client issues one operation at a time on a few keys, sends
+ * it to the node it believes leads, moves on to the next node when told "not
+ * leader" or after a timeout, and records call and return times in virtual
+ * ms. Client-to-server messages take a seeded random delay; a request to a
+ * crashed node is lost. Operations still open at the end are recorded with
+ * returnMs = Infinity (outcome unknown).
+ */
+import { Rng } from "../../core/rng.ts";
+import type { Entry } from "../types.ts";
+import type { SimCluster } from "./cluster.ts";
+import type { KvOperation, KvOpKind } from "./linearizability.ts";
+import type { StateMachine } from "./state-machine.ts";
+
+interface KvCommand {
+  c: number;
+  s: number;
+  k: KvOpKind;
+  key: string;
+  v: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeKvCommand(cmd: KvCommand): Uint8Array {
+  return encoder.encode(JSON.stringify(cmd));
+}
+
+export function decodeKvCommand(data: Uint8Array): KvCommand {
+  return JSON.parse(decoder.decode(data)) as KvCommand;
+}
+
+export class KvStore implements StateMachine {
+  private data = new Map<string, string>();
+  /** Per client: last sequence number executed and its result. */
+  private sessions = new Map<number, { seq: number; result: string }>();
+
+  apply(e: Entry): void {
+    const cmd = decodeKvCommand(e.data);
+    const last = this.sessions.get(cmd.c);
+    if (last !== undefined && cmd.s <= last.seq) return; // duplicate of an executed op
+    const cur = this.data.get(cmd.key) ?? "";
+    let result = "";
+    if (cmd.k === "get") result = cur;
+    else if (cmd.k === "put") this.data.set(cmd.key, cmd.v);
+    else this.data.set(cmd.key, cur + cmd.v);
+    this.sessions.set(cmd.c, { seq: cmd.s, result });
+  }
+
+  /** The result of client `c`'s operation `seq` if it is the last one executed for that client. */
+  resultOf(c: number, seq: number): string | undefined {
+    const s = this.sessions.get(c);
+    return s !== undefined && s.seq === seq ? s.result : undefined;
+  }
+
+  get(key: string): string {
+    return this.data.get(key) ?? "";
+  }
+
+  snapshot(): Uint8Array {
+    return encoder.encode(JSON.stringify({ d: [...this.data], s: [...this.sessions] }));
+  }
+
+  restore(data: Uint8Array): void {
+    const o = JSON.parse(decoder.decode(data)) as {
+      d: Array<[string, string]>;
+      s: Array<[number, { seq: number; result: string }]>;
+    };
+    this.data = new Map(o.d);
+    this.sessions = new Map(o.s);
+  }
+}
+
+export interface KvClientOptions {
+  clients: number;
+  keys: number;
+  seed: number;
+  /** A client gives up waiting for one attempt after this long and tries another node. */
+  attemptTimeoutMs?: number;
+  /** One-way client<->server delay, uniform in [min, max] ms. */
+  clientDelayMs?: [number, number];
+  /** Pause between a client's operations, uniform in [0, thinkMs]. */
+  thinkMs?: number;
+  /** Named limit: attempts per operation before the client gives up (op stays open). */
+  maxAttemptsPerOp?: number;
+  /**
+   * A deliberate bug for testing the checker end to end: gets are answered
+   * at once from a random replica's local state, leader or not. A lagging
+   * follower returns stale values; the history must fail the check.
+   */
+  unsafeLocalReads?: boolean;
+}
+
+interface ClientState {
+  id: number;
+  seq: number;
+  op: { kind: KvOpKind; key: string; value: string; callMs: number } | null;
+  attempt: number;
+  target: number;
+  /** Nodes that accepted the current op into their log: only they reply. */
+  asked: Set<number>;
+  stopped: boolean;
+}
+
+export class KvClients {
+  readonly history: KvOperation[] = [];
+  private readonly rng: Rng;
+  private readonly clients: ClientState[] = [];
+  private stopAtMs = 0;
+  private readonly o: Required<KvClientOptions>;
+  completed = 0;
+  gaveUp = 0;
+
+  constructor(
+    private readonly cluster: SimCluster,
+    options: KvClientOptions,
+  ) {
+    this.o = {
+      attemptTimeoutMs: 400,
+      clientDelayMs: [0, 10],
+      thinkMs: 10,
+      maxAttemptsPerOp: 1000,
+      unsafeLocalReads: false,
+      ...options,
+    };
+    this.rng = new Rng(options.seed).fork(77);
+    cluster.onApply((id, cmd) => this.onApplied(id, cmd.data));
+    for (let id = 0; id < options.clients; id++) {
+      this.clients.push({
+        id,
+        seq: 0,
+        op: null,
+        attempt: 0,
+        target: this.rng.int(cluster.size),
+        asked: new Set(),
+        stopped: false,
+      });
+    }
+  }
+
+  /** Starts every client; none starts a new operation after virtual time `untilMs`. */
+  start(untilMs: number): void {
+    this.stopAtMs = untilMs;
+    for (const cl of this.clients)
+      this.cluster.at(this.rng.next() * this.o.thinkMs, () => this.nextOp(cl));
+  }
+
+  /** The history, with operations still open recorded as pending (returnMs = Infinity). */
+  finish(): KvOperation[] {
+    for (const cl of this.clients) {
+      if (cl.op) {
+        this.history.push({ clientId: cl.id, ...cl.op, returnMs: Number.POSITIVE_INFINITY });
+        cl.op = null;
+      }
+      cl.stopped = true;
+    }
+    return this.history;
+  }
+
+  private delay(): number {
+    const [lo, hi] = this.o.clientDelayMs;
+    return lo + this.rng.next() * (hi - lo);
+  }
+
+  private nextOp(cl: ClientState): void {
+    if (cl.stopped || this.cluster.virtualMs > this.stopAtMs) return;
+    const kinds: KvOpKind[] = ["get", "put", "append", "append"];
+    const kind = kinds[this.rng.int(kinds.length)]!;
+    cl.seq++;
+    cl.op = {
+      kind,
+      key: `k${this.rng.int(this.o.keys)}`,
+      value: kind === "get" ? "" : `${cl.id}.${cl.seq};`,
+      callMs: this.cluster.virtualMs,
+    };
+    cl.attempt = 0;
+    cl.asked.clear();
+    this.sendAttempt(cl);
+  }
+
+  private sendAttempt(cl: ClientState): void {
+    const op = cl.op;
+    if (op === null || cl.stopped) return;
+    if (++cl.attempt > this.o.maxAttemptsPerOp) {
+      this.gaveUp++;
+      this.history.push({ clientId: cl.id, ...op, returnMs: Number.POSITIVE_INFINITY });
+      cl.op = null;
+      cl.stopped = true;
+      return;
+    }
+    const seq = cl.seq;
+    const attempt = cl.attempt;
+    const target = cl.target;
+    const cmd = encodeKvCommand({ c: cl.id, s: seq, k: op.kind, key: op.key, v: op.value });
+    this.cluster.at(this.delay(), () => {
+      if (!this.cluster.isUp(target)) return; // lost; the timeout below retries
+      if (this.o.unsafeLocalReads && op.kind === "get") {
+        const reader = this.rng.int(this.cluster.size); // any replica, leader or not
+        if (!this.cluster.isUp(reader)) return;
+        const store = this.cluster.stateMachine(reader) as KvStore | null;
+        this.reply(cl, seq, store?.get(op.key) ?? "", target);
+        return;
+      }
+      if (this.cluster.propose(target, cmd) !== null) {
+        if (cl.seq === seq) cl.asked.add(target);
+      } else {
+        // "Not leader": the reply comes back and the client tries the next node.
+        this.cluster.at(this.delay(), () => this.retry(cl, seq, attempt));
+      }
+    });
+    this.cluster.at(this.o.attemptTimeoutMs, () => this.retry(cl, seq, attempt));
+  }
+
+  /** Moves on to the next node if attempt `attempt` of op `seq` is still the current one. */
+  private retry(cl: ClientState, seq: number, attempt: number): void {
+    if (cl.op === null || cl.seq !== seq || cl.attempt !== attempt) return;
+    cl.target = (cl.target + 1) % this.cluster.size;
+    this.sendAttempt(cl);
+  }
+
+  /** A node applied a command; if it is a client's open op, that node replies. */
+  private onApplied(node: number, data: Uint8Array): void {
+    const cmd = decodeKvCommand(data);
+    const cl = this.clients[cmd.c];
+    if (cl === undefined || cl.op === null || cl.seq !== cmd.s || !cl.asked.has(node)) return;
+    const store = this.cluster.stateMachine(node) as KvStore | null;
+    const result = store?.resultOf(cmd.c, cmd.s);
+    if (result === undefined) return;
+    this.reply(cl, cmd.s, result, node);
+  }
+
+  /** Node `node` answers op `seq` of client `cl` with `result`; it arrives after a network delay. */
+  private reply(cl: ClientState, seq: number, result: string, node: number): void {
+    this.cluster.at(this.delay(), () => {
+      if (cl.op === null || cl.seq !== seq) return; // already answered
+      const op = cl.op;
+      this.history.push({
+        clientId: cl.id,
+        kind: op.kind,
+        key: op.key,
+        value: op.kind === "get" ? result : op.value,
+        callMs: op.callMs,
+        returnMs: this.cluster.virtualMs,
+      });
+      this.completed++;
+      cl.op = null;
+      cl.target = node; // it answered: it was the leader
+      this.cluster.at(this.rng.next() * this.o.thinkMs, () => this.nextOp(cl));
+    });
+  }
+}

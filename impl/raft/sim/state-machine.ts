@@ -1,0 +1,89 @@
+/**
+ * The applied state of a simulated node. Every node keeps a CommandLog (the
+ * Normal entries it applied, in index order: what SimCluster.applied returns)
+ * and optionally a user state machine (e.g. the key-value store of kv.ts).
+ * A snapshot holds both, so a node restored from a snapshot (restart, or
+ * InstallSnapshot from the leader) has the same applied history as one that
+ * applied every entry.
+ */
+import { assert } from "../../core/assert.ts";
+import { type Entry, EntryType } from "../types.ts";
+
+/** A deterministic state machine fed committed entries in index order. */
+export interface StateMachine {
+  /** Applies one committed Normal entry. */
+  apply(e: Entry): void;
+  /** Serialises the whole state (taken right after applying some index). */
+  snapshot(): Uint8Array;
+  /** Replaces the whole state with a snapshot's. */
+  restore(data: Uint8Array): void;
+}
+
+export interface AppliedCommand {
+  index: number;
+  term: number;
+  data: Uint8Array;
+}
+
+/** The applied commands of one node, plus its optional user machine. */
+export class AppliedState {
+  commands: AppliedCommand[] = [];
+  /** Highest index applied (including no-ops), or the snapshot's index after a restore. */
+  appliedIndex = 0;
+
+  constructor(readonly user: StateMachine | null) {}
+
+  apply(e: Entry): void {
+    assert(
+      e.index === this.appliedIndex + 1,
+      () => `apply index ${e.index} after ${this.appliedIndex}`,
+    );
+    this.appliedIndex = e.index;
+    if (e.type !== EntryType.Normal) return;
+    this.commands.push({ index: e.index, term: e.term, data: e.data });
+    this.user?.apply(e);
+  }
+
+  /** Layout: u32 appliedIndex, u32 count, count x (u32 index, u32 term, u32 len, bytes), then the user machine's bytes. */
+  snapshot(): Uint8Array {
+    const user = this.user?.snapshot() ?? new Uint8Array(0);
+    let size = 8 + user.length;
+    for (const c of this.commands) size += 12 + c.data.length;
+    const out = new Uint8Array(size);
+    const dv = new DataView(out.buffer);
+    dv.setUint32(0, this.appliedIndex, true);
+    dv.setUint32(4, this.commands.length, true);
+    let at = 8;
+    for (const c of this.commands) {
+      dv.setUint32(at, c.index, true);
+      dv.setUint32(at + 4, c.term, true);
+      dv.setUint32(at + 8, c.data.length, true);
+      out.set(c.data, at + 12);
+      at += 12 + c.data.length;
+    }
+    out.set(user, at);
+    return out;
+  }
+
+  restore(data: Uint8Array): void {
+    const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    assert(data.length >= 8, "snapshot shorter than its header");
+    this.appliedIndex = dv.getUint32(0, true);
+    const count = dv.getUint32(4, true);
+    const commands: AppliedCommand[] = [];
+    let at = 8;
+    for (let i = 0; i < count; i++) {
+      assert(at + 12 <= data.length, "snapshot truncated in its command list");
+      const len = dv.getUint32(at + 8, true);
+      assert(at + 12 + len <= data.length, "snapshot truncated in a command");
+      commands.push({
+        index: dv.getUint32(at, true),
+        term: dv.getUint32(at + 4, true),
+        data: data.slice(at + 12, at + 12 + len),
+      });
+      at += 12 + len;
+    }
+    this.commands = commands;
+    this.user?.restore(data.slice(at));
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Storage: where a Raft node reads its persisted log, hard state and
+ * snapshot. The node only reads through this interface; the application
+ * writes (MemoryStorage.append/setHardState/applySnapshot) while handling a
+ * Ready, before sending that Ready's messages. A file WAL implements the same
+ * interface later.
+ *
+ * Indexing: entries are 1-based; index 0 with term 0 is the empty log's
+ * sentinel. After compaction, firstIndex() = snapshot.index + 1 and term() of
+ * snapshot.index is still known (snapshot.term).
+ */
+import { assert } from "../core/assert.ts";
+import type { Entry, HardState, NodeId, Snapshot } from "./types.ts";
+import { NONE } from "./types.ts";
+
+/** Thrown by term()/entries() when asked about an index compacted away. */
+export class CompactedError extends Error {
+  override name = "CompactedError";
+}
+
+export interface Storage {
+  /** Persisted hard state and membership (from the last snapshot or config). */
+  initialState(): { hardState: HardState; peers: NodeId[] };
+  /** Entries [lo, hi), at least one if lo < hi, capped by maxBytes total payload. Throws CompactedError if lo < firstIndex(). */
+  entries(lo: number, hi: number, maxBytes?: number): Entry[];
+  /** Term of entry i, for i in [firstIndex()-1, lastIndex()]. Throws CompactedError below. */
+  term(i: number): number;
+  /** First index still in the log (snapshot.index + 1). */
+  firstIndex(): number;
+  lastIndex(): number;
+  /** The latest snapshot (index 0 when none). */
+  snapshot(): Snapshot;
+}
+
+/** Payload bytes an entry counts against a size limit (data plus a fixed header). */
+export function entrySizeBytes(e: Entry): number {
+  return e.data.byteLength + 24;
+}
+
+/**
+ * An in-memory Storage. "Persisting" is calling append/setHardState/
+ * applySnapshot; a simulator models a crash by keeping only what was written
+ * here. Not thread-safe: one owner.
+ */
+export class MemoryStorage implements Storage {
+  private hard: HardState = { term: 0, vote: NONE, commit: 0 };
+  private snap: Snapshot;
+  /** ents[0] is a sentinel at snap.index with snap.term; real entries follow. */
+  private ents: Entry[];
+
+  constructor(peers: NodeId[] = []) {
+    this.snap = { index: 0, term: 0, peers: [...peers], data: new Uint8Array(0) };
+    this.ents = [sentinel(0, 0)];
+  }
+
+  initialState(): { hardState: HardState; peers: NodeId[] } {
+    return { hardState: { ...this.hard }, peers: [...this.snap.peers] };
+  }
+
+  get hardState(): HardState {
+    return { ...this.hard };
+  }
+
+  setHardState(hs: HardState): void {
+    this.hard = { ...hs };
+  }
+
+  /** Sets membership when there is no snapshot yet (bootstrap). */
+  setPeers(peers: NodeId[]): void {
+    this.snap = { ...this.snap, peers: [...peers] };
+  }
+
+  firstIndex(): number {
+    return this.ents[0]!.index + 1;
+  }
+
+  lastIndex(): number {
+    return this.ents[0]!.index + this.ents.length - 1;
+  }
+
+  term(i: number): number {
+    const offset = this.ents[0]!.index;
+    if (i < offset) throw new CompactedError(`term(${i}): compacted (first index ${offset + 1})`);
+    assert(i <= this.lastIndex(), () => `term(${i}): beyond last index ${this.lastIndex()}`);
+    return this.ents[i - offset]!.term;
+  }
+
+  entries(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
+    const offset = this.ents[0]!.index;
+    if (lo <= offset)
+      throw new CompactedError(`entries(${lo}): compacted (first index ${offset + 1})`);
+    assert(lo <= hi && hi <= this.lastIndex() + 1, () => `entries(${lo}, ${hi}) out of bounds`);
+    const out: Entry[] = [];
+    let bytes = 0;
+    for (let i = lo; i < hi; i++) {
+      const e = this.ents[i - offset]!;
+      bytes += entrySizeBytes(e);
+      if (out.length > 0 && bytes > maxBytes) break;
+      out.push(e);
+    }
+    return out;
+  }
+
+  snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  /**
+   * Appends entries, truncating any existing suffix from entries[0].index on
+   * (a leader overwriting a conflicting tail, §5.3). Entries at or below the
+   * snapshot are skipped. Appending must stay contiguous.
+   */
+  append(entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const offset = this.ents[0]!.index;
+    let start = 0;
+    while (start < entries.length && entries[start]!.index <= offset) start++;
+    if (start === entries.length) return;
+    const first = entries[start]!.index;
+    assert(
+      first <= this.lastIndex() + 1,
+      () => `append: gap (first ${first}, last ${this.lastIndex()})`,
+    );
+    this.ents.length = first - offset;
+    for (let i = start; i < entries.length; i++) {
+      const e = entries[i]!;
+      assert(e.index === this.lastIndex() + 1, "append: entries not contiguous");
+      this.ents.push(e);
+    }
+  }
+
+  /** Replaces log and state with a snapshot received from a leader. */
+  applySnapshot(snap: Snapshot): void {
+    if (snap.index <= this.snap.index) return; // older than ours: nothing to do
+    this.snap = { ...snap, peers: [...snap.peers] };
+    this.ents = [sentinel(snap.index, snap.term)];
+  }
+
+  /**
+   * Records a snapshot of the applied state at `index` (<= last index) taken
+   * by the application; does not drop entries (call compact for that).
+   */
+  createSnapshot(index: number, data: Uint8Array, peers?: NodeId[]): Snapshot {
+    assert(index <= this.lastIndex(), () => `createSnapshot(${index}) beyond ${this.lastIndex()}`);
+    if (index <= this.snap.index) return this.snap;
+    this.snap = { index, term: this.term(index), peers: [...(peers ?? this.snap.peers)], data };
+    return this.snap;
+  }
+
+  /** Drops entries up to and including `index` (which must be <= the snapshot's index, >= first-1). */
+  compact(index: number): void {
+    const offset = this.ents[0]!.index;
+    if (index <= offset) return;
+    assert(index <= this.lastIndex(), () => `compact(${index}) beyond ${this.lastIndex()}`);
+    // A lagging follower must still be servable by a snapshot covering what is dropped.
+    assert(index <= this.snap.index, () => `compact(${index}) beyond snapshot ${this.snap.index}`);
+    const t = this.term(index);
+    this.ents = [sentinel(index, t), ...this.ents.slice(index - offset + 1)];
+  }
+}
+
+function sentinel(index: number, term: number): Entry {
+  return { index, term, type: 0, data: new Uint8Array(0) };
+}

@@ -1,0 +1,218 @@
+/**
+ * Simulator building blocks, without a Raft node: the virtual-time event
+ * queue pops in (time, sequence) order; the seeded network is reproducible,
+ * honours drop/duplicate rates, partitions and disconnects; and the safety
+ * checker (Raft paper Figure 3 properties, §5.2-§5.4) fires on hand-corrupted
+ * observations and stays quiet on consistent ones (a checker that cannot
+ * fail would be a defect).
+ */
+import { describe, expect, test } from "bun:test";
+import { Rng } from "../impl/core/rng.ts";
+import { type LogView, SafetyChecker, SafetyViolation } from "../impl/raft/sim/checker.ts";
+import { EventQueue } from "../impl/raft/sim/events.ts";
+import { SimNetwork } from "../impl/raft/sim/network.ts";
+import type { Entry } from "../impl/raft/types.ts";
+
+describe("EventQueue", () => {
+  test("pops by time, ties in push order, across 10,000 random pushes", () => {
+    const rng = new Rng(1);
+    const q = new EventQueue<number>();
+    const pushed: Array<{ t: number; i: number }> = [];
+    for (let i = 0; i < 10_000; i++) {
+      const t = rng.int(100); // many ties on purpose
+      q.push(t, i);
+      pushed.push({ t, i });
+    }
+    pushed.sort((a, b) => a.t - b.t || a.i - b.i);
+    const popped: number[] = [];
+    for (let e = q.pop(); e !== undefined; e = q.pop()) popped.push(e.payload);
+    expect(popped).toEqual(pushed.map((p) => p.i));
+  });
+
+  test("filter keeps order; the pending limit is enforced", () => {
+    const q = new EventQueue<number>(5);
+    for (let i = 0; i < 5; i++) q.push(5 - i, i);
+    expect(() => q.push(0, 99)).toThrow(/limit of 5/);
+    q.filter((p) => p % 2 === 0);
+    expect([q.pop()?.payload, q.pop()?.payload, q.pop()?.payload, q.pop()]).toEqual([
+      4,
+      2,
+      0,
+      undefined,
+    ]);
+    expect(() => q.push(Number.NaN, 1)).toThrow(/finite/);
+  });
+});
+
+describe("SimNetwork", () => {
+  test("same seed, same plans; delays stay inside [min, max]", () => {
+    const plans = (seed: number) => {
+      const n = new SimNetwork(
+        { delayMs: [5, 10], dropRate: 0.2, duplicateRate: 0.2 },
+        new Rng(seed),
+      );
+      return Array.from({ length: 500 }, (_, i) => n.plan(i % 3, (i + 1) % 3));
+    };
+    const a = plans(3);
+    expect(a).toEqual(plans(3));
+    expect(a).not.toEqual(plans(4));
+    for (const p of a) for (const d of p) expect(d >= 5 && d <= 10).toBe(true);
+  });
+
+  test("drop and duplicate rates are honoured (within loose bounds)", () => {
+    const n = new SimNetwork({ delayMs: [0, 1], dropRate: 0.3, duplicateRate: 0.1 }, new Rng(9));
+    let dropped = 0;
+    let dup = 0;
+    const total = 20_000;
+    for (let i = 0; i < total; i++) {
+      const p = n.plan(0, 1);
+      if (p.length === 0) dropped++;
+      if (p.length === 2) dup++;
+    }
+    expect(dropped / total).toBeCloseTo(0.3, 1);
+    expect(dup / (total - dropped)).toBeCloseTo(0.1, 1);
+  });
+
+  test("partition, disconnect, heal and connect cut and restore links", () => {
+    const n = new SimNetwork({}, new Rng(1));
+    n.partition([
+      [0, 1],
+      [2, 3, 4],
+    ]);
+    expect(n.linked(0, 1)).toBe(true);
+    expect(n.linked(1, 2)).toBe(false);
+    expect(n.plan(1, 2)).toEqual([]);
+    n.disconnect(3);
+    expect(n.linked(2, 3)).toBe(false);
+    n.heal();
+    expect(n.linked(1, 2)).toBe(true);
+    expect(n.linked(3, 4)).toBe(false);
+    n.connect(3);
+    expect(n.linked(3, 4)).toBe(true);
+    expect(() => n.partition([[0], [0, 1]])).toThrow(/two partition groups/);
+    expect(() => n.set({ dropRate: 2 })).toThrow(/dropRate/);
+  });
+});
+
+const ent = (index: number, term: number, text = `${index}.${term}`): Entry => ({
+  index,
+  term,
+  type: 0,
+  data: new TextEncoder().encode(text),
+});
+
+/** A LogView over a plain array of entries (index 1 at position 0). */
+function view(log: Entry[]): LogView {
+  return {
+    lastIndex: log.length,
+    snapshotIndex: 0,
+    snapshotTerm: 0,
+    termAt: (i) => (i === 0 ? 0 : log[i - 1]?.term),
+  };
+}
+const at = (log: Entry[]) => (i: number) => log[i - 1];
+
+function expectViolation(property: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(SafetyViolation);
+    const v = e as SafetyViolation;
+    expect(v.property).toBe(property);
+    expect(v.message).toContain("seed 77");
+    expect(v.message).toContain("virtual 12.500 ms");
+    return;
+  }
+  throw new Error(`expected a ${property} violation, none was raised`);
+}
+
+describe("SafetyChecker fires on corrupted states", () => {
+  const fresh = () => {
+    const c = new SafetyChecker(77);
+    c.nowMs = 12.5;
+    return c;
+  };
+
+  test("Election Safety: two leaders in one term (§5.2)", () => {
+    const c = fresh();
+    c.observeLeader(0, 3);
+    c.observeLeader(0, 3);
+    c.observeLeader(1, 4);
+    expectViolation("Election Safety", () => c.observeLeader(2, 3));
+  });
+
+  test("Log Matching: same index and term, different payload (§5.3)", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 1)];
+    c.observeAppend(0, a, view(a));
+    const b = [ent(1, 1), ent(2, 1, "other")];
+    expectViolation("Log Matching", () => c.observeAppend(1, b, view(b)));
+  });
+
+  test("Log Matching: same index and term, different entry before it (§5.3)", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 2)];
+    c.observeAppend(0, a, view(a));
+    const b = [ent(1, 2, "x"), ent(2, 2)];
+    c.observeAppend(1, [b[0]!], view(b));
+    expectViolation("Log Matching", () => c.observeAppend(1, [b[1]!], view(b)));
+  });
+
+  test("Leader Completeness: a new leader lacks a committed entry (§5.4)", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 1)];
+    c.observeAppend(0, a, view(a));
+    c.observeCommit(0, 2, view(a), at(a));
+    const shortLog = [ent(1, 1)];
+    expectViolation("Leader Completeness", () => c.observeNewLeader(1, 2, view(shortLog)));
+    const wrongTerm = [ent(1, 1), ent(2, 2, "y")];
+    expectViolation("Leader Completeness", () => c.observeNewLeader(3, 3, view(wrongTerm)));
+    c.observeNewLeader(2, 4, view(a)); // a complete log passes
+  });
+
+  test("State Machine Safety: two nodes apply different entries at one index (§5.4.3)", () => {
+    const c = fresh();
+    const a = [ent(1, 1)];
+    c.observeCommit(0, 1, view(a), at(a));
+    c.observeApply(0, a[0]!);
+    expectViolation("State Machine Safety", () => c.observeApply(1, ent(1, 1, "different")));
+  });
+
+  test("State Machine Safety: applied twice, out of order, or never committed", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 1), ent(3, 1)];
+    c.observeCommit(0, 3, view(a), at(a));
+    c.observeApply(0, a[0]!);
+    expectViolation("State Machine Safety", () => c.observeApply(0, a[0]!));
+    expectViolation("State Machine Safety", () => c.observeApply(0, a[2]!));
+    c.observeApply(0, a[1]!);
+    expectViolation("State Machine Safety", () => c.observeApply(0, ent(4, 1)));
+    c.observeRestore(0, 0); // a restarted node applies from its snapshot again
+    c.observeApply(0, a[0]!);
+  });
+
+  test("a commit index beyond the node's log, or a conflicting committed term, fires", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 1)];
+    expectViolation("Commitment", () => c.observeCommit(0, 3, view(a), at(a)));
+    const c2 = fresh();
+    c2.observeCommit(0, 2, view(a), at(a));
+    const b = [ent(1, 1), ent(2, 2, "z")];
+    expectViolation("State Machine Safety", () => c2.observeCommit(1, 2, view(b), at(b)));
+  });
+
+  test("consistent observations raise nothing and are counted", () => {
+    const c = fresh();
+    const a = [ent(1, 1), ent(2, 1), ent(3, 2)];
+    c.observeNewLeader(0, 1, view([]));
+    c.observeAppend(0, a, view(a));
+    c.observeAppend(1, a, view(a));
+    c.observeCommit(0, 3, view(a), at(a));
+    c.observeCommit(1, 3, view(a), at(a));
+    for (const e of a) c.observeApply(0, e);
+    for (const e of a) c.observeApply(1, e);
+    c.observeNewLeader(1, 2, view(a));
+    expect(c.counts.entriesChecked).toBe(6);
+    expect(c.counts.appliesChecked).toBe(6);
+  });
+});
