@@ -107,17 +107,22 @@ describe("RespReplyReader", () => {
 });
 
 type Reply = (n: number) => string | null;
+type FakeData = { reader: RespReplyReader; n: number; stalled: boolean };
 
-/** A fake RESP server: answers DEL with :1, each XADD with reply(n) (null = no answer). */
-function fakeRedis(reply: Reply): TCPSocketListener<{ reader: RespReplyReader; n: number }> {
-  return Bun.listen<{ reader: RespReplyReader; n: number }>({
+/**
+ * A fake RESP server: answers DEL with :1, each XADD with reply(n) (null = no
+ * answer); with `stallMs`, it stops reading a connection for that long once
+ * it has answered 1000 XADDs.
+ */
+function fakeRedis(reply: Reply, stallMs = 0): TCPSocketListener<FakeData> {
+  return Bun.listen<FakeData>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       open: (s) => {
-        s.data = { reader: new RespReplyReader(), n: 0 };
+        s.data = { reader: new RespReplyReader(), n: 0, stalled: false };
       },
-      data: (s: Socket<{ reader: RespReplyReader; n: number }>, chunk: Uint8Array) => {
+      data: (s: Socket<FakeData>, chunk: Uint8Array) => {
         let out = "";
         // Commands are RESP arrays of bulk strings, so the reply reader splits them too.
         s.data.reader.push(chunk, (cmd) => {
@@ -129,6 +134,11 @@ function fakeRedis(reply: Reply): TCPSocketListener<{ reader: RespReplyReader; n
           }
         });
         if (out) s.write(out);
+        if (stallMs > 0 && s.data.n >= 1000 && !s.data.stalled) {
+          s.data.stalled = true;
+          s.pause();
+          setTimeout(() => s.resume(), stallMs);
+        }
       },
     },
   });
@@ -180,6 +190,27 @@ describe("runRespLoad against fake servers", () => {
       srv.stop(true);
     }
   });
+
+  test("a server that stops reading for a while: writes back up, then every XADD is answered in order", async () => {
+    // 1 s of 100k events/s is ~12 MB of commands, more than loopback socket buffers hold during the stall.
+    const srv = fakeRedis((n) => id(n), 400);
+    try {
+      const r = await runRespLoad({
+        port: srv.port,
+        connections: 1,
+        rate: 100_000,
+        batch: 64,
+        durationS: 1,
+      });
+      expect(r.errors).toEqual([]);
+      expect(r.acked).toBe(r.sent);
+      expect(r.sent).toBeGreaterThan(90_000);
+      // Open loop: the stall is charged to the events sent during it.
+      expect(r.latency.maxNs).toBeGreaterThan(200e6);
+    } finally {
+      srv.stop(true);
+    }
+  }, 30_000);
 
   test("a reply that never comes is reported as unanswered", async () => {
     const srv = fakeRedis((n) => (n === 5 ? null : id(n)));

@@ -75,8 +75,10 @@ export class RespLoadConnection {
   private readonly id = new Float64Array(2);
   private lastIdMs = -1;
   private lastIdSeq = -1;
-  private backlog: Uint8Array[] = [];
-  private backlogBytes = 0;
+  /** Bytes [pendingStart, pendingEnd) of `pending` are waiting for the socket to drain. */
+  private pending = new Uint8Array(0);
+  private pendingStart = 0;
+  private pendingEnd = 0;
   private readonly laneCumulative: number[];
   // Latency is recorded per run of replies of the same batch, flushed per chunk.
   private runBatch = -1;
@@ -152,7 +154,7 @@ export class RespLoadConnection {
   }
 
   private write(bytes: Uint8Array): void {
-    if (this.backlog.length > 0) {
+    if (this.pendingEnd > this.pendingStart) {
       this.enqueue(bytes);
       return;
     }
@@ -160,28 +162,42 @@ export class RespLoadConnection {
     if (n < bytes.length) this.enqueue(bytes.subarray(Math.max(0, n)));
   }
 
+  /**
+   * Appends to one contiguous buffer of unwritten bytes (grown by doubling,
+   * compacted in place), so an overloaded server that falls behind costs one
+   * copy per byte, not a list of chunks shifted one by one.
+   */
   private enqueue(bytes: Uint8Array): void {
-    this.backlogBytes += bytes.length;
-    if (this.backlogBytes > MAX_BACKLOG_BYTES) {
+    const live = this.pendingEnd - this.pendingStart;
+    if (live + bytes.length > MAX_BACKLOG_BYTES) {
       throw new Error(
         `resp connection ${this.index}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,
       );
     }
-    this.backlog.push(bytes.slice());
+    if (this.pendingEnd + bytes.length > this.pending.length) {
+      if (live + bytes.length <= this.pending.length / 2) {
+        this.pending.copyWithin(0, this.pendingStart, this.pendingEnd);
+      } else {
+        let cap = Math.max(this.pending.length, 64 * 1024);
+        while (cap < 2 * (live + bytes.length)) cap *= 2;
+        const next = new Uint8Array(cap);
+        next.set(this.pending.subarray(this.pendingStart, this.pendingEnd));
+        this.pending = next;
+      }
+      this.pendingStart = 0;
+      this.pendingEnd = live;
+    }
+    this.pending.set(bytes, this.pendingEnd);
+    this.pendingEnd += bytes.length;
   }
 
+  /** The socket can take more: write everything pending in one call. */
   onDrain(): void {
-    while (this.backlog.length > 0) {
-      const head = this.backlog[0]!;
-      const n = this.socket!.write(head);
-      if (n <= 0) return;
-      this.backlogBytes -= n;
-      if (n < head.length) {
-        this.backlog[0] = head.subarray(n);
-        return;
-      }
-      this.backlog.shift();
-    }
+    if (this.pendingEnd === this.pendingStart) return;
+    const n = this.socket!.write(this.pending.subarray(this.pendingStart, this.pendingEnd));
+    if (n <= 0) return;
+    this.pendingStart += n;
+    if (this.pendingStart === this.pendingEnd) this.pendingStart = this.pendingEnd = 0;
   }
 
   onData(chunk: Uint8Array): void {
