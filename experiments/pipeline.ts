@@ -38,7 +38,8 @@ export default defineExperiment({
   params: pipelineParams,
   measured: pipelineMeasured,
   grids: PIPELINE_GRIDS,
-  repeats: { quick: 1, full: 1 },
+  // Two rounds in quick, so drift on a shared host spreads over eventlab and Redis rows alike (the runner runs round by round).
+  repeats: { quick: 2, full: 1 },
   isolation: "inline",
   include: (p: PipelinePoint) => pipelinePointSupported(p),
   claims: [
