@@ -12,7 +12,7 @@ import { monoNowNs } from "../core/clock.ts";
 import { END_OF_STREAM, type QueueProducer } from "../core/contracts.ts";
 import { LANE_COUNT, LANE_NAMES, OFF_LANE, RecordWords } from "../core/record.ts";
 import { openConsumer, openProducer } from "../core/registry.ts";
-import { ringDoorbell } from "./control-layout.ts";
+import { ringDoorbell, statsFromNs } from "./control-layout.ts";
 import type { DispatcherInit, WorkerReport } from "./messages.ts";
 import { recordSinceIngest, StageProfiler } from "./profiler.ts";
 
@@ -75,7 +75,7 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
       pushAll(lanes[c]![lane]!, staging[lane]!, count, rb, counters);
       ringDoorbell(ctl, c);
     }
-    recordSinceIngest(dispatchHist, words, n, rb, monoNowNs());
+    recordSinceIngest(dispatchHist, words, n, rb, monoNowNs(), statsFromNs(ctl));
   }
   for (let c = 0; c < consumers; c++) {
     for (const p of lanes[c]!) p.close();

@@ -31,7 +31,7 @@ import {
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
 import { type CommitStage, createCommitStage } from "./commit-stage.ts";
-import { doorbellWord, parkOnDoorbell } from "./control-layout.ts";
+import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
@@ -182,7 +182,8 @@ class ProcessManager {
   }
 
   private recordBusWait(lane: number, n: number): void {
-    recordSinceIngest(this.busHists[lane]!, this.laneWords[lane]!, n, this.rb, monoNowNs());
+    const fromNs = statsFromNs(this.ctl);
+    recordSinceIngest(this.busHists[lane]!, this.laneWords[lane]!, n, this.rb, monoNowNs(), fromNs);
   }
 
   /** Processes the batch waiting in `lane`'s buffer, then posts its outcomes. */
@@ -210,7 +211,8 @@ class ProcessManager {
     this.laneCount[lane] = 0;
     this.counters.events! += n;
     this.counters[`events.${LANE_NAMES[lane]}`]! += n;
-    recordNs(this.profiler.get("process.local"), monoNowNs() - startNs, n);
+    if (startNs >= statsFromNs(this.ctl))
+      recordNs(this.profiler.get("process.local"), monoNowNs() - startNs, n);
   }
 
   private addOutcome(producerId: number, sequence: number, accepted: boolean): void {

@@ -47,7 +47,8 @@ export function recordNs(h: hdr.Histogram, valueNs: number, count = 1): void {
 
 /**
  * Records, for each of the `count` records at byte offsets 0, recordBytes, ...
- * of `words`, the time from its ingestNs to `nowNs`, one histogram call per
+ * of `words` ingested at or after `fromNs` (the measured window; warm-up
+ * records are left out), the time from its ingestNs to `nowNs`, one histogram call per
  * run of equal ingestNs. The ingest Worker stamps every record of a frame with
  * the same time, so a popped batch holds a few long runs: the histogram gets
  * exactly the samples a per-record loop would give, at a fraction of its cost
@@ -60,6 +61,7 @@ export function recordSinceIngest(
   count: number,
   recordBytes: number,
   nowNs: number,
+  fromNs: number,
 ): void {
   if (count === 0) return;
   let runNs = words.ingestNs(0);
@@ -70,11 +72,11 @@ export function recordSinceIngest(
       run++;
       continue;
     }
-    recordNs(h, nowNs - runNs, run);
+    if (runNs >= fromNs) recordNs(h, nowNs - runNs, run);
     runNs = t;
     run = 1;
   }
-  recordNs(h, nowNs - runNs, run);
+  if (runNs >= fromNs) recordNs(h, nowNs - runNs, run);
 }
 
 /** A set of named histograms owned by one Worker. */
