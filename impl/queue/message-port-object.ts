@@ -22,8 +22,8 @@ import {
 } from "../core/contracts.ts";
 import { decodeRecord, type EventFields, encodeRecord } from "../core/record.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
-import { checkSpan } from "./message-port.ts";
 import { createPortQueue, PortInbox, PortSender } from "./message-port-channel.ts";
+import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_OBJECT_QUEUE_NAME = "message-port-object";
 const NAME = MESSAGE_PORT_OBJECT_QUEUE_NAME;

@@ -26,33 +26,12 @@ import {
 } from "../core/contracts.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
 import { createPortQueue, PortInbox, PortSender } from "./message-port-channel.ts";
+import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_QUEUE_NAME = "message-port";
 
 /** Copies of at most this many bytes go word by word; longer ones through one TypedArray.set. */
 const WORD_COPY_MAX_BYTES = 256;
-
-/** Asserts [offset, offset + count records) lies inside `buf` (boundary check, stays on). */
-export function checkSpan(
-  kind: string,
-  what: string,
-  buf: Uint8Array,
-  offset: number,
-  count: number,
-  recordBytes: number,
-): void {
-  if (
-    !Number.isInteger(offset) ||
-    !Number.isInteger(count) ||
-    offset < 0 ||
-    count < 0 ||
-    offset + count * recordBytes > buf.length
-  ) {
-    throw new RangeError(
-      `${kind} ${what}: ${count} records at byte ${offset} do not fit a ${buf.length}-byte buffer`,
-    );
-  }
-}
 
 /**
  * Copies `bytes` between two Uint8Arrays, word by word when both ends are
