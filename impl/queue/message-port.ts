@@ -17,15 +17,15 @@
  * that opened them. multiConsumer is false: the ports go to one consumer.
  */
 import { assert } from "../core/assert.ts";
-import {
-  END_OF_STREAM,
-  type QueueConfig,
-  type QueueConsumer,
-  type QueueEndHandle,
-  type QueueProducer,
-} from "../core/contracts.ts";
+import type { QueueConsumer, QueueEndHandle, QueueProducer } from "../core/contracts.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
-import { createPortQueue, PortInbox, PortSender } from "./message-port-channel.ts";
+import {
+  PortInbox,
+  PortSender,
+  popBatchOrPark,
+  portQueueRegistration,
+  pushBatchWithCredit,
+} from "./message-port-channel.ts";
 import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_QUEUE_NAME = "message-port";
@@ -140,14 +140,7 @@ class BatchPortProducer implements QueueProducer {
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    let pushed = this.tryPushBatch(src, srcOffset, count);
-    while (pushed < count) {
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.sender.waitForCredit(remainingMs)) break;
-      pushed += this.tryPushBatch(src, srcOffset + pushed * this.recordBytes, count - pushed);
-    }
-    return pushed;
+    return pushBatchWithCredit(this, this.sender, src, srcOffset, count, timeoutMs);
   }
 
   flush(): void {
@@ -215,14 +208,7 @@ class BatchPortConsumer implements QueueConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    for (;;) {
-      const n = this.tryPopBatch(dst, dstOffset, max);
-      if (n > 0) return n;
-      if (this.inbox.allEnded()) return END_OF_STREAM;
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.inbox.waitUntil(this.readyOrEnded, remainingMs)) return 0;
-    }
+    return popBatchOrPark(this, this.inbox, this.readyOrEnded, dst, dstOffset, max, timeoutMs);
   }
 
   ended(): boolean {
@@ -246,15 +232,11 @@ class BatchPortConsumer implements QueueConsumer {
   }
 }
 
-export const messagePortQueue: QueueRegistration = {
-  kind: "queue",
-  name: MESSAGE_PORT_QUEUE_NAME,
-  description:
-    "baseline: a MessageChannel per producer, batches of records in transferred ArrayBuffers, credit-bounded, drained fairly",
-  capabilities: { multiProducer: true, multiConsumer: false, blocking: true, spans: false },
-  create: (config: QueueConfig) => createPortQueue(MESSAGE_PORT_QUEUE_NAME, config),
-  openProducer: (h) => new BatchPortProducer(h),
-  openConsumer: (h) => new BatchPortConsumer(h),
-};
+export const messagePortQueue: QueueRegistration = portQueueRegistration(
+  MESSAGE_PORT_QUEUE_NAME,
+  "baseline: a MessageChannel per producer, batches of records in transferred ArrayBuffers, credit-bounded, drained fairly",
+  (h) => new BatchPortProducer(h),
+  (h) => new BatchPortConsumer(h),
+);
 
 register(messagePortQueue);
