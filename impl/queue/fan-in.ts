@@ -15,9 +15,9 @@
  */
 import { assert } from "../core/assert.ts";
 import type { QueueConfig, QueueEndHandle, QueueEnds, SpanConsumer } from "../core/contracts.ts";
-import { END_OF_STREAM } from "../core/contracts.ts";
 import { register } from "../core/registry.ts";
 import * as F from "./fan-in-layout.ts";
+import { popBatchOrWait } from "./ring-pop.ts";
 import { sabOf, sabQueueEnds } from "./sab-ends.ts";
 import { type Bell, RingConsumer, RingProducer } from "./spsc-ring.ts";
 import { Waiter } from "./wait.ts";
@@ -91,12 +91,7 @@ export class FanInConsumer implements SpanConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const n = this.tryPopBatch(dst, dstOffset, max);
-    if (n > 0) return n;
-    if (this.ended()) return END_OF_STREAM;
-    if (!this.waitForData(timeoutMs)) return 0;
-    const m = this.tryPopBatch(dst, dstOffset, max);
-    return m > 0 ? m : this.ended() ? END_OF_STREAM : 0;
+    return popBatchOrWait(this, dst, dstOffset, max, timeoutMs);
   }
 
   /** Waits per the wait strategy on the shared bell; false on timeout. */
