@@ -28,6 +28,7 @@ import { checkSpan } from "./span-check.ts";
 export const MESSAGE_PORT_OBJECT_QUEUE_NAME = "message-port-object";
 const NAME = MESSAGE_PORT_OBJECT_QUEUE_NAME;
 
+// No base class shared with message-port.ts on purpose: tryPush/tryPop stay monomorphic per record.
 class ObjectPortProducer implements QueueProducer {
   readonly recordBytes: number;
   private readonly sender: PortSender;

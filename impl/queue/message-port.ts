@@ -70,7 +70,7 @@ class Copier {
       batchU32[d++] = s[i++]!;
   }
 
-  /** From `batch` into the caller's `dst`. */
+  /** From `batch` into the caller's `dst` (in()'s mirror, kept apart like impl/queue/copy.ts's loops). */
   out(
     batch: Uint8Array,
     batchU32: Uint32Array,

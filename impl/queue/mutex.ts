@@ -132,7 +132,7 @@ class MutexRing {
     return n;
   }
 
-  /** Caller holds the mutex. Copies up to `max` records out; returns how many. */
+  /** Caller holds the mutex. Copies up to `max` records out; returns how many (pushLocked's mirror: other cells, other copy direction). */
   popLocked(dst: Uint8Array, dstOffset: number, max: number): number {
     const c = this.cells;
     const cap = this.capacitySlots;
@@ -227,6 +227,7 @@ class MutexProducer implements QueueProducer {
   }
 }
 
+// Mirrors MutexProducer on purpose: direction, fill test, condvar differ; merging needs a flag/callback.
 class MutexConsumer implements QueueConsumer {
   readonly recordBytes: number;
   private readonly ring: MutexRing;
