@@ -22,13 +22,13 @@ import {
   END_OF_STREAM,
   openConsumer,
   openProducer,
-  type QueueEndHandle,
   type QueueOptions,
   RecordWords,
 } from "../impl/core/index.ts";
 import {
   collectMpmcReports,
   patternRecords,
+  runMpmcWorkers,
   seenVerdict,
   spawnMpmcWorker,
 } from "./support/mpmc-workers.ts";
@@ -187,14 +187,8 @@ for (const name of NAMES) {
         spinUs: 20,
       });
       const seen = new SharedArrayBuffer(producers * eventsPerProducer);
-      const base = { eventsPerProducer, batchMax: 8, seen, timeoutMs: 60_000 };
-      const handles: QueueEndHandle[] = [
-        ...Array.from({ length: producers }, (_, i) => q.producerHandle(i)),
-        q.consumerHandle(),
-      ];
-      const reports = await collectMpmcReports(
-        handles.map((handle, i) => spawnMpmcWorker({ ...base, seed: SEED * 17 + i, handle })),
-      );
+      const init = { seed: SEED * 17, eventsPerProducer, batchMax: 8, seen, timeoutMs: 60_000 };
+      const reports = await runMpmcWorkers(q, 1, init);
       expect(reports.flatMap((r) => r.errors)).toEqual([]);
       const consumed = reports.find((r) => r.role === "consumer")!.records;
       expect(consumed).toBe(producers * eventsPerProducer);

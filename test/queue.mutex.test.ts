@@ -16,7 +16,6 @@ import {
   END_OF_STREAM,
   openConsumer,
   openProducer,
-  type QueueEndHandle,
   type QueueOptions,
   RECORD_SIZES,
   Rng,
@@ -25,6 +24,7 @@ import {
 import {
   collectMpmcReports,
   patternRecords,
+  runMpmcWorkers,
   seenVerdict,
   spawnMpmcWorker,
 } from "./support/mpmc-workers.ts";
@@ -154,15 +154,8 @@ describe("mutex queue across Workers", () => {
       const options: QueueOptions = { capacitySlots, producers, waitStrategy, spinUs: 20 };
       const q = createQueue("mutex", { recordBytes: 64, ...options });
       const seen = new SharedArrayBuffer(producers * eventsPerProducer);
-      const base = { eventsPerProducer, batchMax: 16, seen, timeoutMs: 60_000 };
-      const handles: QueueEndHandle[] = [
-        ...Array.from({ length: producers }, (_, i) => q.producerHandle(i)),
-        q.consumerHandle(),
-        q.consumerHandle(),
-      ];
-      const reports = await collectMpmcReports(
-        handles.map((handle, i) => spawnMpmcWorker({ ...base, seed: SEED * 31 + i, handle })),
-      );
+      const init = { seed: SEED * 31, eventsPerProducer, batchMax: 16, seen, timeoutMs: 60_000 };
+      const reports = await runMpmcWorkers(q, 2, init);
       expect(reports.flatMap((r) => r.errors)).toEqual([]);
       const produced = reports
         .filter((r) => r.role === "producer")

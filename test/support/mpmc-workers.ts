@@ -2,10 +2,16 @@
  * Helpers shared by test/queue.mutex.test.ts and test/queue.message-port.test.ts:
  * pattern records to push, spawning the MPMC test worker
  * (test/queue.mutex.worker.ts) with a queue end's handle, collecting its
- * reports (every worker is terminated, even on failure), and the
+ * reports (every worker is terminated, even on failure), a whole MPMC run
+ * (one worker per end), and the
  * no-loss/no-duplicate verdict over the shared per-id `seen` counters.
  */
-import { handleTransferables, RecordWords, writePatternRecord } from "../../impl/core/index.ts";
+import {
+  handleTransferables,
+  type QueueEnds,
+  RecordWords,
+  writePatternRecord,
+} from "../../impl/core/index.ts";
 import type { MpmcWorkerInit, MpmcWorkerReport } from "../queue.mutex.worker.ts";
 
 const WORKER_URL = new URL("../queue.mutex.worker.ts", import.meta.url).href;
@@ -43,6 +49,25 @@ export async function collectMpmcReports(
   } finally {
     for (const s of spawned) s.worker.terminate();
   }
+}
+
+/**
+ * Runs one worker per producer end of `q` (producerHandle(0..producers-1)),
+ * then `consumers` workers on consumerHandle(); worker i gets seed
+ * `init.seed + i`. Returns the reports in that order.
+ */
+export function runMpmcWorkers(
+  q: QueueEnds,
+  consumers: number,
+  init: Omit<MpmcWorkerInit, "handle">,
+): Promise<MpmcWorkerReport[]> {
+  const handles = [
+    ...Array.from({ length: q.config.producers }, (_, i) => q.producerHandle(i)),
+    ...Array.from({ length: consumers }, () => q.consumerHandle()),
+  ];
+  return collectMpmcReports(
+    handles.map((handle, i) => spawnMpmcWorker({ ...init, seed: init.seed + i, handle })),
+  );
 }
 
 /** "every id once" when each `seen` counter is 1, else which id was seen how many times. */
