@@ -1,10 +1,11 @@
 /**
- * bun run raft:election [--trials N] [--seed S] [--out DIR] [--help]
+ * bun run raft:election [--trials N] [--seed S] [--out DIR] [--timer-rule R] [--help]
  *
  * Reproduces Figure 16 of the Raft paper (§9.3) on the deterministic
  * simulator (impl/raft/sim/election-trial.ts): for each line of timeouts, N
  * trials of crashing the leader of a 5-server cluster, with pre-vote off and
- * on. Writes DIR/raft-election.csv (one row per trial) and
+ * on, under both election-timer rules (etcd, paper) unless --timer-rule picks
+ * one. Writes DIR/raft-election.csv (one row per trial) and
  * DIR/raft-election.meta.json, and prints a summary beside the paper's
  * stated figures.
  */
@@ -15,6 +16,7 @@ import { join } from "node:path";
 import cliProgress from "cli-progress";
 import Papa from "papaparse";
 import { type ElectionLineResult, runElectionLine } from "../impl/raft/sim/election-trial.ts";
+import { ELECTION_TIMER_RESETS, type ElectionTimerReset } from "../impl/raft/types.ts";
 
 const HELP = `bun run raft:election [options]
 
@@ -24,10 +26,15 @@ Raft paper Figure 16 (leader election after a leader crash, 5 servers) in virtua
   --seed S     seed (default 1); every trial's own seed is in the CSV
   --out DIR    output directory (default results)
   --delay-ms LO,HI  one-way network delay range (default 7,8: a 15 ms round trip, 1 ms jitter)
+  --sync-ms MS  disk latency before a server sends what it had to fsync (default 0)
+  --timer-rule etcd|paper|both  when election timers restart (default both):
+               etcd = on every term change (etcd-raft); paper = Figure 2 (only on
+               AppendEntries from the current leader, granting a vote, starting an election)
   --help       this text
 
 Lines: top 150-150, 150-151, 150-155, 150-175, 150-200, 150-300 ms;
-bottom 12-24, 25-50, 50-100, 100-200, 150-300 ms; each with pre-vote off and on.
+bottom 12-24, 25-50, 50-100, 100-200, 150-300 ms; each with pre-vote off and on
+and each timer rule. The CSV column timerRule names the rule of each row.
 A trial with no leader after 10 s of virtual time is recorded as censored.`;
 
 const TOP: Array<[number, number]> = [
@@ -49,7 +56,7 @@ const CAP_MS = 10_000;
 
 /** The paper's statements (§9.3), keyed by line. */
 const PAPER: Record<string, string> = {
-  "150-150": "no randomness: > 10 s (split votes)",
+  "150-150": "no randomness: > 10 s (split votes; 100 trials)",
   "150-155": "5 ms randomness: median 287 ms",
   "150-200": "worst of 1000: 513 ms",
   "12-24": "mean 35 ms, worst 152 ms",
@@ -60,22 +67,40 @@ interface Args {
   seed: number;
   out: string;
   delayMs: [number, number];
+  syncMs: number;
+  timerRules: ElectionTimerReset[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { trials: 1000, seed: 1, out: "results", delayMs: [7, 8] };
+  const a: Args = {
+    trials: 1000,
+    seed: 1,
+    out: "results",
+    delayMs: [7, 8],
+    syncMs: 0,
+    timerRules: [...ELECTION_TIMER_RESETS],
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
       console.log(HELP);
       process.exit(0);
     }
-    if (!["--out", "--trials", "--seed", "--delay-ms"].includes(flag))
+    if (!["--out", "--trials", "--seed", "--delay-ms", "--sync-ms", "--timer-rule"].includes(flag))
       fail(`unknown option ${flag} (see --help)`);
     const raw = argv[++i];
     if (raw === undefined) fail(`${flag} needs a value`);
     if (flag === "--out") a.out = raw;
-    else if (flag === "--delay-ms") {
+    else if (flag === "--timer-rule") {
+      if (raw === "both") a.timerRules = [...ELECTION_TIMER_RESETS];
+      else if ((ELECTION_TIMER_RESETS as readonly string[]).includes(raw))
+        a.timerRules = [raw as ElectionTimerReset];
+      else fail(`--timer-rule needs etcd, paper or both, got ${raw}`);
+    } else if (flag === "--sync-ms") {
+      const v = Number(raw);
+      if (!(v >= 0) || raw.trim() === "") fail(`--sync-ms needs a number >= 0, got ${raw}`);
+      a.syncMs = v;
+    } else if (flag === "--delay-ms") {
       const parts = raw.split(",").map(Number);
       const [lo, hi] = parts;
       if (parts.length !== 2 || lo === undefined || hi === undefined || !(lo >= 0 && hi >= lo)) {
@@ -117,9 +142,9 @@ function main(): void {
     ...BOTTOM.map((t) => ({ figure: "bottom", t })),
   ];
   console.log(
-    `raft:election seed ${a.seed}, ${a.trials} trials per line, ${lines.length} lines x pre-vote off/on`,
+    `raft:election seed ${a.seed}, ${a.trials} trials per line, ${lines.length} lines x pre-vote off/on x timer rule ${a.timerRules.join("/")}`,
   );
-  const total = lines.length * 2 * a.trials;
+  const total = lines.length * 2 * a.timerRules.length * a.trials;
   const tty = process.stdout.isTTY === true;
   const bar = tty
     ? new cliProgress.SingleBar(
@@ -135,8 +160,11 @@ function main(): void {
   const rows: Record<string, string | number | boolean>[] = [];
   const results: Array<{ figure: string; line: ElectionLineResult }> = [];
   for (const { figure, t } of lines) {
-    for (const preVote of [false, true]) {
-      const key = `${t[0]}-${t[1]}-${preVote}`;
+    for (const [preVote, rule] of [false, true].flatMap((pv) =>
+      a.timerRules.map((r) => [pv, r] as const),
+    )) {
+      const what = `${t[0]}-${t[1]} ms, pre-vote ${preVote ? "on" : "off"}, ${rule} timers`;
+      const key = `${t[0]}-${t[1]}-${preVote}-${rule}`;
       let line = cache.get(key);
       if (line === undefined) {
         line = runElectionLine({
@@ -144,16 +172,18 @@ function main(): void {
           trials: a.trials,
           seed: a.seed,
           preVote,
+          electionTimerReset: rule,
           capMs: CAP_MS,
           oneWayDelayMs: a.delayMs,
+          syncDelayMs: a.syncMs,
           onTrial: () => {
             done++;
-            bar?.update(done, { line: `${t[0]}-${t[1]} ms, pre-vote ${preVote ? "on" : "off"}` });
+            bar?.update(done, { line: what });
             const now = performance.now();
             if (!bar && now - lastLine > 3000) {
               lastLine = now;
               console.log(
-                `election ${done}/${total} trials (${t[0]}-${t[1]} ms, pre-vote ${preVote ? "on" : "off"}), ${((now - t0) / 1000).toFixed(0)} s`,
+                `election ${done}/${total} trials (${what}), ${((now - t0) / 1000).toFixed(0)} s`,
               );
             }
           },
@@ -176,6 +206,7 @@ function main(): void {
           seed: r.seed,
           electionTerms: r.electionTerms,
           crashOffsetMs: Number(r.crashOffsetMs.toFixed(3)),
+          timerRule: rule, // added last so older readers keep their column positions
         });
       });
     }
@@ -189,7 +220,7 @@ function main(): void {
     experiment: "raft-election",
     paper:
       "Ongaro and Ousterhout 2014, In Search of an Understandable Consensus Algorithm (Extended Version), section 9.3, Figure 16",
-    command: `bun run raft:election --trials ${a.trials} --seed ${a.seed} --out ${a.out} --delay-ms ${a.delayMs.join(",")}`,
+    command: `bun run raft:election --trials ${a.trials} --seed ${a.seed} --out ${a.out} --delay-ms ${a.delayMs.join(",")} --sync-ms ${a.syncMs} --timer-rule ${a.timerRules.length > 1 ? "both" : a.timerRules[0]}`,
     seed: a.seed,
     trialsPerLine: a.trials,
     profile: a.trials >= 1000 ? "full" : "quick",
@@ -197,11 +228,15 @@ function main(): void {
       servers: 5,
       heartbeatMs: "min election timeout / 2",
       oneWayDelayMs: a.delayMs,
+      syncDelayMs: a.syncMs,
+      setup:
+        "first leader elected on a 0.1-0.2 ms network, then 3 heartbeat broadcasts on the trial's network before the crash window",
+      timerRules: a.timerRules,
       tickMs: 0.1,
       capMs: CAP_MS,
       laggards: "2 of the 4 survivors lack the last committed entry",
       crash: "uniform in the heartbeat interval after a heartbeat broadcast",
-      note: "the node resets its election timer on any term change (etcd style); the paper's Figure 2 resets it only on leader contact or a granted vote",
+      note: "timerRule etcd: election timer restarts on any term change (etcd-raft); paper: only on AppendEntries from the current leader, a granted vote or starting an election (Figure 2)",
     },
     gitSha: gitSha(),
     bunVersion: Bun.version,
@@ -226,6 +261,7 @@ function printSummary(results: Array<{ figure: string; line: ElectionLineResult 
       figure,
       timeoutMs: name,
       preVote: line.preVote ? "on" : "off",
+      timerRule: line.electionTimerReset,
       trials: xs.length,
       censored,
       medianMs: quantile(xs, 0.5).toFixed(1),

@@ -6,8 +6,13 @@
  * the two laggards (§5.4.1, asserted inside the trial); randomized timeouts
  * resolve quickly while no randomness produces long runs of split votes
  * (§5.2, the paper's "> 10 s" line, here with a 2 s cap to stay fast).
+ * The timer rule (electionTimerReset, Figure 2 vs etcd) reaches the trial
+ * and changes its outcome; the 12-24 ms line sets up under both rules and
+ * never crashes the leader mid-election; the simulator's disk latency
+ * (syncDelayMs) delays what a node had to fsync.
  */
 import { describe, expect, test } from "bun:test";
+import { SimCluster } from "../impl/raft/sim/cluster.ts";
 import { runElectionLine, runElectionTrial } from "../impl/raft/sim/election-trial.ts";
 
 describe("election trial (Figure 16)", () => {
@@ -69,5 +74,61 @@ describe("election trial (Figure 16)", () => {
     expect(() =>
       runElectionLine({ timeoutMs: [150, 300], trials: 0, seed: 1, preVote: false }),
     ).toThrow(/trials/);
+  });
+
+  test("§5.2/Figure 2: the paper timer rule reaches the trial; ineligible candidates no longer restart everyone", () => {
+    const mean = (rule: "etcd" | "paper") => {
+      const line = runElectionLine({
+        timeoutMs: [150, 300],
+        trials: 20,
+        seed: 11,
+        preVote: false,
+        electionTimerReset: rule,
+      });
+      expect(line.electionTimerReset).toBe(rule);
+      return line.trials.reduce((s, r) => s + r.timeWithoutLeaderMs, 0) / line.trials.length;
+    };
+    // Under etcd a laggard's failed candidacy restarts the eligible servers'
+    // timers too; under Figure 2 it does not, so downtime is shorter.
+    expect(mean("paper")).toBeLessThan(mean("etcd"));
+  });
+
+  for (const rule of ["etcd", "paper"] as const) {
+    test(`12-24 ms sets up under the ${rule} rule; the crash never lands mid-election`, () => {
+      const line = runElectionLine({
+        timeoutMs: [12, 24],
+        trials: 40,
+        seed: 12,
+        preVote: false,
+        electionTimerReset: rule,
+      });
+      for (const r of line.trials) {
+        expect(r.censored).toBe(false);
+        expect(r.crashOffsetMs).toBeLessThan(6);
+        // Survivors heard a heartbeat sent after the broadcast >= 7 ms
+        // earlier and wait >= 12 ms, and a vote takes a round trip.
+        expect(r.timeWithoutLeaderMs).toBeGreaterThanOrEqual(6 + 7 + 14);
+      }
+    });
+  }
+
+  test("syncDelayMs: a node's fsynced messages (votes) leave that much later", () => {
+    const electedAtMs = (syncDelayMs: number) => {
+      const c = new SimCluster({
+        nodes: 3,
+        seed: 2,
+        electionTimeoutMs: [1000, 2000],
+        heartbeatMs: 100,
+        network: { delayMs: [1, 1] },
+        syncDelayMs,
+      });
+      c.campaign(0);
+      expect(c.runUntil(() => c.leader() === 0, 500)).toBe(true);
+      return c.virtualMs;
+    };
+    expect(electedAtMs(0)).toBeLessThan(3);
+    // Candidate fsyncs its term and vote, each voter its vote: 2 x (10 + 1) ms.
+    expect(electedAtMs(10)).toBeGreaterThanOrEqual(22);
+    expect(electedAtMs(10)).toBeLessThan(24);
   });
 });

@@ -1,6 +1,6 @@
 /** Validation of RaftConfig numbers, run by every RaftNode constructor. */
 import { assertIntInRange } from "../core/assert.ts";
-import type { RaftConfig } from "./types.ts";
+import { ELECTION_TIMER_RESETS, type RaftConfig } from "./types.ts";
 
 /** Checks a RaftConfig's numbers; throws RangeError naming the bad field. */
 export function validateConfig(cfg: RaftConfig): void {
@@ -22,5 +22,11 @@ export function validateConfig(cfg: RaftConfig): void {
     assertIntInRange("maxUncommittedEntries", cfg.maxUncommittedEntries, 1, 2 ** 40);
   if (cfg.maxEntriesPerMsg !== undefined)
     assertIntInRange("maxEntriesPerMsg", cfg.maxEntriesPerMsg, 1, 1 << 20);
+  const rule = cfg.electionTimerReset;
+  if (rule !== undefined && !ELECTION_TIMER_RESETS.includes(rule)) {
+    throw new RangeError(
+      `electionTimerReset must be one of ${ELECTION_TIMER_RESETS.join(", ")}, got ${String(rule)}`,
+    );
+  }
   for (const p of cfg.peers) assertIntInRange("peers[]", p, 0, 0x7fffffff);
 }

@@ -11,6 +11,7 @@ import { validateConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import type {
+  ElectionTimerReset,
   HardState,
   Message,
   NodeId,
@@ -49,6 +50,7 @@ export abstract class ElectionState {
   protected readonly rng: RandomSource;
   protected readonly preVote: boolean;
   protected readonly checkQuorum: boolean;
+  protected readonly timerReset: ElectionTimerReset;
   protected readonly maxSizePerMsgBytes: number;
   protected readonly maxEntriesPerMsg: number;
   protected readonly maxInflightMsgs: number;
@@ -70,6 +72,7 @@ export abstract class ElectionState {
     this.rng = cfg.rng;
     this.preVote = cfg.preVote ?? false;
     this.checkQuorum = cfg.checkQuorum ?? false;
+    this.timerReset = cfg.electionTimerReset ?? "etcd";
     this.maxSizePerMsgBytes = cfg.maxSizePerMsgBytes ?? 1 << 20;
     this.maxEntriesPerMsg = cfg.maxEntriesPerMsg ?? 256;
     this.maxInflightMsgs = cfg.maxInflightMsgs ?? 256;
@@ -83,6 +86,8 @@ export abstract class ElectionState {
     this.currentTerm = hardState.term;
     this.votedFor = hardState.vote;
     this.becomeFollower(this.currentTerm, NONE);
+    // Paper rule: becomeFollower did not start the timer; a fresh server starts one.
+    if (this.timerReset === "paper") this.resetElectionTimer();
   }
 
   // ---- hooks implemented by the leader layer ----
@@ -116,21 +121,27 @@ export abstract class ElectionState {
         : this.electionTicks + Math.floor((this.rng.nextU32() / 4294967296) * span);
   }
 
-  protected reset(term: number): void {
+  /** Enters `term` with a clean slate; restarts the election timer when `restartTimer`. */
+  protected reset(term: number, restartTimer = true): void {
     if (term !== this.currentTerm) {
       this.currentTerm = term;
       this.votedFor = NONE;
     }
     this.lead = NONE;
     this.heartbeatElapsed = 0;
-    this.resetElectionTimer();
+    if (restartTimer) this.resetElectionTimer();
     this.leadTransferee = NONE;
     this.votes.clear();
     this.resetProgress();
   }
 
   protected becomeFollower(term: number, lead: NodeId): void {
-    this.reset(term);
+    // Figure 2 (§5.2) restarts a follower's timer only on hearing from the
+    // current leader (heardFromLeader) or granting a vote, so in "paper" mode
+    // seeing a higher term or losing an election leaves it running. etcd-raft
+    // restarts it on every term change. A leader has no election timer
+    // running, so stepping down starts one in both modes.
+    this.reset(term, this.timerReset === "etcd" || this.currentRole === "leader");
     this.lead = lead;
     this.currentRole = "follower";
   }

@@ -138,6 +138,11 @@ export interface RandomSource {
   nextU32(): number;
 }
 
+/** See RaftConfig.electionTimerReset. */
+export type ElectionTimerReset = "etcd" | "paper";
+
+export const ELECTION_TIMER_RESETS: readonly ElectionTimerReset[] = ["etcd", "paper"];
+
 export interface RaftConfig {
   id: NodeId;
   /** All voters including `id`; ignored when storage already holds peers. */
@@ -168,6 +173,18 @@ export interface RaftConfig {
    * timeout refuse votes (§6 "disruptive servers"). Default false.
    */
   checkQuorum?: boolean;
+  /**
+   * When the election timer restarts (§5.2, Figure 2 "Rules for Servers").
+   * "etcd" (default, as etcd-raft): on every term or role change, on
+   * AppendEntries/heartbeat from the leader and on granting a vote.
+   * "paper": exactly Figure 2: a follower restarts it only on AppendEntries
+   * (or heartbeat/InstallSnapshot) from the current leader or on granting a
+   * vote, and a candidate when it starts an election; merely seeing a higher
+   * term, or losing an election, does not restart it. A leader runs no
+   * election timer, so one starts when it steps down. With preVote, starting
+   * a pre-election also restarts it (in both modes).
+   */
+  electionTimerReset?: ElectionTimerReset;
   /** Max total entry payload bytes in one App message (at least one entry is always sent). Default 1 MiB. */
   maxSizePerMsgBytes?: number;
   /** Max entries in one App message. Default 256. */

@@ -11,7 +11,7 @@
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
-import type { Message } from "../types.ts";
+import type { ElectionTimerReset, Message } from "../types.ts";
 import { EntryType, MessageType } from "../types.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
@@ -31,6 +31,8 @@ export interface SimClusterOptions {
   network?: Partial<NetworkOptions>;
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** When election timers restart: "etcd" (default) or "paper" (Figure 2); see RaftConfig. */
+  electionTimerReset?: ElectionTimerReset;
   maxSizePerMsgBytes?: number;
   maxEntriesPerMsg?: number;
   maxInflightMsgs?: number;
@@ -44,6 +46,13 @@ export interface SimClusterOptions {
   wireCodec?: boolean;
   /** Random per-node tick phase in [0, tickMs) (default true). */
   tickPhase?: boolean;
+  /**
+   * Disk latency, ms: the messages of a Ready that must fsync (new entries,
+   * term or vote change) leave this much later, as a server that persists
+   * before it replies. Latency only: the write is durable at once (crash
+   * semantics unchanged). Default 0.
+   */
+  syncDelayMs?: number;
 }
 
 type SimEvent =
@@ -58,6 +67,7 @@ export class SimCore {
   readonly seed: number;
   readonly size: number;
   readonly tickMs: number;
+  readonly syncDelayMs: number;
   readonly checker: SafetyChecker | null;
   readonly trace = new Trace();
   protected readonly rng: Rng;
@@ -93,6 +103,8 @@ export class SimCore {
     this.size = opts.nodes;
     this.tickMs = opts.tickMs ?? 1;
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
+    this.syncDelayMs = opts.syncDelayMs ?? 0;
+    assert(this.syncDelayMs >= 0, () => `syncDelayMs must be >= 0, got ${this.syncDelayMs}`);
     const [lo, hi] = opts.electionTimeoutMs;
     assert(
       lo > 0 && hi >= lo,
@@ -114,6 +126,7 @@ export class SimCore {
         heartbeatTicks,
         preVote: opts.preVote ?? false,
         checkQuorum: opts.checkQuorum ?? false,
+        electionTimerReset: opts.electionTimerReset,
         maxSizePerMsgBytes: opts.maxSizePerMsgBytes,
         maxEntriesPerMsg: opts.maxEntriesPerMsg,
         maxInflightMsgs: opts.maxInflightMsgs,
@@ -249,7 +262,8 @@ export class SimCore {
             ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
           if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
         }
-        for (const m of rd.messages) this.send(m);
+        const diskMs = rd.mustSync || rd.snapshot ? this.syncDelayMs : 0;
+        for (const m of rd.messages) this.send(m, diskMs);
         if (rd.snapshot) {
           h.state.restore(rd.snapshot.data);
           ck?.observeRestore(id, rd.snapshot.index);
@@ -278,7 +292,8 @@ export class SimCore {
     if (applied - h.live.snapshot().index >= every) h.takeSnapshot(applied);
   }
 
-  protected send(m: Message): void {
+  /** Sends `m` through the network, leaving after `diskMs` (a pending fsync). */
+  protected send(m: Message, diskMs = 0): void {
     assert(m.to !== m.from, () => `node ${m.from} sent a message to itself`);
     assert(m.to >= 0 && m.to < this.size, () => `message to unknown node ${m.to}`);
     const wire = this.opts.wireCodec ? encodeMessage(m) : null;
@@ -288,12 +303,12 @@ export class SimCore {
     this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
     for (const fn of this.sendListeners) fn(m);
     const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
-    for (const d of delays) this.queue.push(this.nowMs + d, { k: "msg", m, wire });
+    for (const d of delays) this.queue.push(this.nowMs + diskMs + d, { k: "msg", m, wire });
     if (m.type === MessageType.Snap) {
       // The sender's transport learns whether the snapshot stream completed.
       const ok = delays.length > 0;
       const when = ok ? Math.min(...delays) : (this.net.options.delayMs[1] ?? 0);
-      this.queue.push(this.nowMs + when, {
+      this.queue.push(this.nowMs + diskMs + when, {
         k: "snapReport",
         from: m.from,
         to: m.to,
