@@ -7,7 +7,8 @@
  * election timeout") and below the cap, none censored; a trial replays alone
  * from its trialSeed; the same seed gives the same rows (deterministic
  * simulation). The grids put the reduced trial counts only on the pre-vote-off
- * 150-150/150-151 lines, and run both timer rules.
+ * 150-150/150-151 lines, and run both timer rules. A trial seed whose setup
+ * used to fail (12-24 ms, seed 76602419) runs under both timer rules.
  * How: run() called inline; no wall-clock figure is asserted.
  */
 import { expect, test } from "bun:test";
@@ -81,5 +82,19 @@ test("grids: both graphs, both timer rules, fewer trials only where votes split 
       if (reduced) expect(p.trials).toBeLessThan(normal);
       else expect(p.trials).toBe(normal);
     }
+  }
+});
+
+test("a trial whose setup once failed ('no stable leader to crash after 20 attempts') now runs", () => {
+  // 12-24 ms against a 15 ms round trip deposed fresh leaders; setup now runs on a fast network.
+  for (const electionTimerReset of ["etcd", "paper"] as const) {
+    const r = runElectionTrial({
+      timeoutMs: [12, 24],
+      seed: 76602419,
+      preVote: false,
+      electionTimerReset,
+    });
+    expect(r.censored).toBe(false);
+    expect(r.timeWithoutLeaderMs).toBeGreaterThanOrEqual(6);
   }
 });
