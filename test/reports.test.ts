@@ -23,7 +23,7 @@ import { experimentNames, findExperiment } from "../experiments/registry.ts";
 import { type BuildSummary, buildReports } from "../experiments/report/build.ts";
 import { cdfPoints, MAX_CDF_POINTS } from "../experiments/report/cdf.ts";
 import { countSvgMarks, FontError, findFontDir } from "../experiments/report/render.ts";
-import { bootstrapInterval } from "../experiments/report/stats.ts";
+import { bootstrapInterval, wilsonInterval } from "../experiments/report/stats.ts";
 import type { Experiment } from "../experiments/runner/types.ts";
 import { type Row, writeFixture } from "./reports-fixtures.ts";
 
@@ -188,7 +188,7 @@ describe("bun run reports on fixture results", () => {
       /** The estimate and bootstrap interval of a claim line; checks the interval brackets it. */
       const interval = (text: RegExp) => {
         const m = new RegExp(
-          `${text.source} \\(95% bootstrap interval ([\\d.]+)–([\\d.]+) (ms|%), (\\d+) trials\\)`,
+          `${text.source} \\(95% (?:bootstrap|Wilson) interval ([\\d.]+)–([\\d.]+) (ms|%), (\\d+) trials\\)`,
         ).exec(readme);
         expect(m).not.toBeNull();
         const [, est, lo, hi, , n] = m!.map(Number);
@@ -208,9 +208,10 @@ describe("bun run reports on fixture results", () => {
       expect(mean.lo).toBeGreaterThan(100);
       expect(mean.hi).toBeLessThan(140);
       expect(interval(/\| 152 ms worst \| max (220) ms/).hi).toBe(220);
-      // 150-150: 2 of 10 trials at the cap.
+      // 150-150: 2 of 10 trials at the cap; Wilson 95% interval of 2/10: 5.67%-50.98%.
       const share = interval(/\| > 10 s in some trials \| (20) %/);
       expect(share.n).toBe(10);
+      expect([share.lo, share.hi]).toEqual([5.67, 51]);
       expect(readme).toContain(
         "of trials leaderless at the 10k ms cap (pre-vote off, paper timer rule)",
       );
@@ -219,7 +220,7 @@ describe("bun run reports on fixture results", () => {
         /\| 150-155 ms median \| 287 ms median \| 259 ms \([\d.]+–[\d.]+\) \| 759 ms \([\d.]+–[\d.]+\) \| 1259 ms \([\d.]+–[\d.]+\) \| 1759 ms/,
       );
       expect(readme).toMatch(
-        /\| 150-150 ms leaderless at cap \| > 10 s in some trials \| 20 % \([\d.]+–[\d.]+\) \| 50 % \([\d.]+–[\d.]+\) \| 0 % \(0–0\) \| 0 % \(0–0\) \|/,
+        /\| 150-150 ms leaderless at cap \| > 10 s in some trials \| 20 % \(5.67–51\) \| 50 % \(23.7–76.3\) \| 0 % \(0–3.7\) \| 0 % \(0–3.7\) \|/,
       );
       // Per line: 12-24 paper rule, pre-vote off: P50 121, P25-P75 71.5-171 (170.5 to 3 figures), mean 121, P99 218, worst 220.
       expect(readme).toContain(
@@ -285,6 +286,17 @@ describe("bootstrap intervals and CDF points", () => {
     expect(worst.hi).toBe(50);
     expect(worst.lo).toBeLessThan(50);
     expect(() => bootstrapInterval([], "mean")).toThrow(/no values/);
+  });
+  test("the Wilson interval of a share stays informative at 0 and n of n", () => {
+    // Known values (z = 1.96): 2 of 10 -> 5.67%-50.98%; 10 of 10 -> 72.25%-100%; 0 of 100 -> 0-3.70%.
+    const two = wilsonInterval(2, 10);
+    expect(two.estimate).toBe(20);
+    expect(two.lo).toBeCloseTo(5.67, 2);
+    expect(two.hi).toBeCloseTo(50.98, 2);
+    const all = wilsonInterval(10, 10);
+    expect(all.lo).toBeCloseTo(72.25, 2);
+    expect(all.hi).toBe(100);
+    expect(wilsonInterval(0, 100).hi).toBeCloseTo(3.7, 2);
   });
   test("CDF points start at 0, count censored values in the total, and are thinned", () => {
     const pts = cdfPoints({ name: "s", values: oneTo(1000).reverse(), censored: 100 });

@@ -173,3 +173,25 @@ export function bootstrapInterval(
     level,
   };
 }
+
+/**
+ * Wilson score interval of a proportion in percent (successes of n), z = 1.96
+ * for 95%. Unlike a bootstrap it stays informative at 0 or n successes (a
+ * bootstrap of 10 of 10 gives 100–100%).
+ */
+export function wilsonInterval(successes: number, n: number): Interval {
+  if (n <= 0) throw new Error("wilson interval of no trials");
+  const z = 1.959963984540054;
+  const p = successes / n;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  return {
+    estimate: 100 * p,
+    // Exact ends at 0 and n of n (the formula gives them only up to rounding).
+    lo: successes === 0 ? 0 : 100 * Math.max(0, centre - half),
+    hi: successes === n ? 100 : 100 * Math.min(1, centre + half),
+    n,
+    level: 0.95,
+  };
+}

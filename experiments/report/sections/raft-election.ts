@@ -10,7 +10,8 @@
  *
  * Claims: the paper's statements beside the figure from the trials in the
  * paper's setting (pre-vote off, Figure 2 timer rule), each with a seeded
- * percentile-bootstrap 95% interval over the trials (stats.ts); a second
+ * percentile-bootstrap 95% interval over the trials (a Wilson interval for
+ * the share leaderless at the cap; stats.ts); a second
  * table gives the same statistics in every setting. Censored trials count at
  * the cap, so a median, mean or worst case with censored trials is a lower
  * bound.
@@ -31,6 +32,7 @@ import {
   mean,
   quantileSorted,
   sortedCopy,
+  wilsonInterval,
 } from "../stats.ts";
 
 const SOURCE = "Ongaro and Ousterhout, 2014, §9.3, Figure 16";
@@ -144,8 +146,8 @@ function figureChart(name: string, figure: string, lines: Line[]): ChartDef | nu
 }
 
 /** "287 ms (95% bootstrap interval 250–301 ms, 1000 trials)". */
-function fmtInterval(i: Interval, unit: string): string {
-  return `${fmt(i.estimate)} ${unit} (95% bootstrap interval ${fmt(i.lo)}–${fmt(i.hi)} ${unit}, ${i.n} trials)`;
+function fmtInterval(i: Interval, unit: string, kind = "bootstrap"): string {
+  return `${fmt(i.estimate)} ${unit} (95% ${kind} interval ${fmt(i.lo)}–${fmt(i.hi)} ${unit}, ${i.n} trials)`;
 }
 
 interface Statement {
@@ -162,7 +164,7 @@ interface Statement {
 }
 
 const INTERVAL_NOTE =
-  "Measured in the paper's setting (pre-vote off; Figure 2 timer rule when run); the interval is a percentile bootstrap over the trials (2000 resamples, seeded). Other settings: the next table.";
+  "Measured in the paper's setting (pre-vote off; Figure 2 timer rule when run); the interval is a percentile bootstrap over the trials (2000 resamples, seeded; a Wilson interval for the share leaderless). Other settings: the next table.";
 
 /**
  * The paper's statements: the experiment's declared claims (their `where`
@@ -204,14 +206,17 @@ function statements(exp: Experiment): Statement[] {
   ];
 }
 
-/** The statement's figure for one line, with its bootstrap interval, as text. */
+/**
+ * The statement's figure for one line with its interval, as text: a
+ * percentile bootstrap for a statistic of the times, a Wilson interval for
+ * the share censored (a bootstrap of 10 of 10 would say 100–100%).
+ */
 function measure(st: Statement, l: Line): { interval: Interval; text: string } {
   if (st.stat === "censored") {
-    const flags = l.times.map((_, i) => (i >= l.times.length - l.censored ? 100 : 0));
-    const interval = bootstrapInterval(flags, "mean");
+    const interval = wilsonInterval(l.censored, l.times.length);
     return {
       interval,
-      text: `${fmtInterval(interval, "%")} of trials leaderless at the ${fmt(l.capMs)} ms cap`,
+      text: `${fmtInterval(interval, "%", "Wilson")} of trials leaderless at the ${fmt(l.capMs)} ms cap`,
     };
   }
   const interval = bootstrapInterval(l.times, st.stat);
@@ -253,7 +258,7 @@ function settingsTable(lines: Line[], sts: Statement[]): Table {
     ["preVote", "timerRule"],
   ).map((g) => g.key as { preVote: boolean; timerRule: string });
   return {
-    caption: `raft-election: the paper's statements in every setting (percentile bootstrap 95% interval over the trials, ${BOOTSTRAP_RESAMPLES} resamples)`,
+    caption: `raft-election: the paper's statements in every setting (95% interval over the trials: percentile bootstrap, ${BOOTSTRAP_RESAMPLES} resamples; Wilson for the share leaderless)`,
     header: [
       "statement",
       "paper",
