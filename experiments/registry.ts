@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc.ts";
+import pipeline from "./pipeline.ts";
 import queue from "./queue.ts";
 import raftElection from "./raft-election.ts";
 import { parseCsv } from "./runner/csv.ts";
@@ -27,6 +28,7 @@ export const experiments: readonly Experiment[] = [
   wakeup,
   spscMisuse,
   raftElection,
+  pipeline,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

@@ -17,6 +17,8 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   spsc: "#b07aa1",
   "fan-in": "#9c755f",
   "message-port-object": "#edc948",
+  // baselines outside eventlab
+  "redis-xadd": "#ff9da7",
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";

@@ -1,6 +1,7 @@
 /** The per-experiment section builders, by experiment name; others get the generic summary table. */
 import type { SectionBuilder } from "../section.ts";
 import { allocSection } from "./alloc.ts";
+import { pipelineSection } from "./pipeline.ts";
 import { queueSection } from "./queue.ts";
 import { raftElectionSection } from "./raft-election.ts";
 import { spscMisuseSection } from "./spsc-misuse.ts";
@@ -12,4 +13,5 @@ export const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
   wakeup: wakeupSection,
   "spsc-misuse": spscMisuseSection,
   "raft-election": raftElectionSection,
+  pipeline: pipelineSection,
 };

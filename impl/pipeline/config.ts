@@ -1,0 +1,218 @@
+/**
+ * Pipeline server options: one zod schema (defaults, ranges), the CLI flag
+ * table that documents each, and the lane-weight parser.
+ */
+import { z } from "zod";
+import { WAIT_STRATEGIES } from "../core/contracts.ts";
+import { RECORD_SIZES } from "../core/record.ts";
+import type { FlagSpec } from "./cli-args.ts";
+
+/** Named maxima for the server's own loops and sizes. */
+export const MAX_WORKERS = 32;
+export const MAX_POP_BATCH_RECORDS = 4096;
+export const MAX_WORK_NS = 1_000_000_000;
+
+/**
+ * "R:T:B" lane weights. R is the REALTIME burst: how many REALTIME batches a
+ * consumer serves in a row while another lane waits (the starvation guard).
+ * T:B split the turns the guard yields between TRANSACTIONAL and BATCH.
+ */
+export const LaneWeightsSchema = z
+  .union([
+    z
+      .string()
+      .regex(/^\d+:\d+:\d+$/, "lane weights are R:T:B, three non-negative integers")
+      .transform((s) => s.split(":").map(Number) as [number, number, number]),
+    z.tuple([z.number().int(), z.number().int(), z.number().int()]),
+  ])
+  .refine(
+    ([r, t, b]) => r >= 1 && r <= 1024 && t >= 0 && b >= 0 && t + b >= 1 && t <= 1024 && b <= 1024,
+    {
+      message: "R in 1..1024, T and B in 0..1024 with T+B >= 1",
+    },
+  );
+
+export const PipelineOptionsSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(7400),
+    ingestWorkers: z.number().int().min(1).max(MAX_WORKERS).default(1),
+    consumers: z.number().int().min(1).max(MAX_WORKERS).default(1),
+    alloc: z.string().min(1).default("naive"),
+    queue: z.string().min(1).default("fan-in"),
+    /** Queue kind for the per-consumer lane queues (one producer each); defaults to --queue. */
+    laneQueue: z.string().min(1).optional(),
+    wait: z.enum(WAIT_STRATEGIES).default("spin-then-park"),
+    /** Lets a single-producer --queue take several ingest Workers, to measure what it loses. */
+    unsafe: z.boolean().default(false),
+    capacity: z
+      .number()
+      .int()
+      .min(16)
+      .max(1 << 22)
+      .default(65536),
+    laneWeights: LaneWeightsSchema.default([8, 3, 1]),
+    workNs: z.number().int().min(0).max(MAX_WORK_NS).default(0),
+    recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .min(64)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
+    maxConnections: z.number().int().min(1).max(65536).default(1024),
+    maxUnacked: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .default(65536),
+    idleTimeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    /** Stop: how long to wait for the outcome of every admitted event before giving up on it. */
+    stopDrainTimeoutMs: z.number().int().min(10).max(600_000).default(10_000),
+    popBatch: z.number().int().min(1).max(MAX_POP_BATCH_RECORDS).default(256),
+    /** Where TRANSACTIONAL events become durable before their ack (commit-stage.ts). */
+    commitStage: z.string().min(1).default("immediate"),
+    verify: z.boolean().default(false),
+    quiet: z.boolean().default(false),
+  })
+  .strict();
+
+export type PipelineOptions = z.input<typeof PipelineOptionsSchema>;
+export type PipelineConfig = z.output<typeof PipelineOptionsSchema>;
+
+export const PIPELINE_FLAGS: FlagSpec[] = [
+  {
+    flag: "config",
+    key: "config",
+    kind: "string",
+    help: "JSON file of options (keys as below in camelCase); flags override it",
+  },
+  { flag: "host", key: "host", kind: "string", help: "address to listen on (default 127.0.0.1)" },
+  {
+    flag: "port",
+    key: "port",
+    kind: "int",
+    help: "TCP port, 0..65535; 0 picks a free one (default 7400)",
+  },
+  {
+    flag: "ingest-workers",
+    key: "ingestWorkers",
+    kind: "int",
+    help: `ingest Workers, each listening with SO_REUSEPORT, 1..${MAX_WORKERS} (default 1)`,
+  },
+  {
+    flag: "consumers",
+    key: "consumers",
+    kind: "int",
+    help: `process-manager Workers, 1..${MAX_WORKERS} (default 1)`,
+  },
+  {
+    flag: "alloc",
+    key: "alloc",
+    kind: "string",
+    help: "allocator the process manager materialises events with, by registry name (default naive)",
+  },
+  {
+    flag: "queue",
+    key: "queue",
+    kind: "string",
+    help: "ingest -> dispatcher queue kind, by registry name; must be multi-producer for >1 ingest Worker (default fan-in)",
+  },
+  {
+    flag: "lane-queue",
+    key: "laneQueue",
+    kind: "string",
+    help: "dispatcher -> consumer lane queue kind (default: same as --queue)",
+  },
+  {
+    flag: "wait",
+    key: "wait",
+    kind: "string",
+    help: `queue wait strategy: ${WAIT_STRATEGIES.join(", ")} (default spin-then-park)`,
+  },
+  {
+    flag: "unsafe",
+    key: "unsafe",
+    kind: "bool",
+    help: "allow a single-producer --queue (spsc) behind several ingest Workers, to measure the loss and duplication; damage is counted",
+  },
+  {
+    flag: "capacity",
+    key: "capacity",
+    kind: "int",
+    help: "slots in each queue, 16..4194304 (default 65536)",
+  },
+  {
+    flag: "lane-weights",
+    key: "laneWeights",
+    kind: "string",
+    help: "R:T:B: REALTIME burst before a waiting lane gets a turn, then TRANSACTIONAL:BATCH share (default 8:3:1)",
+  },
+  {
+    flag: "work-ns",
+    key: "workNs",
+    kind: "int",
+    help: `simulated processing per event in ns, 0..${MAX_WORK_NS} (default 0)`,
+  },
+  {
+    flag: "record-bytes",
+    key: "recordBytes",
+    kind: "int",
+    help: `event record size: ${RECORD_SIZES.join(", ")} (default 64)`,
+  },
+  {
+    flag: "max-frame-bytes",
+    key: "maxFrameBytes",
+    kind: "int",
+    help: "largest frame accepted, 64..67108864 (default 1048576)",
+  },
+  {
+    flag: "max-connections",
+    key: "maxConnections",
+    kind: "int",
+    help: "open connections over all ingest Workers, 1..65536 (default 1024)",
+  },
+  {
+    flag: "max-unacked",
+    key: "maxUnacked",
+    kind: "int",
+    help: "events per connection admitted and not yet acked before reading pauses, 1..1048576 (default 65536)",
+  },
+  {
+    flag: "idle-timeout-ms",
+    key: "idleTimeoutMs",
+    kind: "int",
+    help: "close a connection silent this long (error TRUNCATED if mid-frame), 10..3600000 (default 30000)",
+  },
+  {
+    flag: "stop-drain-timeout-ms",
+    key: "stopDrainTimeoutMs",
+    kind: "int",
+    help: "on stop, wait this long for every admitted event's outcome; then connections still owed outcomes get SHUTTING_DOWN, 10..600000 (default 10000)",
+  },
+  {
+    flag: "pop-batch",
+    key: "popBatch",
+    kind: "int",
+    help: `records per queue pop, 1..${MAX_POP_BATCH_RECORDS} (default 256)`,
+  },
+  {
+    flag: "commit-stage",
+    key: "commitStage",
+    kind: "string",
+    help: "what TRANSACTIONAL events pass through before their ack: immediate (commits at once; Raft plugs in here) (default immediate)",
+  },
+  {
+    flag: "verify",
+    key: "verify",
+    kind: "bool",
+    help: "process manager checks each event's pattern payload and rejects corrupt ones",
+  },
+  {
+    flag: "quiet",
+    key: "quiet",
+    kind: "bool",
+    help: "print only the listen line and the final stats (no stopping notice)",
+  },
+];

@@ -1,0 +1,51 @@
+/**
+ * The pipeline's small shared control block (one SharedArrayBuffer, Int32
+ * words, touched only through Atomics). Each hot word sits on its own 64-byte
+ * cache line so one Worker's writes do not bounce another's line.
+ *
+ * Byte map:
+ *   0    open connections over every ingest Worker (Atomics.add on open, sub on close)
+ *   64   consumer 0 doorbell: bumped by the dispatcher after it publishes to consumer 0's lanes
+ *   68   consumer 0 sleeping flag: 1 while consumer 0 is (about to be) parked on its doorbell
+ *   128  consumer 1 doorbell ...                       (one 64-byte line per consumer)
+ *   64 * (1 + c) + 0 / + 4: consumer c doorbell / sleeping
+ */
+export const CACHE_LINE_BYTES = 64;
+const WORDS_PER_LINE = CACHE_LINE_BYTES / 4;
+
+export const WORD_OPEN_CONNECTIONS = 0;
+
+export function controlBytes(consumers: number): number {
+  return CACHE_LINE_BYTES * (1 + consumers);
+}
+export function doorbellWord(consumer: number): number {
+  return WORDS_PER_LINE * (1 + consumer);
+}
+export function sleepingWord(consumer: number): number {
+  return WORDS_PER_LINE * (1 + consumer) + 1;
+}
+
+/** Dispatcher side: announce new records for `consumer`, waking it only if it parked. */
+export function ringDoorbell(ctl: Int32Array, consumer: number): void {
+  // Publishing store: the bump orders after the queue publication it announces.
+  Atomics.add(ctl, doorbellWord(consumer), 1);
+  if (Atomics.load(ctl, sleepingWord(consumer)) === 1) Atomics.notify(ctl, doorbellWord(consumer));
+}
+
+/**
+ * Consumer side: park until the doorbell moves past `seen` or `timeoutMs`
+ * passes. `recheck` runs after the sleeping flag is raised and must return
+ * true if work arrived meanwhile (then it does not park): a push made before
+ * the flag was visible is seen by recheck, one made after rings the bell.
+ */
+export function parkOnDoorbell(
+  ctl: Int32Array,
+  consumer: number,
+  seen: number,
+  timeoutMs: number,
+  recheck: () => boolean,
+): void {
+  Atomics.store(ctl, sleepingWord(consumer), 1);
+  if (!recheck()) Atomics.wait(ctl, doorbellWord(consumer), seen, timeoutMs);
+  Atomics.store(ctl, sleepingWord(consumer), 0);
+}

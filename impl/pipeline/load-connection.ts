@@ -1,0 +1,232 @@
+/**
+ * One load-generator connection: builds EVENTS frames (sequence from 0,
+ * contiguous), keeps the intended send time of every batch, reads ACK/ERROR
+ * frames, records end-to-end latency from the intended send time (so a slow
+ * server cannot hide its stalls: no coordinated omission), and checks the
+ * server's accounting as it goes: acks never run past what was sent, rejects
+ * lie inside the acked range in ascending order.
+ *
+ * Owner: the thread running the load generator; single-threaded.
+ */
+import type { Socket } from "bun";
+import type { Histogram } from "hdr-histogram-js";
+import { monoNowNs } from "../core/clock.ts";
+import { RecordWords, writePatternRecord } from "../core/record.ts";
+import type { Rng } from "../core/rng.ts";
+import { recordNs } from "./profiler.ts";
+import {
+  EVENTS_HEADER_BYTES,
+  type ServerFrame,
+  ServerFrameReader,
+  writeEventsHeader,
+} from "./protocol.ts";
+
+/** Named maximum: bytes one connection may have waiting to be written before the run aborts. */
+export const MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
+
+export interface ConnectionSummary {
+  index: number;
+  sent: number;
+  acked: number;
+  rejected: number;
+  /** Sent after the server's FINAL ack point: never accepted (graceful stop). */
+  notAccepted: number;
+  /** Sent and neither acked, rejected nor declared not accepted. */
+  unresolved: number;
+  resolvedThrough: number;
+  finalSeen: boolean;
+  serverError: string | null;
+  protocolErrors: string[];
+}
+
+export class LoadConnection {
+  socket: Socket<unknown> | null = null;
+  sent = 0;
+  resolvedThrough = 0;
+  acked = 0;
+  rejected = 0;
+  finalSeen = false;
+  closed = false;
+  serverError: string | null = null;
+  /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
+  recordFromNs = 0;
+  /** Called after each chunk of server frames (the closed loop tops up from it). */
+  onAck: (() => void) | null = null;
+  readonly protocolErrors: string[] = [];
+  private intendedNs = new Float64Array(1024);
+  private readonly frame: Uint8Array;
+  private readonly frameDv: DataView;
+  private readonly words: RecordWords;
+  private readonly reader = new ServerFrameReader();
+  /** Bytes [backlogStart, backlogEnd) of `backlog` are waiting for the socket to drain. */
+  private backlog = new Uint8Array(0);
+  private backlogStart = 0;
+  private backlogEnd = 0;
+  private readonly laneCumulative: number[];
+
+  constructor(
+    readonly index: number,
+    private readonly recordBytes: number,
+    private readonly batch: number,
+    laneMix: [number, number, number],
+    private readonly rng: Rng,
+    private readonly pattern: boolean,
+    private readonly latency: Histogram,
+  ) {
+    this.frame = new Uint8Array(EVENTS_HEADER_BYTES + batch * recordBytes);
+    this.frameDv = new DataView(this.frame.buffer);
+    this.words = new RecordWords(this.frame.buffer);
+    const total = laneMix[0] + laneMix[1] + laneMix[2];
+    this.laneCumulative = [laneMix[0] / total, (laneMix[0] + laneMix[1]) / total, 1];
+  }
+
+  /** Events sent and not yet resolved. */
+  inFlight(): number {
+    return this.sent - this.resolvedThrough;
+  }
+
+  done(): boolean {
+    return this.closed || this.finalSeen || this.serverError !== null;
+  }
+
+  /** Sends one batch whose schedule said `intendedNs`; false when the connection can take no more. */
+  sendBatch(intendedNs: number): boolean {
+    if (!this.socket || this.done()) return false;
+    const k = this.sent / this.batch;
+    if (k >= this.intendedNs.length) {
+      const next = new Float64Array(this.intendedNs.length * 2);
+      next.set(this.intendedNs);
+      this.intendedNs = next;
+    }
+    this.intendedNs[k] = intendedNs;
+    writeEventsHeader(this.frameDv, 0, this.recordBytes, this.batch);
+    for (let i = 0; i < this.batch; i++) {
+      const off = EVENTS_HEADER_BYTES + i * this.recordBytes;
+      const seq = this.sent + i;
+      const u = this.rng.next();
+      const lane = u < this.laneCumulative[0]! ? 0 : u < this.laneCumulative[1]! ? 1 : 2;
+      // Pattern keyed on producer 0: the server replaces the producer field (docs/protocol.md).
+      if (this.pattern) writePatternRecord(this.words, off, this.recordBytes, 0, seq, 0, lane);
+      else this.words.writeHeader(off, this.index, seq, 0, lane, 0, 0);
+    }
+    this.sent += this.batch;
+    this.write(this.frame);
+    return true;
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (this.backlogEnd > this.backlogStart) {
+      this.enqueue(bytes);
+      return;
+    }
+    const n = this.socket!.write(bytes);
+    if (n < bytes.length) this.enqueue(bytes.subarray(Math.max(0, n)));
+  }
+
+  /** Appends to the one contiguous backlog buffer (grown by doubling, compacted in place). */
+  private enqueue(bytes: Uint8Array): void {
+    const live = this.backlogEnd - this.backlogStart;
+    if (live + bytes.length > MAX_BACKLOG_BYTES) {
+      throw new Error(
+        `load connection ${this.index}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,
+      );
+    }
+    if (this.backlogEnd + bytes.length > this.backlog.length) {
+      if (live + bytes.length <= this.backlog.length / 2) {
+        this.backlog.copyWithin(0, this.backlogStart, this.backlogEnd);
+      } else {
+        let cap = Math.max(this.backlog.length, 64 * 1024);
+        while (cap < 2 * (live + bytes.length)) cap *= 2;
+        const next = new Uint8Array(cap);
+        next.set(this.backlog.subarray(this.backlogStart, this.backlogEnd));
+        this.backlog = next;
+      }
+      this.backlogStart = 0;
+      this.backlogEnd = live;
+    }
+    this.backlog.set(bytes, this.backlogEnd);
+    this.backlogEnd += bytes.length;
+  }
+
+  /** The socket can take more: write the whole backlog in one call. */
+  onDrain(): void {
+    if (this.backlogEnd === this.backlogStart) return;
+    const n = this.socket!.write(this.backlog.subarray(this.backlogStart, this.backlogEnd));
+    if (n <= 0) return;
+    this.backlogStart += n;
+    if (this.backlogStart === this.backlogEnd) this.backlogStart = this.backlogEnd = 0;
+  }
+
+  onData(chunk: Uint8Array): void {
+    try {
+      this.reader.push(chunk, (f) => this.onFrame(f));
+    } catch (err) {
+      this.protocolErrors.push(`connection ${this.index}: ${(err as Error).message}`);
+    }
+  }
+
+  private onFrame(f: ServerFrame): void {
+    if (f.type === "error") {
+      this.serverError = `${f.codeName}: ${f.message}`;
+      return;
+    }
+    const nowNs = monoNowNs();
+    const prev = this.resolvedThrough;
+    const next = f.resolvedThrough;
+    if (next < prev || next > this.sent) {
+      this.protocolErrors.push(
+        `connection ${this.index}: ack resolvedThrough ${next} outside [${prev}, ${this.sent}]`,
+      );
+      return;
+    }
+    let last = prev - 1;
+    for (const r of f.rejects) {
+      if (r <= last || r >= next) {
+        this.protocolErrors.push(
+          `connection ${this.index}: reject ${r} outside (${last}, ${next}) or out of order`,
+        );
+        return;
+      }
+      last = r;
+    }
+    this.recordLatency(prev, next, f.rejects, nowNs);
+    this.rejected += f.rejects.length;
+    this.acked += next - prev - f.rejects.length;
+    this.resolvedThrough = next;
+    if (f.final) this.finalSeen = true;
+  }
+
+  /** Records latency for acked sequences [from, to), skipping the rejected ones, one sample per event. */
+  private recordLatency(from: number, to: number, rejects: number[], nowNs: number): void {
+    let r = 0;
+    for (let seq = from; seq < to; ) {
+      const k = Math.floor(seq / this.batch);
+      const batchEnd = Math.min(to, (k + 1) * this.batch);
+      let count = batchEnd - seq;
+      while (r < rejects.length && rejects[r]! < batchEnd) {
+        count--;
+        r++;
+      }
+      const intended = this.intendedNs[k]!;
+      if (count > 0 && intended >= this.recordFromNs)
+        recordNs(this.latency, nowNs - intended, count);
+      seq = batchEnd;
+    }
+  }
+
+  summary(): ConnectionSummary {
+    const notAccepted = this.finalSeen ? this.sent - this.resolvedThrough : 0;
+    return {
+      index: this.index,
+      sent: this.sent,
+      acked: this.acked,
+      rejected: this.rejected,
+      notAccepted,
+      unresolved: this.sent - this.resolvedThrough - notAccepted,
+      resolvedThrough: this.resolvedThrough,
+      finalSeen: this.finalSeen,
+      serverError: this.serverError,
+      protocolErrors: this.protocolErrors,
+    };
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * The load generator, as a function (tests and the pipeline experiment call
+ * runLoad; `bun run load` wraps it).
+ *
+ * Open loop (--rate): each connection sends batches on a fixed schedule
+ * whatever the server does; latency runs from each batch's intended send time
+ * to its ack, so stalls show up in the tail instead of silently slowing the
+ * sender (no coordinated omission). Closed loop (--max N): each connection
+ * keeps at most N events unacked and sends as acks return.
+ *
+ * Conservation: at the end every event sent must be acked or rejected (or,
+ * after the server's FINAL ack during a graceful stop, declared never
+ * accepted); anything else is an error in the result.
+ */
+import { z } from "zod";
+import { monoNowNs } from "../core/clock.ts";
+import { RECORD_SIZES } from "../core/record.ts";
+import { Rng } from "../core/rng.ts";
+import type { FlagSpec } from "./cli-args.ts";
+import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
+import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+
+export const LoadOptionsSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.number().int().min(1).max(65535).default(7400),
+    connections: z.number().int().min(1).max(4096).default(4),
+    /** Offered events per second over all connections (open loop). */
+    rate: z.number().min(1).max(1e9).default(100_000),
+    /** Closed loop: max unacked events per connection (overrides rate). */
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 24)
+      .optional(),
+    durationS: z.number().min(0.01).max(86_400).default(5),
+    /** Seconds of sending before the measured window: checked for conservation, kept out of the latency histogram. */
+    warmupS: z.number().min(0).max(3600).default(0),
+    batch: z.number().int().min(1).max(16_384).default(64),
+    laneMix: z
+      .union([
+        z
+          .string()
+          .regex(
+            /^\d+(\.\d+)?:\d+(\.\d+)?:\d+(\.\d+)?$/,
+            "lane mix is R:T:B, three non-negative numbers",
+          )
+          .transform((s) => s.split(":").map(Number) as [number, number, number]),
+        z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]),
+      ])
+      .refine((m) => m[0] + m[1] + m[2] > 0, "lane mix must not be all zero")
+      .default([1, 1, 1]),
+    recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    /** Fill payloads with the checkable pattern (the server's --verify checks it). */
+    pattern: z.boolean().default(false),
+    /** How long to wait for outstanding acks after the sending window, ms. */
+    drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+    quiet: z.boolean().default(false),
+  })
+  .strict();
+export type LoadOptions = z.input<typeof LoadOptionsSchema>;
+export type LoadConfig = z.output<typeof LoadOptionsSchema>;
+
+export const LOAD_FLAGS: FlagSpec[] = [
+  { flag: "host", key: "host", kind: "string", help: "server address (default 127.0.0.1)" },
+  { flag: "port", key: "port", kind: "int", help: "server port, 1..65535 (default 7400)" },
+  {
+    flag: "connections",
+    key: "connections",
+    kind: "int",
+    help: "TCP connections, 1..4096 (default 4)",
+  },
+  {
+    flag: "rate",
+    key: "rate",
+    kind: "number",
+    help: "open loop: offered events/s over all connections, 1..1e9 (default 100000)",
+  },
+  {
+    flag: "max",
+    key: "max",
+    kind: "int",
+    help: "closed loop instead: max unacked events per connection, 1..16777216",
+  },
+  {
+    flag: "duration",
+    key: "durationS",
+    kind: "number",
+    help: "seconds of sending, 0.01..86400 (default 5)",
+  },
+  {
+    flag: "warmup",
+    key: "warmupS",
+    kind: "number",
+    help: "seconds of sending before --duration starts; conserved but not in the latency figures, 0..3600 (default 0)",
+  },
+  { flag: "batch", key: "batch", kind: "int", help: "events per frame, 1..16384 (default 64)" },
+  {
+    flag: "lane-mix",
+    key: "laneMix",
+    kind: "string",
+    help: "R:T:B relative share of REALTIME, TRANSACTIONAL, BATCH events (default 1:1:1)",
+  },
+  {
+    flag: "record-bytes",
+    key: "recordBytes",
+    kind: "int",
+    help: `event record size: ${RECORD_SIZES.join(", ")}; must match the server (default 64)`,
+  },
+  {
+    flag: "seed",
+    key: "seed",
+    kind: "int",
+    help: "seed for the lane choice, 0..4294967295 (default 1)",
+  },
+  {
+    flag: "pattern",
+    key: "pattern",
+    kind: "bool",
+    help: "fill payloads with the checkable pattern (pair with the server's --verify)",
+  },
+  {
+    flag: "drain-timeout-ms",
+    key: "drainTimeoutMs",
+    kind: "int",
+    help: "wait this long for outstanding acks after sending, 0..600000 (default 10000)",
+  },
+  { flag: "quiet", key: "quiet", kind: "bool", help: "print only the result (no start line)" },
+];
+
+export interface LoadResult {
+  config: LoadConfig;
+  mode: "open" | "closed";
+  sent: number;
+  acked: number;
+  rejected: number;
+  notAccepted: number;
+  unresolved: number;
+  /** Seconds from the first send to the last ack. */
+  elapsedS: number;
+  offeredPerS: number;
+  achievedPerS: number;
+  latency: LatencySummary;
+  connections: ConnectionSummary[];
+  /** Conservation and protocol failures; empty means every event is accounted for. */
+  errors: string[];
+}
+
+/** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
+const SEND_TICK_MS = 1;
+/** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
+const MAX_BATCHES_PER_TICK = 1024;
+
+export async function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const cfg = LoadOptionsSchema.parse(options);
+  const latency = newHistogram();
+  const rng = new Rng(cfg.seed);
+  const conns = Array.from(
+    { length: cfg.connections },
+    (_, i) =>
+      new LoadConnection(
+        i,
+        cfg.recordBytes,
+        cfg.batch,
+        cfg.laneMix,
+        rng.fork(i),
+        cfg.pattern,
+        latency,
+      ),
+  );
+  await Promise.all(conns.map((c) => connect(cfg, c)));
+  const mode = cfg.max !== undefined ? "closed" : "open";
+  const startNs = monoNowNs();
+  const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
+  for (const c of conns) c.recordFromNs = startNs + cfg.warmupS * 1e9;
+  let lastAckNs = startNs;
+  let failure: Error | null = null;
+  const onAck = () => {
+    lastAckNs = monoNowNs();
+    if (mode === "closed" && lastAckNs < endNs) for (const c of conns) topUp(c, cfg);
+  };
+  for (const c of conns) c.onAck = onAck;
+
+  const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
+  const sentBatches = new Float64Array(cfg.connections);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = monoNowNs();
+      try {
+        if (mode === "closed") for (const c of conns) topUp(c, cfg);
+        else openLoopTick(conns, sentBatches, startNs, Math.min(now, endNs), batchIntervalNs);
+      } catch (err) {
+        failure = err as Error;
+        return resolve();
+      }
+      if (now >= endNs || conns.every((c) => c.done())) resolve();
+      else setTimeout(tick, SEND_TICK_MS);
+    };
+    tick();
+  });
+  const sendEndNs = monoNowNs();
+  await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
+  for (const c of conns) c.socket?.end();
+  await waitFor(() => conns.every((c) => c.closed), 1000);
+  return summarizeRun(
+    cfg,
+    mode,
+    conns,
+    latency,
+    startNs,
+    Math.max(lastAckNs, startNs),
+    sendEndNs,
+    failure,
+  );
+}
+
+function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
+  return Bun.connect({
+    hostname: cfg.host,
+    port: cfg.port,
+    socket: {
+      binaryType: "uint8array",
+      data: (_s, chunk) => {
+        c.onData(chunk);
+        c.onAck?.();
+      },
+      drain: () => c.onDrain(),
+      close: () => {
+        c.closed = true;
+      },
+      error: () => {
+        c.closed = true;
+      },
+    },
+  }).then((s) => {
+    c.socket = s;
+    s.setNoDelay?.(true);
+  });
+}
+
+function topUp(c: LoadConnection, cfg: LoadConfig): void {
+  // Bounded: each batch raises inFlight by cfg.batch until it reaches cfg.max.
+  while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
+}
+
+function openLoopTick(
+  conns: LoadConnection[],
+  sentBatches: Float64Array,
+  startNs: number,
+  untilNs: number,
+  intervalNs: number,
+): void {
+  for (let i = 0; i < conns.length; i++) {
+    const c = conns[i]!;
+    // Connections start staggered across one interval so their batches do not all land at once.
+    const offsetNs = (intervalNs * i) / conns.length;
+    for (let n = 0; n < MAX_BATCHES_PER_TICK; n++) {
+      const intendedNs = startNs + offsetNs + sentBatches[i]! * intervalNs;
+      if (intendedNs > untilNs || !c.sendBatch(intendedNs)) break;
+      sentBatches[i]!++;
+    }
+  }
+}
+
+async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!cond() && performance.now() < deadline) await Bun.sleep(2);
+}
+
+function summarizeRun(
+  cfg: LoadConfig,
+  mode: "open" | "closed",
+  conns: LoadConnection[],
+  latency: ReturnType<typeof newHistogram>,
+  startNs: number,
+  lastAckNs: number,
+  sendEndNs: number,
+  failure: Error | null,
+): LoadResult {
+  const summaries = conns.map((c) => c.summary());
+  const errors: string[] = failure ? [failure.message] : [];
+  for (const s of summaries) {
+    errors.push(...s.protocolErrors);
+    if (s.serverError) errors.push(`connection ${s.index}: server error ${s.serverError}`);
+    if (s.unresolved > 0) {
+      errors.push(
+        `connection ${s.index}: ${s.unresolved} events unresolved (sent ${s.sent}, acked ${s.acked}, rejected ${s.rejected})`,
+      );
+    }
+  }
+  const sum = (f: (s: ConnectionSummary) => number) => summaries.reduce((a, s) => a + f(s), 0);
+  const elapsedS = Math.max(1e-9, (lastAckNs - startNs) / 1e9);
+  const sent = sum((s) => s.sent);
+  return {
+    config: cfg,
+    mode,
+    sent,
+    acked: sum((s) => s.acked),
+    rejected: sum((s) => s.rejected),
+    notAccepted: sum((s) => s.notAccepted),
+    unresolved: sum((s) => s.unresolved),
+    elapsedS,
+    offeredPerS: sent / Math.max(1e-9, (sendEndNs - startNs) / 1e9),
+    achievedPerS: (sum((s) => s.acked) + sum((s) => s.rejected)) / elapsedS,
+    latency: summarize(latency),
+    connections: summaries,
+    errors,
+  };
+}

@@ -1,0 +1,285 @@
+/**
+ * A process-manager Worker: pops its three lane queues under the bus
+ * scheduling policy (lane-scheduler.ts), materialises each event through the
+ * configured allocator, applies --work-ns of simulated work (and, with
+ * --verify, checks the pattern payload and rejects a corrupt event), passes
+ * TRANSACTIONAL events through the commit stage seam, and posts each batch's
+ * outcomes to the ingest Worker owning the connection.
+ *
+ * Blocking loop: when every lane is empty it parks on its doorbell
+ * (control-layout.ts). Ends when all three lane queues have ended.
+ */
+import { monoNowNs } from "../core/clock.ts";
+import type { QueueConsumer } from "../core/contracts.ts";
+import {
+  type EventFields,
+  HEADER_BYTES,
+  LANE_COUNT,
+  LANE_NAMES,
+  Lane,
+  newEventFields,
+  OFF_INGEST_NS_HI,
+  OFF_INGEST_NS_LO,
+  OFF_LANE,
+  OFF_PAYLOAD,
+  OFF_PAYLOAD_LEN,
+  OFF_PRODUCER,
+  OFF_SEQUENCE,
+  OFF_TYPE,
+  patternByte,
+  RecordWords,
+} from "../core/record.ts";
+import { createAllocator, openConsumer } from "../core/registry.ts";
+import { type CommitStage, createCommitStage } from "./commit-stage.ts";
+import { doorbellWord, parkOnDoorbell } from "./control-layout.ts";
+import { LaneScheduler } from "./lane-scheduler.ts";
+import {
+  ACK_OUTCOME_ACKED,
+  ACK_OUTCOME_REJECTED,
+  ingestOfProducer,
+  type ProcessInit,
+  type WorkerReport,
+} from "./messages.ts";
+import { recordNs, type Stage, StageProfiler } from "./profiler.ts";
+
+/** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
+const PARK_SLICE_MS = 20;
+/** Spin this long on empty lanes before parking, under spin-then-park, ns. */
+const SPIN_BEFORE_PARK_NS = 50_000;
+
+export function runProcessManager(init: ProcessInit, post: (r: WorkerReport) => void): void {
+  new ProcessManager(init, post).run();
+}
+
+class ProcessManager {
+  private readonly cfg: ProcessInit["config"];
+  private readonly rb: number;
+  private readonly lanes: QueueConsumer[];
+  private readonly laneBuf: Uint8Array[];
+  private readonly laneWords: RecordWords[];
+  private readonly laneViews: DataView[];
+  private readonly laneCount = new Int32Array(LANE_COUNT);
+  private readonly laneEnded = [false, false, false];
+  private readonly ctl: Int32Array;
+  private readonly sched: LaneScheduler;
+  private readonly alloc;
+  private readonly refs: unknown[] = [];
+  private readonly scratch;
+  private readonly commit: CommitStage;
+  private readonly ackTriples: Uint32Array[];
+  private readonly ackCount: Int32Array;
+  private readonly profiler = new StageProfiler();
+  private readonly counters: Record<string, number> = {
+    events: 0,
+    acked: 0,
+    rejected: 0,
+    parks: 0,
+  };
+
+  constructor(
+    private readonly init: ProcessInit,
+    private readonly post: (r: WorkerReport) => void,
+  ) {
+    this.cfg = init.config;
+    this.rb = this.cfg.recordBytes;
+    this.lanes = init.lanes.map((h) => openConsumer(h));
+    this.laneBuf = this.lanes.map(() => new Uint8Array(this.cfg.popBatch * this.rb));
+    this.laneWords = this.laneBuf.map((b) => new RecordWords(b.buffer));
+    this.laneViews = this.laneBuf.map((b) => new DataView(b.buffer));
+    this.ctl = new Int32Array(init.control);
+    const [burst, tx, batch] = this.cfg.laneWeights;
+    this.sched = new LaneScheduler(burst, tx, batch);
+    this.alloc = createAllocator(this.cfg.alloc, {
+      capacity: this.cfg.popBatch,
+      recordBytes: this.cfg.recordBytes,
+    });
+    this.scratch = newEventFields(this.rb);
+    this.commit = createCommitStage(this.cfg.commitStage);
+    this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
+    this.ackCount = new Int32Array(init.ackPorts.length);
+    for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
+  }
+
+  run(): void {
+    let idleSinceNs = 0;
+    // Bounded by the stream: each round processes a batch, idles, or finds every lane ended.
+    for (;;) {
+      this.refill();
+      const lane = this.sched.pick(
+        this.laneCount[0]! > 0,
+        this.laneCount[1]! > 0,
+        this.laneCount[2]! > 0,
+      );
+      if (lane >= 0) {
+        idleSinceNs = 0;
+        this.processLane(lane);
+        continue;
+      }
+      if (this.commit.pending() > 0) {
+        this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
+        this.flushAcks(monoNowNs());
+      } else if (this.laneEnded.every(Boolean)) break;
+      const now = monoNowNs();
+      if (idleSinceNs === 0) idleSinceNs = now;
+      if (this.cfg.wait === "spin") continue;
+      if (this.cfg.wait === "spin-then-park" && now - idleSinceNs < SPIN_BEFORE_PARK_NS) continue;
+      this.park();
+    }
+    this.post({
+      type: "stopped",
+      stats: {
+        role: "process",
+        index: this.init.index,
+        counters: this.counters,
+        histograms: this.profiler.encode(),
+      },
+    });
+  }
+
+  /** Pops one batch into every lane buffer that is empty (at most one batch waits per lane). */
+  private refill(): boolean {
+    let any = false;
+    for (let lane = 0; lane < LANE_COUNT; lane++) {
+      if (this.laneCount[lane]! > 0) {
+        any = true;
+        continue;
+      }
+      if (this.laneEnded[lane]) continue;
+      const q = this.lanes[lane]!;
+      const ended = q.ended();
+      const n = q.tryPopBatch(this.laneBuf[lane]!, 0, this.cfg.popBatch);
+      if (n > 0) {
+        this.laneCount[lane] = n;
+        this.recordBusWait(lane, n);
+        any = true;
+      } else if (ended) {
+        this.laneEnded[lane] = true;
+      }
+    }
+    return any;
+  }
+
+  private park(): void {
+    this.counters.parks!++;
+    const seen = Atomics.load(this.ctl, doorbellWord(this.init.index));
+    parkOnDoorbell(this.ctl, this.init.index, seen, PARK_SLICE_MS, () => this.refill());
+  }
+
+  private recordBusWait(lane: number, n: number): void {
+    const h = this.profiler.get(`bus.${LANE_NAMES[lane]}.since_ingest` as Stage);
+    const w = this.laneWords[lane]!;
+    const now = monoNowNs();
+    for (let i = 0, off = 0; i < n; i++, off += this.rb) recordNs(h, now - w.ingestNs(off));
+  }
+
+  /** Processes the batch waiting in `lane`'s buffer, then posts its outcomes. */
+  private processLane(lane: number): void {
+    const n = this.laneCount[lane]!;
+    const buf = this.laneBuf[lane]!;
+    const startNs = monoNowNs();
+    const dv = this.laneViews[lane]!;
+    for (let i = 0, off = 0; i < n; i++, off += this.rb) {
+      const ref = this.alloc.acquire();
+      this.refs.push(ref);
+      this.alloc.write(ref, readEvent(buf, dv, off, this.scratch));
+      const ok = !this.cfg.verify || wirePatternIntact(buf, dv, off, this.rb);
+      if (this.cfg.workNs > 0) spinNs(this.cfg.workNs);
+      if (ok && lane === Lane.TRANSACTIONAL) {
+        this.commit.submit(buf, off, 1, this.rb);
+      } else {
+        const producerId = dv.getUint32(off + OFF_PRODUCER, true);
+        this.addOutcome(producerId, dv.getUint32(off + OFF_SEQUENCE, true), ok);
+      }
+    }
+    this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
+    for (const ref of this.refs) this.alloc.release(ref);
+    this.refs.length = 0;
+    this.laneCount[lane] = 0;
+    this.counters.events! += n;
+    this.counters[`events.${LANE_NAMES[lane]}`]! += n;
+    const doneNs = monoNowNs();
+    recordNs(this.profiler.get("process.local"), doneNs - startNs, n);
+    this.flushAcks(doneNs);
+  }
+
+  private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
+    const ingest = ingestOfProducer(producerId);
+    if (ingest >= this.ackTriples.length) {
+      // A corrupted producer id (only an --unsafe queue makes one): counted, not routable.
+      this.counters.unroutableOutcomes = (this.counters.unroutableOutcomes ?? 0) + 1;
+      return;
+    }
+    if (this.ackCount[ingest]! === this.cfg.popBatch) this.flushAcks(monoNowNs());
+    const t = this.ackTriples[ingest]!;
+    const k = this.ackCount[ingest]!;
+    t[3 * k] = producerId;
+    t[3 * k + 1] = sequence;
+    t[3 * k + 2] = accepted ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+    this.ackCount[ingest] = k + 1;
+    if (accepted) this.counters.acked!++;
+    else this.counters.rejected!++;
+  }
+
+  /** Posts each ingest Worker its outcomes; the buffer is transferred, so a fresh one replaces it. */
+  private flushAcks(doneNs: number): void {
+    for (let i = 0; i < this.ackTriples.length; i++) {
+      const count = this.ackCount[i]!;
+      if (count === 0) continue;
+      const triples = this.ackTriples[i]!;
+      this.init.ackPorts[i]!.postMessage({ doneNs, triples, count }, [
+        triples.buffer as ArrayBuffer,
+      ]);
+      this.ackTriples[i] = new Uint32Array(3 * this.cfg.popBatch);
+      this.ackCount[i] = 0;
+    }
+  }
+}
+
+/** Busy-waits `ns` nanoseconds: the simulated work per event. */
+function spinNs(ns: number): void {
+  const until = monoNowNs() + ns;
+  // Bounded by the clock: at most `ns` (MAX_WORK_NS) of spinning.
+  while (monoNowNs() < until) {}
+}
+
+/**
+ * Reads the record at `off` into `out` without allocating (decodeRecord makes a
+ * DataView and a subarray per call). Lane and payload length were validated
+ * at ingest, so this hot path does not check them again.
+ */
+function readEvent(buf: Uint8Array, dv: DataView, off: number, out: EventFields): EventFields {
+  out.producerId = dv.getUint32(off + OFF_PRODUCER, true);
+  out.sequence = dv.getUint32(off + OFF_SEQUENCE, true);
+  out.ingestNs =
+    dv.getUint32(off + OFF_INGEST_NS_HI, true) * TWO_POW_32 +
+    dv.getUint32(off + OFF_INGEST_NS_LO, true);
+  out.lane = buf[off + OFF_LANE]! as Lane;
+  out.type = buf[off + OFF_TYPE]!;
+  const len = dv.getUint16(off + OFF_PAYLOAD_LEN, true);
+  out.payloadLength = len;
+  const p = off + OFF_PAYLOAD;
+  const dst = out.payload;
+  for (let i = 0; i < len; i++) dst[i] = buf[p + i]!;
+  return out;
+}
+const TWO_POW_32 = 4294967296;
+
+/**
+ * --verify: true if the record carries the pattern payload of (producer 0,
+ * its sequence) over its full capacity. Producer 0, because the server
+ * overwrites the producer field with its own connection id (docs/protocol.md),
+ * so clients key the pattern on the sequence alone.
+ */
+function wirePatternIntact(
+  buf: Uint8Array,
+  dv: DataView,
+  off: number,
+  recordBytes: number,
+): boolean {
+  const cap = recordBytes - HEADER_BYTES;
+  if (dv.getUint16(off + OFF_PAYLOAD_LEN, true) !== cap) return false;
+  const seq = dv.getUint32(off + OFF_SEQUENCE, true);
+  const p = off + OFF_PAYLOAD;
+  for (let i = 0; i < cap; i++) if (buf[p + i] !== patternByte(0, seq, i)) return false;
+  return true;
+}
