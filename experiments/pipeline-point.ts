@@ -18,14 +18,18 @@
  * not enter the measured run's stage histograms).
  *
  * Every run sends WARMUP_S seconds of load first (conserved, kept out of the
- * e2e latency histogram; the server's per-stage histograms do include it).
+ * e2e latency histogram and, through server.statsFrom, out of the server's
+ * per-stage histograms too: a fresh server's first fraction of a second
+ * (JIT tier-up on a shared 2-core host) stalled for up to ~0.3 s, and those
+ * samples used to dominate the stage p99s).
  *
  * CPU: server CPU is the process's CPU (every thread) minus the main thread's
  * (the load generator) for eventlab, and the redis-server process's CPU for
  * resp; both from /proc (Linux; null elsewhere), 10 ms resolution.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
+import { monoNowNs } from "../impl/core/clock.ts";
 import { PipelineOptionsSchema } from "../impl/pipeline/config.ts";
 import { type LoadResult, runLoad } from "../impl/pipeline/load.ts";
 import { runRespLoad } from "../impl/pipeline/load-resp.ts";
@@ -89,6 +93,16 @@ export const pipelineMeasured = {
   stageAckDoneToWrittenNsP99: nsNullable,
   /** Server CPU seconds per million events resolved (eventlab Workers, or redis-server). */
   cpuSPerMillionEvents: z.number().min(0).nullable(),
+  /** Open loop: p99 of how late the load generator itself sent batches against their intended time, ns (0 closed loop). */
+  clientSendLagNsP99: z.number().min(0),
+  /**
+   * Run-queue wait (runnable, not running: /proc schedstat) per wall second,
+   * summed over the server's threads (eventlab Workers incl. JIT threads, or
+   * redis-server) / the load generator's thread: how much the host made them
+   * queue for a core. Linux only, null elsewhere.
+   */
+  serverRunqueueWaitMsPerS: z.number().min(0).nullable(),
+  clientRunqueueWaitMsPerS: z.number().min(0).nullable(),
   /** Load-generator (main thread) CPU seconds per million events resolved. */
   clientCpuSPerMillionEvents: z.number().min(0).nullable(),
   sent: z.number().int().min(0),
@@ -190,8 +204,11 @@ export async function runPipelinePoint(p: PipelinePoint, seed: number): Promise<
     stageBusBatchSinceIngestNsP99: null,
     stageProcessLocalNsP99: null,
     stageAckDoneToWrittenNsP99: null,
+    clientSendLagNsP99: l.sendLag.p99Ns,
     cpuSPerMillionEvents: perMillion(m.serverCpuS),
     clientCpuSPerMillionEvents: perMillion(m.clientCpuS),
+    serverRunqueueWaitMsPerS: perWallS(m.serverWaitS, m.wallS),
+    clientRunqueueWaitMsPerS: perWallS(m.clientWaitS, m.wallS),
     sent: l.sent,
     acked: l.acked,
     rejected: l.rejected,
@@ -212,6 +229,13 @@ interface Measurement {
   stages: Record<string, LatencySummary> | null;
   serverCpuS: number | null;
   clientCpuS: number | null;
+  serverWaitS: number | null;
+  clientWaitS: number | null;
+  wallS: number;
+}
+
+function perWallS(waitS: number | null, wallS: number): number | null {
+  return waitS === null || !(wallS > 0) ? null : (waitS / wallS) * 1e3;
 }
 
 async function measure(
@@ -236,17 +260,28 @@ async function measure(
     const redis = await localRedis();
     const server0 = redis.pid ? pidCpuS(redis.pid) : null;
     const client0 = threadCpuS();
+    const serverWait0 = redis.pid ? tasksWaitS(redis.pid) : null;
+    const clientWait0 = threadWaitS();
+    const wall0 = performance.now();
     const load = await runRespLoad({ ...loadOptions, host: redis.host, port: redis.port });
     return {
       load,
       stages: null,
       serverCpuS: diff(redis.pid ? pidCpuS(redis.pid) : null, server0),
       clientCpuS: diff(threadCpuS(), client0),
+      serverWaitS: diff(redis.pid ? tasksWaitS(redis.pid) : null, serverWait0),
+      clientWaitS: diff(threadWaitS(), clientWait0),
+      wallS: (performance.now() - wall0) / 1e3,
     };
   }
   const server = await startPipeline(serverOptions(p));
+  // Slightly before the load's own measured window (it starts after connecting): conservative.
+  server.statsFrom(monoNowNs() + WARMUP_S * 1e9);
   const process0 = processCpuS();
   const client0 = threadCpuS();
+  const processWait0 = tasksWaitS("self");
+  const clientWait0 = threadWaitS();
+  const wall0 = performance.now();
   let load: LoadResult;
   try {
     load = await runLoad({ ...loadOptions, host: server.host, port: server.port });
@@ -256,12 +291,21 @@ async function measure(
   }
   const processCpu = processCpuS() - process0;
   const clientCpuS = diff(threadCpuS(), client0);
+  const clientWaitS = diff(threadWaitS(), clientWait0);
+  const processWaitS = diff(tasksWaitS("self"), processWait0);
+  const wallS = (performance.now() - wall0) / 1e3;
   const stats = await server.stop();
   return {
     load,
     stages: stats.stages,
     serverCpuS: clientCpuS === null ? null : Math.max(0, processCpu - clientCpuS),
     clientCpuS,
+    serverWaitS:
+      processWaitS === null || clientWaitS === null
+        ? null
+        : Math.max(0, processWaitS - clientWaitS),
+    clientWaitS,
+    wallS,
   };
 }
 
@@ -320,6 +364,33 @@ function threadCpuS(): number | null {
 
 function pidCpuS(pid: number): number | null {
   return statCpuS(`/proc/${pid}/stat`);
+}
+
+/** Run-queue wait seconds (field 2 of a schedstat file, ns), or null where it cannot be read. */
+function schedWaitS(path: string): number | null {
+  try {
+    return Number(readFileSync(path, "utf8").split(" ")[1]) / 1e9;
+  } catch {
+    return null;
+  }
+}
+
+/** Run-queue wait of the calling thread, s. */
+function threadWaitS(): number | null {
+  return schedWaitS("/proc/thread-self/schedstat");
+}
+
+/** Run-queue wait summed over a process's live threads, s (threads that exited meanwhile drop out). */
+function tasksWaitS(pid: number | "self"): number | null {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return null;
+  }
+  let sum = 0;
+  for (const tid of tids) sum += schedWaitS(`/proc/${pid}/task/${tid}/schedstat`) ?? 0;
+  return sum;
 }
 
 /** CPU seconds of this whole process, every thread. */

@@ -4,6 +4,8 @@
  * - open loop keeps its schedule through a server stall and charges the stall
  *   to every event sent during it (latency from the intended send time, so no
  *   coordinated omission): most events show the stall, not just one batch;
+ * - a generator whose own event loop stalls reports its schedule lag (one
+ *   sample per event sent) and still counts latency from the intended time;
  * - a server that acks past what was sent, or rejects out of order, is caught
  *   as a protocol error; a server that never acks leaves events unresolved,
  *   which is an error, not a silent pass.
@@ -96,6 +98,37 @@ test("open loop keeps its schedule through a 400 ms stall and charges it to ever
     expect(r.latency.p50Ns).toBeGreaterThan(80e6);
     expect(r.latency.maxNs).toBeGreaterThan((STALL_MS - 50) * 1e6);
   } finally {
+    server.stop();
+  }
+});
+
+test("a generator that falls behind its own schedule reports the lag, and e2e still counts from the intended time", async () => {
+  const CLIENT_STALL_MS = 300;
+  const server = fakeServer((received) => ({ through: received }));
+  // Blocks this thread (the generator's event loop) once, early in the run.
+  const stall = setTimeout(() => {
+    const until = performance.now() + CLIENT_STALL_MS;
+    while (performance.now() < until) {}
+  }, 100);
+  try {
+    const r = await runLoad({
+      port: server.port,
+      connections: 1,
+      rate: 4000,
+      durationS: 0.6,
+      batch: 10,
+      seed: 4,
+      drainTimeoutMs: 2000,
+    });
+    expect(r.errors).toEqual([]);
+    // every event sent has a lag sample (no warm-up here)
+    expect(r.sendLag.count).toBe(r.sent);
+    // batches due during the stall left late, by up to the stall
+    expect(r.sendLag.maxNs).toBeGreaterThan((CLIENT_STALL_MS - 50) * 1e6);
+    // their latency runs from the intended time, so it includes that lag
+    expect(r.latency.maxNs).toBeGreaterThanOrEqual(r.sendLag.maxNs * 0.99);
+  } finally {
+    clearTimeout(stall);
     server.stop();
   }
 });

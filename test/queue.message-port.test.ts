@@ -20,26 +20,25 @@ import "../impl/index.ts";
 import {
   createQueue,
   END_OF_STREAM,
-  handleTransferables,
   openConsumer,
   openProducer,
-  type QueueEndHandle,
   type QueueOptions,
   RecordWords,
-  writePatternRecord,
 } from "../impl/core/index.ts";
-import type { MpmcWorkerInit, MpmcWorkerReport } from "./queue.mutex.worker.ts";
+import {
+  collectMpmcReports,
+  patternRecords,
+  runMpmcWorkers,
+  seenVerdict,
+  spawnMpmcWorker,
+} from "./support/mpmc-workers.ts";
 
 const SEED = Number(process.env.SEED ?? 20261126);
-const WORKER_URL = new URL("./queue.mutex.worker.ts", import.meta.url).href;
 const RB = 64;
 const NAMES = ["message-port", "message-port-object"] as const;
 
 function patterns(producer: number, count: number) {
-  const buf = new Uint8Array(count * RB);
-  const words = new RecordWords(buf.buffer);
-  for (let i = 0; i < count; i++) writePatternRecord(words, i * RB, RB, producer, i, 0);
-  return buf;
+  return patternRecords(RB, producer, count);
 }
 
 function open(name: string, options: Partial<QueueOptions> & { capacitySlots: number }) {
@@ -147,35 +146,12 @@ describe("message-port batching (in-thread)", () => {
   });
 });
 
-interface Spawned {
-  worker: Worker;
-  report: Promise<MpmcWorkerReport>;
-}
-
-function spawn(init: MpmcWorkerInit): Spawned {
-  const worker = new Worker(WORKER_URL);
-  const report = new Promise<MpmcWorkerReport>((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<MpmcWorkerReport>) => resolve(e.data);
-    worker.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
-  });
-  worker.postMessage(init, handleTransferables(init.handle));
-  return { worker, report };
-}
-
-async function collect(spawned: Spawned[]): Promise<MpmcWorkerReport[]> {
-  try {
-    return await Promise.all(spawned.map((s) => s.report));
-  } finally {
-    for (const s of spawned) s.worker.terminate();
-  }
-}
-
 for (const name of NAMES) {
   describe(`${name} across Workers`, () => {
     test("a consumer parked in a Worker is woken by a flush, then by the last close", async () => {
       const q = createQueue(name, { capacitySlots: 8, producers: 2, waitStrategy: "park" });
       const seen = new SharedArrayBuffer(2 * 3);
-      const consumer = spawn({
+      const consumer = spawnMpmcWorker({
         handle: q.consumerHandle(),
         seed: SEED,
         eventsPerProducer: 3,
@@ -192,7 +168,7 @@ for (const name of NAMES) {
       p0.close();
       const t0 = performance.now();
       p1.close();
-      const [report] = await collect([consumer]);
+      const [report] = await collectMpmcReports([consumer]);
       expect(performance.now() - t0).toBeLessThan(5000);
       expect(report!.errors).toEqual([]);
       expect(report!.records).toBe(3);
@@ -211,22 +187,12 @@ for (const name of NAMES) {
         spinUs: 20,
       });
       const seen = new SharedArrayBuffer(producers * eventsPerProducer);
-      const base = { eventsPerProducer, batchMax: 8, seen, timeoutMs: 60_000 };
-      const handles: QueueEndHandle[] = [
-        ...Array.from({ length: producers }, (_, i) => q.producerHandle(i)),
-        q.consumerHandle(),
-      ];
-      const reports = await collect(
-        handles.map((handle, i) => spawn({ ...base, seed: SEED * 17 + i, handle })),
-      );
+      const init = { seed: SEED * 17, eventsPerProducer, batchMax: 8, seen, timeoutMs: 60_000 };
+      const reports = await runMpmcWorkers(q, 1, init);
       expect(reports.flatMap((r) => r.errors)).toEqual([]);
       const consumed = reports.find((r) => r.role === "consumer")!.records;
       expect(consumed).toBe(producers * eventsPerProducer);
-      const counts = new Uint8Array(seen);
-      const wrong = counts.findIndex((n) => n !== 1);
-      expect(wrong === -1 ? "every id once" : `id ${wrong} seen ${counts[wrong]} times`).toBe(
-        "every id once",
-      );
+      expect(seenVerdict(seen)).toBe("every id once");
     });
   });
 }

@@ -14,28 +14,22 @@ import {
   checkPatternRecord,
   createQueue,
   END_OF_STREAM,
-  handleTransferables,
   openConsumer,
   openProducer,
-  type QueueEndHandle,
   type QueueOptions,
   RECORD_SIZES,
-  RecordWords,
   Rng,
   WAIT_STRATEGIES,
-  writePatternRecord,
 } from "../impl/core/index.ts";
-import type { MpmcWorkerInit, MpmcWorkerReport } from "./queue.mutex.worker.ts";
+import {
+  collectMpmcReports,
+  patternRecords,
+  runMpmcWorkers,
+  seenVerdict,
+  spawnMpmcWorker,
+} from "./support/mpmc-workers.ts";
 
 const SEED = Number(process.env.SEED ?? 20261126);
-const WORKER_URL = new URL("./queue.mutex.worker.ts", import.meta.url).href;
-
-function patterns(rb: number, producer: number, count: number) {
-  const buf = new Uint8Array(count * rb);
-  const words = new RecordWords(buf.buffer);
-  for (let i = 0; i < count; i++) writePatternRecord(words, i * rb, rb, producer, i, 0);
-  return buf;
-}
 
 function open(options: QueueOptions) {
   const q = createQueue("mutex", { waitStrategy: "park", ...options });
@@ -49,7 +43,7 @@ describe("mutex queue (in-thread)", () => {
       for (const cap of [1, 5, 7, 64]) {
         const { p, c } = open({ capacitySlots: cap, recordBytes: rb });
         const total = cap * 30 + 11;
-        const src = patterns(rb, 0, total);
+        const src = patternRecords(rb, 0, total);
         const out = new Uint8Array(total * rb);
         let pushed = 0;
         let popped = 0;
@@ -69,7 +63,7 @@ describe("mutex queue (in-thread)", () => {
 
   test("tryPushBatch fills what fits; pushBatch on a full ring returns a partial count at its timeout", () => {
     const { p, c } = open({ capacitySlots: 5 });
-    const src = patterns(64, 0, 8);
+    const src = patternRecords(64, 0, 8);
     expect(p.tryPushBatch(src, 0, 8)).toBe(5);
     const t0 = performance.now();
     expect(p.pushBatch(src, 5 * 64, 3, 30)).toBe(0);
@@ -98,7 +92,7 @@ describe("mutex queue (in-thread)", () => {
     const p0 = openProducer(q.producerHandle(0));
     const p1 = openProducer(q.producerHandle(1));
     const c = openConsumer(q.consumerHandle());
-    const src = patterns(64, 0, 2);
+    const src = patternRecords(64, 0, 2);
     const out = new Uint8Array(4 * 64);
     expect(p0.tryPushBatch(src, 0, 2)).toBe(2);
     p0.close();
@@ -119,46 +113,23 @@ describe("mutex queue (in-thread)", () => {
   });
 });
 
-interface Spawned {
-  worker: Worker;
-  report: Promise<MpmcWorkerReport>;
-}
-
-function spawn(init: MpmcWorkerInit): Spawned {
-  const worker = new Worker(WORKER_URL);
-  const report = new Promise<MpmcWorkerReport>((resolve, reject) => {
-    worker.onmessage = (e: MessageEvent<MpmcWorkerReport>) => resolve(e.data);
-    worker.onerror = (e) => reject(new Error(`worker error: ${e.message}`));
-  });
-  worker.postMessage(init, handleTransferables(init.handle));
-  return { worker, report };
-}
-
-async function collect(spawned: Spawned[]): Promise<MpmcWorkerReport[]> {
-  try {
-    return await Promise.all(spawned.map((s) => s.report));
-  } finally {
-    for (const s of spawned) s.worker.terminate();
-  }
-}
-
 describe("mutex queue across Workers", () => {
   test("consumers parked in two Workers: woken by a push, then by the last close", async () => {
     const q = createQueue("mutex", { capacitySlots: 4, producers: 2, waitStrategy: "park" });
     const seen = new SharedArrayBuffer(2 * 4);
     const base = { seed: SEED, eventsPerProducer: 4, batchMax: 4, seen, timeoutMs: 20_000 };
     const consumers = [0, 1].map((i) =>
-      spawn({ ...base, seed: SEED + i, handle: q.consumerHandle() }),
+      spawnMpmcWorker({ ...base, seed: SEED + i, handle: q.consumerHandle() }),
     );
     await Bun.sleep(100); // let both park on "not empty"
     const p0 = openProducer(q.producerHandle(0));
     const p1 = openProducer(q.producerHandle(1));
-    expect(p0.pushBatch(patterns(64, 0, 4), 0, 4, 1000)).toBe(4);
+    expect(p0.pushBatch(patternRecords(64, 0, 4), 0, 4, 1000)).toBe(4);
     p0.close();
     await Bun.sleep(100);
     const t0 = performance.now();
     p1.close(); // no records from producer 1: the close alone must end both waits
-    const reports = await collect(consumers);
+    const reports = await collectMpmcReports(consumers);
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
     expect(reports.reduce((s, r) => s + r.records, 0)).toBe(4);
@@ -183,15 +154,8 @@ describe("mutex queue across Workers", () => {
       const options: QueueOptions = { capacitySlots, producers, waitStrategy, spinUs: 20 };
       const q = createQueue("mutex", { recordBytes: 64, ...options });
       const seen = new SharedArrayBuffer(producers * eventsPerProducer);
-      const base = { eventsPerProducer, batchMax: 16, seen, timeoutMs: 60_000 };
-      const handles: QueueEndHandle[] = [
-        ...Array.from({ length: producers }, (_, i) => q.producerHandle(i)),
-        q.consumerHandle(),
-        q.consumerHandle(),
-      ];
-      const reports = await collect(
-        handles.map((handle, i) => spawn({ ...base, seed: SEED * 31 + i, handle })),
-      );
+      const init = { seed: SEED * 31, eventsPerProducer, batchMax: 16, seen, timeoutMs: 60_000 };
+      const reports = await runMpmcWorkers(q, 2, init);
       expect(reports.flatMap((r) => r.errors)).toEqual([]);
       const produced = reports
         .filter((r) => r.role === "producer")
@@ -201,11 +165,7 @@ describe("mutex queue across Workers", () => {
         .reduce((s, r) => s + r.records, 0);
       expect(produced).toBe(producers * eventsPerProducer);
       expect(consumed).toBe(produced);
-      const counts = new Uint8Array(seen);
-      const wrong = counts.findIndex((n) => n !== 1);
-      expect(wrong === -1 ? "every id once" : `id ${wrong} seen ${counts[wrong]} times`).toBe(
-        "every id once",
-      );
+      expect(seenVerdict(seen)).toBe("every id once");
     });
   }
 });

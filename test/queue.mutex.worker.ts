@@ -1,5 +1,6 @@
 /**
- * Test worker for test/queue.mutex.test.ts and test/queue.message-port.test.ts
+ * Test worker for test/queue.mutex.test.ts and test/queue.message-port.test.ts,
+ * spawned through test/support/mpmc-workers.ts
  * (multi-producer, and for mutex multi-consumer, across real Workers). Producer: pushes pattern records (producerIndex,
  * 0..count-1) in seeded random batch sizes, then closes. Consumer: pops in
  * seeded random batch sizes until END_OF_STREAM, checks each record's payload

@@ -1,8 +1,9 @@
 /**
  * "naive": a new event object per acquire; release drops it for the garbage
  * collector. The baseline a pool must beat, in its strongest fair form: one
- * object literal of a stable shape with a payload array sized once from the
- * record size, and no bookkeeping beyond a live counter.
+ * object literal of a stable shape (impl/core/record.ts emptyEventFields, one
+ * small direct call) with a payload array sized once from the record size,
+ * and no bookkeeping beyond a live counter.
  *
  * Misuse detection is limited to what costs nothing: releasing more than was
  * acquired is refused. A double release of one object cannot be told from two
@@ -12,7 +13,7 @@
  * Owner: the thread that created it; single-threaded.
  */
 import { type Allocator, AllocatorMisuseError } from "../core/contracts.ts";
-import { type EventFields, Lane, payloadCapacity } from "../core/record.ts";
+import { type EventFields, emptyEventFields, payloadCapacity } from "../core/record.ts";
 import { copyEventFields } from "./copy.ts";
 
 export class NaiveAllocator implements Allocator<EventFields> {
@@ -27,15 +28,7 @@ export class NaiveAllocator implements Allocator<EventFields> {
 
   acquire(): EventFields {
     this.liveCount++;
-    return {
-      producerId: 0,
-      sequence: 0,
-      ingestNs: 0,
-      lane: Lane.REALTIME,
-      type: 0,
-      payloadLength: 0,
-      payload: new Uint8Array(this.payloadBytes),
-    };
+    return emptyEventFields(this.payloadBytes);
   }
 
   release(_ref: EventFields): void {

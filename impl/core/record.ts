@@ -72,6 +72,11 @@ export function payloadCapacity(recordBytes: number): number {
 
 /** A fresh EventFields with a payload buffer sized for `recordBytes`. */
 export function newEventFields(recordBytes: number = DEFAULT_RECORD_BYTES): EventFields {
+  return emptyEventFields(payloadCapacity(recordBytes));
+}
+
+/** A fresh zeroed EventFields with a `payloadBytes` buffer, unchecked (callers that checked the size once, like the naive allocator). */
+export function emptyEventFields(payloadBytes: number): EventFields {
   return {
     producerId: 0,
     sequence: 0,
@@ -79,7 +84,7 @@ export function newEventFields(recordBytes: number = DEFAULT_RECORD_BYTES): Even
     lane: Lane.REALTIME,
     type: 0,
     payloadLength: 0,
-    payload: new Uint8Array(payloadCapacity(recordBytes)),
+    payload: new Uint8Array(payloadBytes),
   };
 }
 

@@ -42,7 +42,12 @@ export const PipelineOptionsSchema = z
     queue: z.string().min(1).default("fan-in"),
     /** Queue kind for the per-consumer lane queues (one producer each); defaults to --queue. */
     laneQueue: z.string().min(1).optional(),
-    wait: z.enum(WAIT_STRATEGIES).default("spin-then-park"),
+    /**
+     * park by default: the pipeline runs 3+ threads (ingest, dispatcher,
+     * consumers) beside the load generator, and on a 2-core host a spinning
+     * waiter takes the core the stage it waits for needs (docs/pipeline-latency.md).
+     */
+    wait: z.enum(WAIT_STRATEGIES).default("park"),
     /** Lets a single-producer --queue take several ingest Workers, to measure what it loses. */
     unsafe: z.boolean().default(false),
     capacity: z
@@ -129,7 +134,7 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     flag: "wait",
     key: "wait",
     kind: "string",
-    help: `queue wait strategy: ${WAIT_STRATEGIES.join(", ")} (default spin-then-park)`,
+    help: `queue wait strategy: ${WAIT_STRATEGIES.join(", ")} (default park: on a 2-core host spinning steals the core the other stages need)`,
   },
   {
     flag: "unsafe",

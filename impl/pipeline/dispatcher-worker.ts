@@ -12,9 +12,9 @@ import { monoNowNs } from "../core/clock.ts";
 import { END_OF_STREAM, type QueueProducer } from "../core/contracts.ts";
 import { LANE_COUNT, LANE_NAMES, OFF_LANE, RecordWords } from "../core/record.ts";
 import { openConsumer, openProducer } from "../core/registry.ts";
-import { ringDoorbell } from "./control-layout.ts";
+import { ringDoorbell, statsFromNs } from "./control-layout.ts";
 import type { DispatcherInit, WorkerReport } from "./messages.ts";
-import { recordNs, StageProfiler } from "./profiler.ts";
+import { recordSinceIngest, StageProfiler } from "./profiler.ts";
 
 /** How long one popBatch/pushBatch call may wait before the loop looks around, ms. */
 const WAIT_SLICE_MS = 50;
@@ -75,9 +75,7 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
       pushAll(lanes[c]![lane]!, staging[lane]!, count, rb, counters);
       ringDoorbell(ctl, c);
     }
-    const now = monoNowNs();
-    for (let i = 0, off = 0; i < n; i++, off += rb)
-      recordNs(dispatchHist, now - words.ingestNs(off));
+    recordSinceIngest(dispatchHist, words, n, rb, monoNowNs(), statsFromNs(ctl));
   }
   for (let c = 0; c < consumers; c++) {
     for (const p of lanes[c]!) p.close();

@@ -14,7 +14,7 @@ import { monoNowNs } from "../core/clock.ts";
 import type { QueueProducer } from "../core/contracts.ts";
 import { OFF_INGEST_NS_HI, OFF_INGEST_NS_LO, OFF_PRODUCER } from "../core/record.ts";
 import { openProducer } from "../core/registry.ts";
-import { WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
+import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
 import {
   type AckBatch,
@@ -212,11 +212,12 @@ export class IngestWorker {
         conn.window.admit(pushed);
         r.consume(pushed);
         this.counters.eventsIn! += pushed;
-        recordNs(
-          this.profiler.get("ingest.parse_to_queued"),
-          monoNowNs() - conn.frameIngestNs,
-          pushed,
-        );
+        if (conn.frameIngestNs >= statsFromNs(this.ctl))
+          recordNs(
+            this.profiler.get("ingest.parse_to_queued"),
+            monoNowNs() - conn.frameIngestNs,
+            pushed,
+          );
       }
       if (pushed < want || want === 0) {
         this.block(conn);
@@ -305,7 +306,8 @@ export class IngestWorker {
       conn.sendAck();
       conn.endIfDone();
     }
-    recordNs(this.profiler.get("ack.done_to_written"), monoNowNs() - batch.doneNs, batch.count);
+    if (batch.doneNs >= statsFromNs(this.ctl))
+      recordNs(this.profiler.get("ack.done_to_written"), monoNowNs() - batch.doneNs, batch.count);
     if (this.stopping) this.checkDrained();
     else if (this.blocked.size > 0) this.retryBlocked();
   }

@@ -18,9 +18,15 @@ import type { Histogram } from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { type FlagSpec, UsageError } from "./cli-args.ts";
-import { type LoadConfig, type LoadOptions, LoadOptionsSchema, type LoadResult } from "./load.ts";
+import {
+  type LoadConfig,
+  type LoadOptions,
+  LoadOptionsSchema,
+  type LoadResult,
+  type SendLag,
+} from "./load.ts";
 import type { ConnectionSummary } from "./load-connection.ts";
-import { newHistogram, summarize } from "./profiler.ts";
+import { newHistogram, recordNs, summarize } from "./profiler.ts";
 import { RespLoadConnection } from "./resp-connection.ts";
 import { encodeCommand } from "./resp-reader.ts";
 
@@ -67,6 +73,7 @@ export function streamKey(i: number): string {
 export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
   const latency = newHistogram();
+  const sendLag = newHistogram();
   const rng = new Rng(cfg.seed);
   const conns = Array.from(
     { length: cfg.connections },
@@ -113,7 +120,11 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
       const now = monoNowNs();
       try {
         if (mode === "closed") for (const c of conns) topUp(c, cfg);
-        else openLoopTick(conns, sentBatches, startNs, Math.min(now, endNs), batchIntervalNs);
+        else {
+          const untilNs = Math.min(now, endNs);
+          const lag = { hist: sendLag, fromNs: conns[0]!.recordFromNs, batch: cfg.batch };
+          openLoopTick(conns, sentBatches, startNs, untilNs, batchIntervalNs, lag);
+        }
       } catch (err) {
         failure ??= err as Error;
         return resolve();
@@ -127,7 +138,7 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
   await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
   for (const c of conns) c.socket?.end();
   await waitFor(() => conns.every((c) => c.closed), 1000);
-  return summarizeRun(cfg, mode, conns, latency, startNs, lastReplyNs, sendEndNs, failure);
+  return summarizeRun(cfg, mode, conns, latency, sendLag, startNs, lastReplyNs, sendEndNs, failure);
 }
 
 /** Connects, then clears the connection's stream (DEL) and waits for that reply, proving RESP is spoken. */
@@ -181,7 +192,9 @@ function openLoopTick(
   startNs: number,
   untilNs: number,
   intervalNs: number,
+  lag: SendLag,
 ): void {
+  const sentNs = monoNowNs();
   for (let i = 0; i < conns.length; i++) {
     const c = conns[i]!;
     const offsetNs = (intervalNs * i) / conns.length;
@@ -189,6 +202,8 @@ function openLoopTick(
       const intendedNs = startNs + offsetNs + sentBatches[i]! * intervalNs;
       if (intendedNs > untilNs || !c.sendBatch(intendedNs)) break;
       sentBatches[i]!++;
+      // The generator's own schedule lag: how late this batch left against its intended time.
+      if (intendedNs >= lag.fromNs) recordNs(lag.hist, sentNs - intendedNs, lag.batch);
     }
   }
 }
@@ -203,6 +218,7 @@ function summarizeRun(
   mode: "open" | "closed",
   conns: RespLoadConnection[],
   latency: Histogram,
+  sendLag: Histogram,
   startNs: number,
   lastReplyNs: number,
   sendEndNs: number,
@@ -246,6 +262,7 @@ function summarizeRun(
     offeredPerS: sent / Math.max(1e-9, (sendEndNs - startNs) / 1e9),
     achievedPerS: (sum((s) => s.acked) + sum((s) => s.rejected)) / elapsedS,
     latency: summarize(latency),
+    sendLag: summarize(sendLag),
     connections,
     errors,
     firstRejectMessage: summaries.find((s) => s.firstRejectMessage)?.firstRejectMessage ?? null,

@@ -18,7 +18,7 @@ import { RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
-import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+import { type LatencySummary, newHistogram, recordNs, summarize } from "./profiler.ts";
 
 export const LoadOptionsSchema = z
   .object({
@@ -143,6 +143,13 @@ export interface LoadResult {
   offeredPerS: number;
   achievedPerS: number;
   latency: LatencySummary;
+  /**
+   * Open loop: how late the generator itself sent each batch against its
+   * intended time (per event, measured window only). A large figure means the
+   * client, not the server, was behind (its event loop or its core was busy);
+   * the e2e latency still counts from the intended time. Zero in closed loop.
+   */
+  sendLag: LatencySummary;
   connections: ConnectionSummary[];
   /** Conservation and protocol failures; empty means every event is accounted for. */
   errors: string[];
@@ -156,6 +163,7 @@ const MAX_BATCHES_PER_TICK = 1024;
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
   const latency = newHistogram();
+  const sendLag = newHistogram();
   const rng = new Rng(cfg.seed);
   const conns = Array.from(
     { length: cfg.connections },
@@ -190,7 +198,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const now = monoNowNs();
       try {
         if (mode === "closed") for (const c of conns) topUp(c, cfg);
-        else openLoopTick(conns, sentBatches, startNs, Math.min(now, endNs), batchIntervalNs);
+        else {
+          const untilNs = Math.min(now, endNs);
+          const lag = { hist: sendLag, fromNs: conns[0]!.recordFromNs, batch: cfg.batch };
+          openLoopTick(conns, sentBatches, startNs, untilNs, batchIntervalNs, lag);
+        }
       } catch (err) {
         failure = err as Error;
         return resolve();
@@ -209,6 +221,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     mode,
     conns,
     latency,
+    sendLag,
     startNs,
     Math.max(lastAckNs, startNs),
     sendEndNs,
@@ -245,13 +258,22 @@ function topUp(c: LoadConnection, cfg: LoadConfig): void {
   while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
 }
 
+/** Where the open-loop sender records its schedule lag: batches intended before fromNs (warm-up) are left out. */
+export interface SendLag {
+  hist: ReturnType<typeof newHistogram>;
+  fromNs: number;
+  batch: number;
+}
+
 function openLoopTick(
   conns: LoadConnection[],
   sentBatches: Float64Array,
   startNs: number,
   untilNs: number,
   intervalNs: number,
+  lag: SendLag,
 ): void {
+  const sentNs = monoNowNs();
   for (let i = 0; i < conns.length; i++) {
     const c = conns[i]!;
     // Connections start staggered across one interval so their batches do not all land at once.
@@ -260,6 +282,8 @@ function openLoopTick(
       const intendedNs = startNs + offsetNs + sentBatches[i]! * intervalNs;
       if (intendedNs > untilNs || !c.sendBatch(intendedNs)) break;
       sentBatches[i]!++;
+      // The generator's own schedule lag: how late this batch left against its intended time.
+      if (intendedNs >= lag.fromNs) recordNs(lag.hist, sentNs - intendedNs, lag.batch);
     }
   }
 }
@@ -274,6 +298,7 @@ function summarizeRun(
   mode: "open" | "closed",
   conns: LoadConnection[],
   latency: ReturnType<typeof newHistogram>,
+  sendLag: ReturnType<typeof newHistogram>,
   startNs: number,
   lastAckNs: number,
   sendEndNs: number,
@@ -305,6 +330,7 @@ function summarizeRun(
     offeredPerS: sent / Math.max(1e-9, (sendEndNs - startNs) / 1e9),
     achievedPerS: (sum((s) => s.acked) + sum((s) => s.rejected)) / elapsedS,
     latency: summarize(latency),
+    sendLag: summarize(sendLag),
     connections: summaries,
     errors,
   };

@@ -31,7 +31,7 @@ import {
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
 import { type CommitStage, createCommitStage } from "./commit-stage.ts";
-import { doorbellWord, parkOnDoorbell } from "./control-layout.ts";
+import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
@@ -40,10 +40,18 @@ import {
   type ProcessInit,
   type WorkerReport,
 } from "./messages.ts";
-import { recordNs, type Stage, StageProfiler } from "./profiler.ts";
+import { recordNs, recordSinceIngest, type Stage, StageProfiler } from "./profiler.ts";
 
 /** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
 const PARK_SLICE_MS = 20;
+/**
+ * Acks of consecutive lane batches share one postMessage (and so one ACK
+ * write per connection in the ingest Worker) until the lanes run dry, the
+ * buffer fills, or the oldest pending outcome has waited this long, ns. One
+ * message per lane batch cost the ingest Worker a wake-up and a socket write
+ * per connection each time, with the three lanes splitting every batch in three.
+ */
+const ACK_COALESCE_MAX_NS = 100_000;
 /** Spin this long on empty lanes before parking, under spin-then-park, ns. */
 const SPIN_BEFORE_PARK_NS = 50_000;
 
@@ -68,6 +76,9 @@ class ProcessManager {
   private readonly commit: CommitStage;
   private readonly ackTriples: Uint32Array[];
   private readonly ackCount: Int32Array;
+  /** When the oldest outcome not yet posted was produced (0: none pending), CLOCK_MONOTONIC ns. */
+  private ackOldestNs = 0;
+  private readonly busHists;
   private readonly profiler = new StageProfiler();
   private readonly counters: Record<string, number> = {
     events: 0,
@@ -98,6 +109,7 @@ class ProcessManager {
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
+    this.busHists = LANE_NAMES.map((l) => this.profiler.get(`bus.${l}.since_ingest` as Stage));
   }
 
   run(): void {
@@ -113,11 +125,15 @@ class ProcessManager {
       if (lane >= 0) {
         idleSinceNs = 0;
         this.processLane(lane);
+        if (this.ackOldestNs > 0 && monoNowNs() - this.ackOldestNs >= ACK_COALESCE_MAX_NS)
+          this.flushAcks();
         continue;
       }
+      // No lane has work: post what the last batches resolved before spinning or parking.
+      this.flushAcks();
       if (this.commit.pending() > 0) {
         this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
-        this.flushAcks(monoNowNs());
+        this.flushAcks();
       } else if (this.laneEnded.every(Boolean)) break;
       const now = monoNowNs();
       if (idleSinceNs === 0) idleSinceNs = now;
@@ -166,10 +182,8 @@ class ProcessManager {
   }
 
   private recordBusWait(lane: number, n: number): void {
-    const h = this.profiler.get(`bus.${LANE_NAMES[lane]}.since_ingest` as Stage);
-    const w = this.laneWords[lane]!;
-    const now = monoNowNs();
-    for (let i = 0, off = 0; i < n; i++, off += this.rb) recordNs(h, now - w.ingestNs(off));
+    const fromNs = statsFromNs(this.ctl);
+    recordSinceIngest(this.busHists[lane]!, this.laneWords[lane]!, n, this.rb, monoNowNs(), fromNs);
   }
 
   /** Processes the batch waiting in `lane`'s buffer, then posts its outcomes. */
@@ -197,9 +211,8 @@ class ProcessManager {
     this.laneCount[lane] = 0;
     this.counters.events! += n;
     this.counters[`events.${LANE_NAMES[lane]}`]! += n;
-    const doneNs = monoNowNs();
-    recordNs(this.profiler.get("process.local"), doneNs - startNs, n);
-    this.flushAcks(doneNs);
+    if (startNs >= statsFromNs(this.ctl))
+      recordNs(this.profiler.get("process.local"), monoNowNs() - startNs, n);
   }
 
   private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
@@ -209,7 +222,8 @@ class ProcessManager {
       this.counters.unroutableOutcomes = (this.counters.unroutableOutcomes ?? 0) + 1;
       return;
     }
-    if (this.ackCount[ingest]! === this.cfg.popBatch) this.flushAcks(monoNowNs());
+    if (this.ackCount[ingest]! === this.cfg.popBatch) this.flushAcks();
+    if (this.ackOldestNs === 0) this.ackOldestNs = monoNowNs();
     const t = this.ackTriples[ingest]!;
     const k = this.ackCount[ingest]!;
     t[3 * k] = producerId;
@@ -220,8 +234,15 @@ class ProcessManager {
     else this.counters.rejected!++;
   }
 
-  /** Posts each ingest Worker its outcomes; the buffer is transferred, so a fresh one replaces it. */
-  private flushAcks(doneNs: number): void {
+  /**
+   * Posts each ingest Worker its outcomes; the buffer is transferred, so a
+   * fresh one replaces it. doneNs is when the oldest of them was resolved, so
+   * ack.done_to_written includes the time outcomes wait here to be coalesced.
+   */
+  private flushAcks(): void {
+    const doneNs = this.ackOldestNs;
+    if (doneNs === 0) return;
+    this.ackOldestNs = 0;
     for (let i = 0; i < this.ackTriples.length; i++) {
       const count = this.ackCount[i]!;
       if (count === 0) continue;

@@ -16,7 +16,7 @@ import { LANE_COUNT } from "../core/record.ts";
 import { createQueue, lookup, queueConfig } from "../core/registry.ts";
 import { createCommitStage } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
-import { controlBytes } from "./control-layout.ts";
+import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { type LatencySummary, StageProfiler, summarize } from "./profiler.ts";
 
@@ -33,6 +33,12 @@ export interface PipelineServer {
   readonly host: string;
   readonly port: number;
   readonly config: PipelineConfig;
+  /**
+   * The per-stage histograms count only what happens from `fromNs`
+   * (CLOCK_MONOTONIC, ms resolution) on: a load run's warm-up stays out of
+   * them as it stays out of the load generator's e2e figures.
+   */
+  statsFrom(fromNs: number): void;
   /** Stops accepting, drains, acks what was processed; resolves with the final stats. */
   stop(): Promise<PipelineStats>;
 }
@@ -169,6 +175,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     host: cfg.host,
     port,
     config: cfg,
+    statsFrom: (fromNs: number) => setStatsFromNs(new Int32Array(control), fromNs),
     stop: () => (stopped ??= stop()),
   };
 }

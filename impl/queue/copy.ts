@@ -19,6 +19,7 @@
 /** General-path copies of at most this many aligned bytes use the word loop; longer ones set(). */
 export const WORD_COPY_MAX_BYTES = 512;
 
+// Word loops repeat per path on purpose: per-record hot copies, one JIT-profiled site per direction.
 export class RecordCopier {
   private readonly ringU8: Uint8Array;
   private readonly ringU32: Uint32Array;

@@ -15,9 +15,10 @@
  */
 import { assert } from "../core/assert.ts";
 import type { QueueConfig, QueueEndHandle, QueueEnds, SpanConsumer } from "../core/contracts.ts";
-import { END_OF_STREAM } from "../core/contracts.ts";
 import { register } from "../core/registry.ts";
 import * as F from "./fan-in-layout.ts";
+import { popBatchOrWait } from "./ring-pop.ts";
+import { sabOf, sabQueueEnds } from "./sab-ends.ts";
 import { type Bell, RingConsumer, RingProducer } from "./spsc-ring.ts";
 import { Waiter } from "./wait.ts";
 
@@ -26,9 +27,7 @@ export const FAN_IN_NAME = "fan-in";
 export const FAN_IN_RING_BATCH_CAP = 256;
 
 function headerOf(handle: QueueEndHandle): Int32Array {
-  const sab = handle.state.sab;
-  assert(sab instanceof SharedArrayBuffer, "fan-in handle carries no SharedArrayBuffer");
-  const h = new Int32Array(sab, 0, F.FAN_IN_HEADER_BYTES / 4);
+  const h = new Int32Array(sabOf(handle), 0, F.FAN_IN_HEADER_BYTES / 4);
   assert(Atomics.load(h, F.FI_MAGIC) === F.FAN_IN_MAGIC, "not a fan-in queue buffer");
   return h;
 }
@@ -92,12 +91,7 @@ export class FanInConsumer implements SpanConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const n = this.tryPopBatch(dst, dstOffset, max);
-    if (n > 0) return n;
-    if (this.ended()) return END_OF_STREAM;
-    if (!this.waitForData(timeoutMs)) return 0;
-    const m = this.tryPopBatch(dst, dstOffset, max);
-    return m > 0 ? m : this.ended() ? END_OF_STREAM : 0;
+    return popBatchOrWait(this, dst, dstOffset, max, timeoutMs);
   }
 
   /** Waits per the wait strategy on the shared bell; false on timeout. */
@@ -169,24 +163,7 @@ export function createFanIn(config: QueueConfig): QueueEnds {
     config.recordBytes,
     config.initialSequence,
   );
-  const handle = (role: "producer" | "consumer", producerIndex: number): QueueEndHandle => ({
-    kind: FAN_IN_NAME,
-    role,
-    producerIndex,
-    config,
-    state: { sab },
-  });
-  return {
-    config,
-    producerHandle(producerIndex: number) {
-      assert(
-        Number.isInteger(producerIndex) && producerIndex >= 0 && producerIndex < config.producers,
-        () => `producerIndex ${producerIndex} outside [0, ${config.producers})`,
-      );
-      return handle("producer", producerIndex);
-    },
-    consumerHandle: () => handle("consumer", 0),
-  };
+  return sabQueueEnds(FAN_IN_NAME, config, sab);
 }
 
 register({

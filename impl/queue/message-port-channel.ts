@@ -1,8 +1,10 @@
 /**
  * What the two MessagePort baselines share (impl/queue/message-port.ts moves
  * transferred batches, impl/queue/message-port-object.ts one cloned object per
- * event): one MessageChannel per producer, credit-based flow control, and a
- * consumer that drains the producers' ports fairly and synchronously.
+ * event): one MessageChannel per producer, credit-based flow control, a
+ * consumer that drains the producers' ports fairly and synchronously, the
+ * blocking pushBatch/popBatch loops over each end's try-calls, and the
+ * registration (same capabilities).
  *
  * Synchronous receive: the consumer calls `receiveMessageOnPort` from
  * node:worker_threads, which Bun supports for MessageChannel ports (checked:
@@ -27,7 +29,15 @@
  */
 import { receiveMessageOnPort } from "node:worker_threads";
 import { assert, assertIntInRange } from "../core/assert.ts";
-import type { QueueConfig, QueueEndHandle, QueueEnds } from "../core/contracts.ts";
+import {
+  END_OF_STREAM,
+  type QueueConfig,
+  type QueueConsumer,
+  type QueueEndHandle,
+  type QueueEnds,
+  type QueueProducer,
+} from "../core/contracts.ts";
+import type { QueueRegistration } from "../core/registry.ts";
 import * as L from "./message-port-layout.ts";
 import { notifySleepers, ringDoorbell, Waiter } from "./wait.ts";
 
@@ -209,4 +219,81 @@ export class PortInbox {
   waitUntil(ready: () => boolean, timeoutMs: number): boolean {
     return this.waiter.waitFor(this.cells, L.DOORBELL, L.DOORBELL_SLEEPERS, ready, timeoutMs);
   }
+}
+
+/** What pushBatchWithCredit needs of a port producer end. */
+export interface PortTryPusher {
+  readonly recordBytes: number;
+  tryPushBatch(src: Uint8Array, srcOffset: number, count: number): number;
+}
+
+/**
+ * pushBatch of both port producers: pushes what its credit allows, then waits
+ * for credit and pushes more until all `count` records are in or `timeoutMs`
+ * passed (the deadline bounds the loop). Runs once per pushBatch call, not per record.
+ */
+export function pushBatchWithCredit(
+  end: PortTryPusher,
+  sender: PortSender,
+  src: Uint8Array,
+  srcOffset: number,
+  count: number,
+  timeoutMs: number,
+): number {
+  const deadlineMs = performance.now() + timeoutMs;
+  let pushed = end.tryPushBatch(src, srcOffset, count);
+  while (pushed < count) {
+    const remainingMs = deadlineMs - performance.now();
+    if (!(remainingMs > 0) || !sender.waitForCredit(remainingMs)) break;
+    pushed += end.tryPushBatch(src, srcOffset + pushed * end.recordBytes, count - pushed);
+  }
+  return pushed;
+}
+
+/** What popBatchOrPark needs of a port consumer end. */
+export interface PortTryPopper {
+  tryPopBatch(dst: Uint8Array, dstOffset: number, max: number): number;
+}
+
+/**
+ * popBatch of both port consumers: pops what has arrived, else parks on the
+ * doorbell until `ready` (the end's made-once predicate) holds, and tries
+ * again; END_OF_STREAM once every producer ended, 0 once `timeoutMs` passed.
+ * Runs once per popBatch call, not per record.
+ */
+export function popBatchOrPark(
+  end: PortTryPopper,
+  inbox: PortInbox,
+  ready: () => boolean,
+  dst: Uint8Array,
+  dstOffset: number,
+  max: number,
+  timeoutMs: number,
+): number {
+  const deadlineMs = performance.now() + timeoutMs;
+  for (;;) {
+    const n = end.tryPopBatch(dst, dstOffset, max);
+    if (n > 0) return n;
+    if (inbox.allEnded()) return END_OF_STREAM;
+    const remainingMs = deadlineMs - performance.now();
+    if (!(remainingMs > 0) || !inbox.waitUntil(ready, remainingMs)) return 0;
+  }
+}
+
+/** The registration of a MessagePort queue kind: both share channels, credits and capabilities. */
+export function portQueueRegistration(
+  name: string,
+  description: string,
+  openProducer: (h: QueueEndHandle) => QueueProducer,
+  openConsumer: (h: QueueEndHandle) => QueueConsumer,
+): QueueRegistration {
+  return {
+    kind: "queue",
+    name,
+    description,
+    capabilities: { multiProducer: true, multiConsumer: false, blocking: true, spans: false },
+    create: (config: QueueConfig) => createPortQueue(name, config),
+    openProducer,
+    openConsumer,
+  };
 }

@@ -13,21 +13,22 @@
  * that opened them.
  */
 import { assert } from "../core/assert.ts";
-import {
-  END_OF_STREAM,
-  type QueueConfig,
-  type QueueConsumer,
-  type QueueEndHandle,
-  type QueueProducer,
-} from "../core/contracts.ts";
+import type { QueueConsumer, QueueEndHandle, QueueProducer } from "../core/contracts.ts";
 import { decodeRecord, type EventFields, encodeRecord } from "../core/record.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
-import { checkSpan } from "./message-port.ts";
-import { createPortQueue, PortInbox, PortSender } from "./message-port-channel.ts";
+import {
+  PortInbox,
+  PortSender,
+  popBatchOrPark,
+  portQueueRegistration,
+  pushBatchWithCredit,
+} from "./message-port-channel.ts";
+import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_OBJECT_QUEUE_NAME = "message-port-object";
 const NAME = MESSAGE_PORT_OBJECT_QUEUE_NAME;
 
+// No base class shared with message-port.ts on purpose: tryPush/tryPop stay monomorphic per record.
 class ObjectPortProducer implements QueueProducer {
   readonly recordBytes: number;
   private readonly sender: PortSender;
@@ -54,14 +55,7 @@ class ObjectPortProducer implements QueueProducer {
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    let pushed = this.tryPushBatch(src, srcOffset, count);
-    while (pushed < count) {
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.sender.waitForCredit(remainingMs)) break;
-      pushed += this.tryPushBatch(src, srcOffset + pushed * this.recordBytes, count - pushed);
-    }
-    return pushed;
+    return pushBatchWithCredit(this, this.sender, src, srcOffset, count, timeoutMs);
   }
 
   /** Every push is posted at once. */
@@ -109,14 +103,7 @@ class ObjectPortConsumer implements QueueConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    for (;;) {
-      const n = this.tryPopBatch(dst, dstOffset, max);
-      if (n > 0) return n;
-      if (this.inbox.allEnded()) return END_OF_STREAM;
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.inbox.waitUntil(this.readyOrEnded, remainingMs)) return 0;
-    }
+    return popBatchOrPark(this, this.inbox, this.readyOrEnded, dst, dstOffset, max, timeoutMs);
   }
 
   ended(): boolean {
@@ -134,15 +121,11 @@ class ObjectPortConsumer implements QueueConsumer {
   }
 }
 
-export const messagePortObjectQueue: QueueRegistration = {
-  kind: "queue",
-  name: NAME,
-  description:
-    "naive baseline: a MessageChannel per producer, one structured-cloned event object per message, credit-bounded",
-  capabilities: { multiProducer: true, multiConsumer: false, blocking: true, spans: false },
-  create: (config: QueueConfig) => createPortQueue(NAME, config),
-  openProducer: (h) => new ObjectPortProducer(h),
-  openConsumer: (h) => new ObjectPortConsumer(h),
-};
+export const messagePortObjectQueue: QueueRegistration = portQueueRegistration(
+  NAME,
+  "naive baseline: a MessageChannel per producer, one structured-cloned event object per message, credit-bounded",
+  (h) => new ObjectPortProducer(h),
+  (h) => new ObjectPortConsumer(h),
+);
 
 register(messagePortObjectQueue);

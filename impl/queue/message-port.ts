@@ -17,42 +17,21 @@
  * that opened them. multiConsumer is false: the ports go to one consumer.
  */
 import { assert } from "../core/assert.ts";
-import {
-  END_OF_STREAM,
-  type QueueConfig,
-  type QueueConsumer,
-  type QueueEndHandle,
-  type QueueProducer,
-} from "../core/contracts.ts";
+import type { QueueConsumer, QueueEndHandle, QueueProducer } from "../core/contracts.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
-import { createPortQueue, PortInbox, PortSender } from "./message-port-channel.ts";
+import {
+  PortInbox,
+  PortSender,
+  popBatchOrPark,
+  portQueueRegistration,
+  pushBatchWithCredit,
+} from "./message-port-channel.ts";
+import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_QUEUE_NAME = "message-port";
 
 /** Copies of at most this many bytes go word by word; longer ones through one TypedArray.set. */
 const WORD_COPY_MAX_BYTES = 256;
-
-/** Asserts [offset, offset + count records) lies inside `buf` (boundary check, stays on). */
-export function checkSpan(
-  kind: string,
-  what: string,
-  buf: Uint8Array,
-  offset: number,
-  count: number,
-  recordBytes: number,
-): void {
-  if (
-    !Number.isInteger(offset) ||
-    !Number.isInteger(count) ||
-    offset < 0 ||
-    count < 0 ||
-    offset + count * recordBytes > buf.length
-  ) {
-    throw new RangeError(
-      `${kind} ${what}: ${count} records at byte ${offset} do not fit a ${buf.length}-byte buffer`,
-    );
-  }
-}
 
 /**
  * Copies `bytes` between two Uint8Arrays, word by word when both ends are
@@ -91,7 +70,7 @@ class Copier {
       batchU32[d++] = s[i++]!;
   }
 
-  /** From `batch` into the caller's `dst`. */
+  /** From `batch` into the caller's `dst` (in()'s mirror, kept apart like impl/queue/copy.ts's loops). */
   out(
     batch: Uint8Array,
     batchU32: Uint32Array,
@@ -161,14 +140,7 @@ class BatchPortProducer implements QueueProducer {
   }
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    let pushed = this.tryPushBatch(src, srcOffset, count);
-    while (pushed < count) {
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.sender.waitForCredit(remainingMs)) break;
-      pushed += this.tryPushBatch(src, srcOffset + pushed * this.recordBytes, count - pushed);
-    }
-    return pushed;
+    return pushBatchWithCredit(this, this.sender, src, srcOffset, count, timeoutMs);
   }
 
   flush(): void {
@@ -236,14 +208,7 @@ class BatchPortConsumer implements QueueConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const deadlineMs = performance.now() + timeoutMs;
-    for (;;) {
-      const n = this.tryPopBatch(dst, dstOffset, max);
-      if (n > 0) return n;
-      if (this.inbox.allEnded()) return END_OF_STREAM;
-      const remainingMs = deadlineMs - performance.now();
-      if (!(remainingMs > 0) || !this.inbox.waitUntil(this.readyOrEnded, remainingMs)) return 0;
-    }
+    return popBatchOrPark(this, this.inbox, this.readyOrEnded, dst, dstOffset, max, timeoutMs);
   }
 
   ended(): boolean {
@@ -267,15 +232,11 @@ class BatchPortConsumer implements QueueConsumer {
   }
 }
 
-export const messagePortQueue: QueueRegistration = {
-  kind: "queue",
-  name: MESSAGE_PORT_QUEUE_NAME,
-  description:
-    "baseline: a MessageChannel per producer, batches of records in transferred ArrayBuffers, credit-bounded, drained fairly",
-  capabilities: { multiProducer: true, multiConsumer: false, blocking: true, spans: false },
-  create: (config: QueueConfig) => createPortQueue(MESSAGE_PORT_QUEUE_NAME, config),
-  openProducer: (h) => new BatchPortProducer(h),
-  openConsumer: (h) => new BatchPortConsumer(h),
-};
+export const messagePortQueue: QueueRegistration = portQueueRegistration(
+  MESSAGE_PORT_QUEUE_NAME,
+  "baseline: a MessageChannel per producer, batches of records in transferred ArrayBuffers, credit-bounded, drained fairly",
+  (h) => new BatchPortProducer(h),
+  (h) => new BatchPortConsumer(h),
+);
 
 register(messagePortQueue);

@@ -36,9 +36,12 @@ import { type QueueRegistration, register } from "../core/registry.ts";
 import { RecordCopier } from "./copy.ts";
 import { CondVar, lockMutex, unlockMutex } from "./futex.ts";
 import * as L from "./mutex-layout.ts";
+import { checkSpan } from "./span-check.ts";
 import { Waiter } from "./wait.ts";
 
 export const MUTEX_QUEUE_NAME = "mutex";
+/** How span errors name this queue ("mutex queue push: ..."). */
+const MUTEX_SPAN_KIND = "mutex queue";
 
 /** One end's view of the shared state: cells, ring copier, condition variables, wait settings. */
 class MutexRing {
@@ -93,21 +96,6 @@ class MutexRing {
     );
   }
 
-  /** Asserts [offset, offset + count records) lies inside `buf` (boundary check, stays on). */
-  checkSpan(what: string, buf: Uint8Array, offset: number, count: number): void {
-    if (
-      !Number.isInteger(offset) ||
-      !Number.isInteger(count) ||
-      offset < 0 ||
-      count < 0 ||
-      offset + count * this.recordBytes > buf.length
-    ) {
-      throw new RangeError(
-        `mutex queue ${what}: ${count} records at byte ${offset} do not fit a ${buf.length}-byte buffer`,
-      );
-    }
-  }
-
   /**
    * Caller holds the mutex. Releases it, spins on `ready` (a lock-free peek at
    * COUNT/CLOSED) for up to `ms`, and reacquires it. Spinning with loads only
@@ -144,7 +132,7 @@ class MutexRing {
     return n;
   }
 
-  /** Caller holds the mutex. Copies up to `max` records out; returns how many. */
+  /** Caller holds the mutex. Copies up to `max` records out; returns how many (pushLocked's mirror: other cells, other copy direction). */
   popLocked(dst: Uint8Array, dstOffset: number, max: number): number {
     const c = this.cells;
     const cap = this.capacitySlots;
@@ -184,7 +172,7 @@ class MutexProducer implements QueueProducer {
 
   tryPushBatch(src: Uint8Array, srcOffset: number, count: number): number {
     const r = this.ring;
-    r.checkSpan("push", src, srcOffset, count);
+    checkSpan(MUTEX_SPAN_KIND, "push", src, srcOffset, count, r.recordBytes);
     assert(!this.closed, "mutex queue: push after close()");
     if (r.fillNow() === r.capacitySlots) return 0;
     lockMutex(r.cells, L.LOCK);
@@ -197,7 +185,7 @@ class MutexProducer implements QueueProducer {
 
   pushBatch(src: Uint8Array, srcOffset: number, count: number, timeoutMs: number): number {
     const r = this.ring;
-    r.checkSpan("push", src, srcOffset, count);
+    checkSpan(MUTEX_SPAN_KIND, "push", src, srcOffset, count, r.recordBytes);
     assert(!this.closed, "mutex queue: push after close()");
     const deadlineMs = performance.now() + timeoutMs;
     let pushed = 0;
@@ -239,6 +227,7 @@ class MutexProducer implements QueueProducer {
   }
 }
 
+// Mirrors MutexProducer on purpose: direction, fill test, condvar differ; merging needs a flag/callback.
 class MutexConsumer implements QueueConsumer {
   readonly recordBytes: number;
   private readonly ring: MutexRing;
@@ -254,7 +243,7 @@ class MutexConsumer implements QueueConsumer {
 
   tryPopBatch(dst: Uint8Array, dstOffset: number, max: number): number {
     const r = this.ring;
-    r.checkSpan("pop", dst, dstOffset, max);
+    checkSpan(MUTEX_SPAN_KIND, "pop", dst, dstOffset, max, r.recordBytes);
     if (r.fillNow() === 0) return 0;
     lockMutex(r.cells, L.LOCK);
     const n = r.popLocked(dst, dstOffset, max);
@@ -266,7 +255,7 @@ class MutexConsumer implements QueueConsumer {
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
     const r = this.ring;
-    r.checkSpan("pop", dst, dstOffset, max);
+    checkSpan(MUTEX_SPAN_KIND, "pop", dst, dstOffset, max, r.recordBytes);
     assertIntInRange("popBatch max", max, 1, Number.MAX_SAFE_INTEGER);
     const deadlineMs = performance.now() + timeoutMs;
     let n = 0;

@@ -31,8 +31,8 @@
  */
 import { AssertionError, assert } from "../core/assert.ts";
 import type { QueueConfig, SpanConsumer, SpanProducer } from "../core/contracts.ts";
-import { END_OF_STREAM } from "../core/contracts.ts";
 import { RecordCopier } from "./copy.ts";
+import { popBatchOrWait } from "./ring-pop.ts";
 import * as L from "./spsc-layout.ts";
 import { ringDoorbell, Waiter } from "./wait.ts";
 
@@ -332,12 +332,7 @@ export class RingConsumer implements SpanConsumer {
   }
 
   popBatch(dst: Uint8Array, dstOffset: number, max: number, timeoutMs: number): number {
-    const n = this.tryPopBatch(dst, dstOffset, max);
-    if (n > 0) return n;
-    if (this.ended()) return END_OF_STREAM;
-    if (!this.waitForData(timeoutMs)) return 0;
-    const m = this.tryPopBatch(dst, dstOffset, max);
-    return m > 0 ? m : this.ended() ? END_OF_STREAM : 0;
+    return popBatchOrWait(this, dst, dstOffset, max, timeoutMs);
   }
 
   /** Frees what it holds, then waits per the wait strategy until a record is ready or every producer closed; false on timeout. */

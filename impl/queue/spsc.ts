@@ -9,19 +9,13 @@
  * TAIL (the misuse experiment), and the consumer still ends once all of them
  * have closed.
  */
-import { assert } from "../core/assert.ts";
-import type { QueueConfig, QueueEndHandle, QueueEnds } from "../core/contracts.ts";
+import type { QueueConfig, QueueEnds } from "../core/contracts.ts";
 import { register } from "../core/registry.ts";
+import { sabOf, sabQueueEnds } from "./sab-ends.ts";
 import { initRing, ringBytes } from "./spsc-layout.ts";
 import { RingConsumer, RingProducer } from "./spsc-ring.ts";
 
 export const SPSC_NAME = "spsc";
-
-function sabOf(handle: QueueEndHandle): SharedArrayBuffer {
-  const sab = handle.state.sab;
-  assert(sab instanceof SharedArrayBuffer, `${handle.kind} handle carries no SharedArrayBuffer`);
-  return sab;
-}
 
 export function createSpsc(config: QueueConfig): QueueEnds {
   const sab = new SharedArrayBuffer(ringBytes(config.capacitySlots, config.recordBytes));
@@ -33,24 +27,7 @@ export function createSpsc(config: QueueConfig): QueueEnds {
     config.producers,
     config.initialSequence,
   );
-  const handle = (role: "producer" | "consumer", producerIndex: number): QueueEndHandle => ({
-    kind: SPSC_NAME,
-    role,
-    producerIndex,
-    config,
-    state: { sab },
-  });
-  return {
-    config,
-    producerHandle(producerIndex: number) {
-      assert(
-        Number.isInteger(producerIndex) && producerIndex >= 0 && producerIndex < config.producers,
-        () => `producerIndex ${producerIndex} outside [0, ${config.producers})`,
-      );
-      return handle("producer", producerIndex);
-    },
-    consumerHandle: () => handle("consumer", 0),
-  };
+  return sabQueueEnds(SPSC_NAME, config, sab);
 }
 
 register({

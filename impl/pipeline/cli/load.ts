@@ -29,6 +29,9 @@ export function formatLoadResult(r: LoadResult): string {
     `  sent ${r.sent}  acked ${r.acked}  rejected ${r.rejected}  not accepted (server stopped) ${r.notAccepted}  unresolved ${r.unresolved}`,
     `  achieved ${Math.round(r.achievedPerS)} events/s over ${r.elapsedS.toFixed(2)} s`,
     `  e2e latency from intended send: p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  max ${fmtNs(l.maxNs)}  (${l.count} events${r.config.warmupS > 0 ? `, after ${r.config.warmupS} s warm-up` : ""})`,
+    r.mode === "open"
+      ? `  generator schedule lag (sent - intended): p50 ${fmtNs(r.sendLag.p50Ns)}  p99 ${fmtNs(r.sendLag.p99Ns)}  max ${fmtNs(r.sendLag.maxNs)}`
+      : "  generator schedule lag: n/a (closed loop sends on acks)",
     r.errors.length === 0
       ? "  conservation: OK (every event sent is acked, rejected, or declared not accepted)"
       : `  conservation: FAILED\n${r.errors
