@@ -5,7 +5,10 @@
  * CSV rows round-trip through the row schema (LF only, booleans, nulls) and
  * bad cells are named by row and column; merge refuses duplicates and
  * restores grid order; the CLI answers --help/--list with exit 0 and a bad
- * flag, value or name with exit 2 and a message naming it; a tiny real run of
+ * flag, value or name with exit 2 and a message naming it; an experiment
+ * whose run() returns several rows per repetition (one per trial, told apart
+ * by its rowKey) writes each as a validated row, is refused without a rowKey
+ * or with a repeated key, and merges keyed on (point, repeat, trial); a tiny real run of
  * the `selftest` experiment (worker and process isolation) writes CSV + meta
  * into a temp dir.
  * How: the runner's functions on small in-memory experiments, and the CLI via
@@ -22,7 +25,7 @@ import { CsvError, parseCsv, toCsv } from "../experiments/runner/csv.ts";
 import { expandGrid, GridError, validateGrid } from "../experiments/runner/grid.ts";
 import { MergeError, mergeExperiment } from "../experiments/runner/merge.ts";
 import { createProgress } from "../experiments/runner/progress.ts";
-import { planExperiment, runPlan, seedFor } from "../experiments/runner/run.ts";
+import { planExperiment, rowsOf, runPlan, seedFor } from "../experiments/runner/run.ts";
 import selftest from "../experiments/runner/selftest.ts";
 import { parseShard, shardIndices } from "../experiments/runner/shard.ts";
 import { columnsOf, defineExperiment, type Experiment } from "../experiments/runner/types.ts";
@@ -256,6 +259,107 @@ describe("run, merge, claims", () => {
     },
     SPAWN_TIMEOUT_MS,
   );
+});
+
+/** Toy with one row per trial: `a` trials per repetition, trial t measuring v = 10a + t. */
+function trialsToy(rowKey: ["trial"] | undefined, dupAt = -1): Experiment {
+  return defineExperiment({
+    name: "trials",
+    description: "toy with one row per trial",
+    module: import.meta.url,
+    params: { a: z.number().int().min(1) },
+    measured: { trial: z.number().int().min(0), v: z.number().max(1000) },
+    grids: { quick: { a: [1, 2, 3] }, full: { a: [1] } },
+    isolation: "inline",
+    rowKey,
+    async run(p) {
+      return Array.from({ length: p.a }, (_, t) => ({
+        trial: t === dupAt ? 0 : t,
+        v: p.a === 3 && dupAt === -2 ? 5000 : 10 * p.a + t,
+      }));
+    },
+  }) as unknown as Experiment;
+}
+
+describe("several rows per repetition (rowKey)", () => {
+  const quiet = createProgress(0, { quiet: true });
+  async function run(exp: Experiment, dir: string, shard: { index: number; count: number } | null) {
+    const plan = planExperiment(exp, { profile: "quick", shard, repeats: 2 });
+    return runPlan(plan, {
+      profile: "quick",
+      seed: 4,
+      outDir: dir,
+      shard,
+      signal: new AbortController().signal,
+      progress: quiet,
+    });
+  }
+  const read = (exp: Experiment, dir: string) =>
+    parseCsv(readFileSync(join(dir, `${exp.name}.csv`), "utf8"), exp.rowSchema, dir);
+
+  test("each returned row becomes one validated CSV row with the point, repeat and seed", async () => {
+    const exp = trialsToy(["trial"]);
+    const dir = tmp();
+    const meta = await run(exp, dir, null);
+    expect(meta.failures).toEqual([]);
+    expect(meta.rows).toBe(2 * (1 + 2 + 3));
+    const rows = read(exp, dir);
+    expect(rows.map((r) => [r.repeat, r.a, r.trial, r.v])).toEqual(
+      [0, 1].flatMap((rep) =>
+        [1, 2, 3].flatMap((a) => Array.from({ length: a }, (_, t) => [rep, a, t, 10 * a + t])),
+      ),
+    );
+    // Every row of one repetition carries that repetition's seed.
+    const seeds = rows.filter((r) => r.a === 3 && r.repeat === 1).map((r) => r.seed);
+    expect(new Set(seeds)).toEqual(new Set([seedFor(4, "trials", 2, 1)]));
+  });
+
+  test("without a rowKey, with a repeated key or one bad row, the repetition fails whole", async () => {
+    const noKey = await run(trialsToy(undefined), tmp(), null);
+    expect(noKey.rows).toBe(0);
+    expect(noKey.failures).toHaveLength(6);
+    expect(noKey.failures[0]!.error).toContain("declares no rowKey");
+    const dup = await run(trialsToy(["trial"], 1), tmp(), null);
+    // a=1 has no trial 1: it passes; a=2 and a=3 repeat trial 0.
+    expect(dup.rows).toBe(2);
+    expect(dup.failures.map((f) => f.point.a)).toEqual([2, 3, 2, 3]);
+    expect(dup.failures[0]!.error).toContain("share rowKey trial");
+    const dir = tmp();
+    const bad = await run(trialsToy(["trial"], -2), dir, null);
+    // a=3's rows break the schema (v > 1000): none of its rows is written.
+    expect(bad.rows).toBe(2 * 3);
+    expect(bad.failures.map((f) => f.point.a)).toEqual([3, 3]);
+    expect(bad.failures[0]!.error).toMatch(/row 0: measured column v/);
+    expect(read(trialsToy(["trial"]), dir).some((r) => r.a === 3)).toBe(false);
+    const noSuchColumn = { name: "k", params: {}, measured: { v: z.number() }, rowKey: ["trial"] };
+    expect(() => defineExperiment(noSuchColumn as never)).toThrow(
+      /rowKey column "trial" is not a measured column/,
+    );
+  });
+
+  test("rowsOf refuses an array from a single-row experiment", () => {
+    const single = toy({ quick: { a: [1], b: ["x"] }, full: { a: [1], b: ["x"] } });
+    expect(rowsOf(single, { a: 1, b: "x" }, 0, 1, [{ v: 1, ok: true, maybe: null }])).toContain(
+      "declares no rowKey",
+    );
+    expect(rowsOf(single, { a: 1, b: "x" }, 0, 1, { v: 1, ok: true, maybe: null })).toEqual([
+      { a: 1, b: "x", repeat: 0, seed: 1, v: 1, ok: true, maybe: null },
+    ]);
+  });
+
+  test("shards merge keyed on (point, repeat, trial): distinct trials kept, a repeated one refused", async () => {
+    const exp = trialsToy(["trial"]);
+    const [d0, d1, whole, out] = [tmp(), tmp(), tmp(), tmp()];
+    await run(exp, d0, { index: 0, count: 2 });
+    await run(exp, d1, { index: 1, count: 2 });
+    await run(exp, whole, null);
+    const s = mergeExperiment(exp, [d1, d0], out);
+    expect(s.rows).toBe(12);
+    expect(read(exp, out)).toEqual(read(exp, whole));
+    expect(() => mergeExperiment(exp, [d0, d1, d0], tmp())).toThrow(
+      /duplicate row for point \[1\] repeat 0 trial 0/,
+    );
+  });
 });
 
 describe("cli", () => {

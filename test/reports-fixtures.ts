@@ -1,6 +1,7 @@
 /**
  * Fixture results for the report tests: for each experiment, every point of
- * its quick grid x `repeats`, with measured values from a caller-supplied
+ * its quick grid x `repeats` (x `trials` rows, numbered by the rowKey column,
+ * for an experiment that returns one row per trial), with measured values from a caller-supplied
  * function where it gives one and otherwise a generic valid value found by
  * trying candidates against the column's own zod schema. Written with the
  * runner's CSV writer and a metadata file that passes RunMetaSchema, so the
@@ -15,8 +16,8 @@ import type { RunMeta } from "../experiments/runner/meta.ts";
 import { columnsOf, type Experiment } from "../experiments/runner/types.ts";
 
 export type Row = Record<string, unknown>;
-/** A measured value for (point, repeat, column), or undefined to use the generic one. */
-export type ValueFn = (point: Row, repeat: number, column: string) => unknown;
+/** A measured value for (point, repeat, column, row within the repetition), or undefined for the generic one. */
+export type ValueFn = (point: Row, repeat: number, column: string, within: number) => unknown;
 
 /** A value `schema` accepts, preferring `preferred`; deterministic in (index, repeat). */
 function genericValue(
@@ -47,18 +48,27 @@ export function fixtureRows(
   const { points } = expandGrid(exp, "quick");
   const shape = exp.measuredSchema.shape as Record<string, z.ZodType>;
   const rows: Row[] = [];
+  // Experiments with a rowKey return one row per trial: the point's `trials` rows, keyed 0..n-1.
+  const key = exp.rowKey[0];
   for (let repeat = 0; repeat < repeats; repeat++) {
     points.forEach((point, index) => {
-      const row: Row = { ...point, repeat, seed: 1000 + index * 10 + repeat };
-      for (const [col, schema] of Object.entries(shape))
-        row[col] = genericValue(schema, index, repeat, value(point, repeat, col));
-      rows.push(exp.rowSchema.parse(row) as Row);
+      const count = key ? Number(point.trials ?? 1) : 1;
+      for (let within = 0; within < count; within++) {
+        const row: Row = { ...point, repeat, seed: 1000 + index * 10 + repeat };
+        for (const [col, schema] of Object.entries(shape))
+          row[col] =
+            col === key
+              ? within
+              : genericValue(schema, index, repeat, value(point, repeat, col, within));
+        rows.push(exp.rowSchema.parse(row) as Row);
+      }
     });
   }
   return rows;
 }
 
 export function fixtureMeta(exp: Experiment, rows: number, repeats: number): RunMeta {
+  const points = expandGrid(exp, "quick").points.length;
   return {
     experiment: exp.name,
     description: exp.description,
@@ -75,10 +85,10 @@ export function fixtureMeta(exp: Experiment, rows: number, repeats: number): Run
     seed: 42,
     repeats,
     grid: [],
-    pointsInGrid: rows / repeats,
+    pointsInGrid: points,
     pointsSkipped: [],
     shard: null,
-    pointsInShard: rows / repeats,
+    pointsInShard: points,
     rows,
     failures: [],
     isolation: exp.isolation,

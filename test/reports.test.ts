@@ -10,6 +10,10 @@
  * in headless Chromium (playwright-core driving /usr/bin/chromium), renders
  * every chart with non-zero size and a clean console (screenshot saved in the
  * temp dir). Chromium missing: skipped locally with a message, a failure on CI.
+ * raft-election's fixture has one row per trial: its claims carry a seeded
+ * bootstrap interval (checked to bracket the hand-computed estimate), its
+ * CDFs leave censored trials undrawn; the bootstrap and CDF helpers are
+ * checked on their own against known data.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,7 +21,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { experimentNames, findExperiment } from "../experiments/registry.ts";
 import { type BuildSummary, buildReports } from "../experiments/report/build.ts";
+import { cdfPoints, MAX_CDF_POINTS } from "../experiments/report/cdf.ts";
 import { countSvgMarks, FontError, findFontDir } from "../experiments/report/render.ts";
+import { bootstrapInterval, wilsonInterval } from "../experiments/report/stats.ts";
 import type { Experiment } from "../experiments/runner/types.ts";
 import { type Row, writeFixture } from "./reports-fixtures.ts";
 
@@ -48,8 +54,32 @@ function misuseDamage(p: Row, r: number): number {
   return p.queue === "spsc" && (p.producers as number) > 1 ? 100 * (p.producers as number) + r : 0;
 }
 
+/**
+ * raft-election, one row per trial t: time = min + 10 + 2t ms, +500 with the
+ * etcd timer rule, +1000 with pre-vote (so each setting is told apart); the
+ * 150-150 line without pre-vote is censored at the 10 s cap from trial 8
+ * (paper rule: 2 of 10 trials) or trial 5 (etcd rule: 5 of 10).
+ */
+function raftCensored(p: Row, t: number): boolean {
+  return !p.preVote && p.timeoutMaxMs === 150 && t >= (p.timerRule === "etcd" ? 5 : 8);
+}
+function raftValue(p: Row, c: string, t: number): unknown {
+  const time =
+    (p.timeoutMinMs as number) +
+    10 +
+    2 * t +
+    (p.timerRule === "etcd" ? 500 : 0) +
+    (p.preVote ? 1000 : 0);
+  if (c === "timeWithoutLeaderMs") return raftCensored(p, t) ? p.capMs : time;
+  if (c === "censored") return raftCensored(p, t);
+  if (c === "trialSeed") return 7000 + t;
+  if (c === "electionTerms") return 1;
+  if (c === "crashOffsetMs") return 1.5;
+  return undefined;
+}
+
 function values(exp: string) {
-  return (p: Row, r: number, c: string): unknown => {
+  return (p: Row, r: number, c: string, within: number): unknown => {
     if (exp === "alloc") {
       if (c === "opsPerS") return allocOps(p, r);
       if (c === "nsPerOp") return 1e9 / allocOps(p, r);
@@ -68,16 +98,7 @@ function values(exp: string) {
       if (c === "damagedFraction")
         return misuseDamage(p, r) > 0 ? 0.01 * (p.producers as number) : 0;
     }
-    if (exp === "raft-election") {
-      // Percentile p of a line: (lo + 10) x (1 + p/100); mean at the P50; 150-150 leaderless 20% of trials.
-      const base = (p.timeoutMinMs as number) + 10;
-      const m = /^timeWithoutLeaderMsP(\d+)$/.exec(c);
-      if (m) return base * (1 + Number(m[1]) / 100);
-      if (c === "timeWithoutLeaderMsMean") return base * 1.5;
-      if (c === "censoredFraction") return p.timeoutMaxMs === 150 ? 0.2 : 0;
-      if (c === "censored")
-        return p.timeoutMaxMs === 150 ? Math.round((p.trials as number) * 0.2) : 0;
-    }
+    if (exp === "raft-election") return raftValue(p, c, within);
     if (exp === "wakeup") {
       if (c.startsWith("latencyNs")) return p.waitStrategy === "park" ? 40_000 : 2_000;
       if (c === "cpuUtilisationCores") return p.waitStrategy === "spin" ? 1.9 : 0.2;
@@ -162,37 +183,67 @@ describe("bun run reports on fixture results", () => {
   });
 
   test.skipIf(!HAVE_RAFT)(
-    "the Raft Figure 16 statements sit beside the figures from the fixture",
+    "the Raft Figure 16 statements sit beside the figures from the fixture's trials",
     () => {
-      // 150-155: P50 = 160 x 1.5 = 240; 150-200: P100 = 160 x 2 = 320; 12-24: mean 22 x 1.5 = 33, P100 44.
+      /** The estimate and bootstrap interval of a claim line; checks the interval brackets it. */
+      const interval = (text: RegExp) => {
+        const m = new RegExp(
+          `${text.source} \\(95% (?:bootstrap|Wilson) interval ([\\d.]+)–([\\d.]+) (ms|%), (\\d+) trials\\)`,
+        ).exec(readme);
+        expect(m).not.toBeNull();
+        const [, est, lo, hi, , n] = m!.map(Number);
+        expect(lo!).toBeLessThanOrEqual(est!);
+        expect(est!).toBeLessThanOrEqual(hi!);
+        return { est: est!, lo: lo!, hi: hi!, n: n! };
+      };
+      // Paper setting (pre-vote off, paper timer rule): 150-155 ms, t = 0..99: 160 + 2t, median (258 + 260) / 2.
+      const median = interval(/\| 287 ms median \| median (259) ms/);
+      expect(median.n).toBe(100);
+      expect(median.hi - median.lo).toBeLessThan(40);
+      // 150-200: worst 160 + 198; a max's interval ends at the observed max.
+      const worst = interval(/\| 513 ms worst \| max (358) ms/);
+      expect(worst.hi).toBe(358);
+      // 12-24: mean 22 + 2 x 49.5 = 121, worst 22 + 198 = 220.
+      const mean = interval(/\| 35 ms mean \| mean (121) ms/);
+      expect(mean.lo).toBeGreaterThan(100);
+      expect(mean.hi).toBeLessThan(140);
+      expect(interval(/\| 152 ms worst \| max (220) ms/).hi).toBe(220);
+      // 150-150: 2 of 10 trials at the cap; Wilson 95% interval of 2/10: 5.67%-50.98%.
+      const share = interval(/\| > 10 s in some trials \| (20) %/);
+      expect(share.n).toBe(10);
+      expect([share.lo, share.hi]).toEqual([5.67, 51]);
       expect(readme).toContain(
-        "| 287 ms (median time without leader) | 240 ms (median time without leader) over 1 repetition; its 50 trials: P25–P75 200–280 ms, P99 318 ms |",
+        "of trials leaderless at the 10k ms cap (pre-vote off, paper timer rule)",
       );
+      // Every setting: etcd +500, pre-vote +1000 (150-150 with pre-vote never censored).
+      expect(readme).toMatch(
+        /\| 150-155 ms median \| 287 ms median \| 259 ms \([\d.]+–[\d.]+\) \| 759 ms \([\d.]+–[\d.]+\) \| 1259 ms \([\d.]+–[\d.]+\) \| 1759 ms/,
+      );
+      expect(readme).toMatch(
+        /\| 150-150 ms leaderless at cap \| > 10 s in some trials \| 20 % \(5.67–51\) \| 50 % \(23.7–76.3\) \| 0 % \(0–3.7\) \| 0 % \(0–3.7\) \|/,
+      );
+      // Per line: 12-24 paper rule, pre-vote off: P50 121, P25-P75 71.5-171 (170.5 to 3 figures), mean 121, P99 218, worst 220.
       expect(readme).toContain(
-        "| 513 ms (worst time without leader) | 320 ms (worst time without leader) over 1 repetition; its 50 trials: P25–P75 200–280 ms, P99 318 ms |",
+        "| bottom | 12-24 | off | paper | 100 | 0 (0%) | 121 | 71.5–171 | 121 | 218 | 220 |",
       );
-      expect(readme).toContain(
-        "| 35 ms (mean time without leader) | 33 ms (mean time without leader) over 1 repetition; its 50 trials: P25–P75 27.5–38.5 ms, P99 43.8 ms |",
-      );
-      expect(readme).toContain(
-        "| 152 ms (worst time without leader) | 44 ms (worst time without leader) over 1 repetition; its 50 trials: P25–P75 27.5–38.5 ms, P99 43.8 ms |",
-      );
-      expect(readme).toContain(
-        "20 % of trials leaderless at the cap (5 trials; cap 10k ms; worst 320 ms)",
-      );
-      expect(readme).toContain(
-        "150-155 ms (paper: median 287 ms): median 240 ms (P25–P75 200–280 ms)",
-      );
+      expect(readme).toContain("| top | 150-150 | off | etcd | 10 | 5 (50%) |");
       const raft = summary.sections.find((x) => x.experiment === "raft-election")!;
-      expect(raft.charts.map((c) => c.name)).toEqual([
-        "figure16-top",
-        "figure16-bottom",
-        "pre-vote",
-      ]);
-      // The quick grid runs 12-24 and 150-300 with pre-vote too; the fixture gives both the same times.
-      expect(readme).toContain(
-        "12-24 ms: median 33 ms with pre-vote vs 33 ms without; worst 44 vs 44 ms.",
+      expect(raft.charts.map((c) => c.name)).toEqual(["figure16-top", "figure16-bottom"]);
+      // The top chart: 6 ranges x 4 panels; censored trials are not drawn, so 150-150 (paper,
+      // pre-vote off) rises from 0 at its first trial to 8/10 and stops there.
+      const spec = JSON.parse(
+        readFileSync(join(out, "raft-election", "figure16-top.vl.json"), "utf8"),
+      ) as {
+        data: { values: { series: string; x: number; p: number; row: string; column: string }[] };
+      };
+      const flat = spec.data.values.filter(
+        (v) =>
+          v.series === "150-150" && v.row === "paper timer rule" && v.column === "pre-vote off",
       );
+      expect(flat.map((v) => v.p)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]);
+      expect(flat.map((v) => v.x)).toEqual([160, 160, 162, 164, 166, 168, 170, 172, 174]);
+      const panels = new Set(spec.data.values.map((v) => `${v.row}/${v.column}/${v.series}`));
+      expect(panels.size).toBe(24);
     },
   );
 
@@ -213,6 +264,54 @@ describe("bun run reports on fixture results", () => {
     // Ids are made unique per chart, so clip paths of one chart never clip another.
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("bootstrap intervals and CDF points", () => {
+  const oneTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  test("a percentile bootstrap brackets the estimate, is seeded, and a max's ends at the max", () => {
+    const m = bootstrapInterval(oneTo(100), "mean");
+    expect(m.estimate).toBe(50.5);
+    // Standard error of the mean of 1..100 is about 2.9: the 95% interval is about +-5.7.
+    expect(m.lo).toBeGreaterThan(44);
+    expect(m.lo).toBeLessThan(50.5);
+    expect(m.hi).toBeGreaterThan(50.5);
+    expect(m.hi).toBeLessThan(57);
+    expect(bootstrapInterval(oneTo(100), "mean")).toEqual(m);
+    expect(bootstrapInterval(oneTo(100), "mean", { seed: 2 })).not.toEqual(m);
+    expect(bootstrapInterval([7, 7, 7], "median")).toMatchObject({ estimate: 7, lo: 7, hi: 7 });
+    expect(bootstrapInterval([4, 1, 3, 2], "median").estimate).toBe(2.5);
+    const worst = bootstrapInterval(oneTo(50), "max");
+    expect(worst.estimate).toBe(50);
+    expect(worst.hi).toBe(50);
+    expect(worst.lo).toBeLessThan(50);
+    expect(() => bootstrapInterval([], "mean")).toThrow(/no values/);
+  });
+  test("the Wilson interval of a share stays informative at 0 and n of n", () => {
+    // Known values (z = 1.96): 2 of 10 -> 5.67%-50.98%; 10 of 10 -> 72.25%-100%; 0 of 100 -> 0-3.70%.
+    const two = wilsonInterval(2, 10);
+    expect(two.estimate).toBe(20);
+    expect(two.lo).toBeCloseTo(5.67, 2);
+    expect(two.hi).toBeCloseTo(50.98, 2);
+    const all = wilsonInterval(10, 10);
+    expect(all.lo).toBeCloseTo(72.25, 2);
+    expect(all.hi).toBe(100);
+    expect(wilsonInterval(0, 100).hi).toBeCloseTo(3.7, 2);
+  });
+  test("CDF points start at 0, count censored values in the total, and are thinned", () => {
+    const pts = cdfPoints({ name: "s", values: oneTo(1000).reverse(), censored: 100 });
+    expect(pts[0]).toMatchObject({ x: 1, p: 0 });
+    expect(pts.at(-1)).toMatchObject({ x: 1000, p: 1000 / 1100 });
+    expect(pts.length).toBeLessThanOrEqual(MAX_CDF_POINTS + 1);
+    for (let i = 1; i < pts.length; i++) {
+      expect(pts[i]!.p).toBeGreaterThanOrEqual(pts[i - 1]!.p);
+      expect(pts[i]!.x).toBeGreaterThanOrEqual(pts[i - 1]!.x);
+    }
+    expect(cdfPoints({ name: "s", values: [5, 3], censored: 0 }).map((p) => [p.x, p.p])).toEqual([
+      [3, 0],
+      [3, 0.5],
+      [5, 1],
+    ]);
   });
 });
 

@@ -44,9 +44,3 @@ export function implementationScale(present: readonly string[]): {
   const domain = [...known, ...unknown];
   return { domain, range: domain.map(colorOf) };
 }
-
-/** A sequential palette for ordered series that are not implementations (e.g. timeout ranges). */
-export function sequentialColors(count: number): string[] {
-  const palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"];
-  return Array.from({ length: count }, (_, i) => palette[i % palette.length]!);
-}

@@ -2,7 +2,9 @@
  * Summaries the report quotes: a figure is the median over repetitions with
  * its min and max (the spread), never a mean of means. Pure functions over
  * plain numbers so the report and its test agree on every figure.
+ * The bootstrap draws from a seeded Rng, so its intervals are reproducible too.
  */
+import { Rng } from "../../impl/core/rng.ts";
 
 export interface Spread {
   median: number;
@@ -90,4 +92,106 @@ export function spansDecades(values: readonly number[], decades = 1.5): boolean 
   const positive = values.filter((v) => v > 0);
   if (positive.length < 2) return false;
   return Math.log10(Math.max(...positive) / Math.min(...positive)) >= decades;
+}
+
+/** Statistics the bootstrap can resample. */
+export type BootstrapStat = "median" | "mean" | "max";
+
+/** Named defaults: resamples per interval, and the seed (a report is deterministic). */
+export const BOOTSTRAP_RESAMPLES = 2000;
+export const BOOTSTRAP_SEED = 1;
+
+export interface Interval {
+  /** The statistic of the values themselves (median: linear-interpolated, as median()). */
+  estimate: number;
+  /** Percentile bootstrap interval bounds. */
+  lo: number;
+  hi: number;
+  /** Values resampled (trials). */
+  n: number;
+  level: number;
+}
+
+/** The statistic of sorted values weighted by counts[i] copies each (total n). */
+function weightedStat(sorted: Float64Array, counts: Int32Array, n: number, stat: BootstrapStat) {
+  if (stat === "mean") {
+    let sum = 0;
+    for (let i = 0; i < sorted.length; i++) sum += sorted[i]! * counts[i]!;
+    return sum / n;
+  }
+  if (stat === "max") {
+    for (let i = sorted.length - 1; i >= 0; i--) if (counts[i]! > 0) return sorted[i]!;
+    return Number.NaN;
+  }
+  // Median: the values at ranks floor/ceil((n-1)/2) of the resample, averaged (as quantileSorted).
+  const lowRank = Math.floor((n - 1) / 2);
+  const highRank = Math.ceil((n - 1) / 2);
+  let seen = 0;
+  let low = Number.NaN;
+  for (let i = 0; i < sorted.length; i++) {
+    seen += counts[i]!;
+    if (Number.isNaN(low) && seen > lowRank) low = sorted[i]!;
+    if (seen > highRank) return (low + sorted[i]!) / 2;
+  }
+  return Number.NaN;
+}
+
+/**
+ * Percentile bootstrap interval of a statistic over `values` (e.g. the trials
+ * of one line): `resamples` resamples with replacement, each summarised as
+ * counts over the sorted values (O(n) per resample, no sort), seeded so the
+ * report is reproducible. A max's interval is bounded above by the observed
+ * max: it says how much the worst case depends on the sample.
+ */
+export function bootstrapInterval(
+  values: readonly number[],
+  stat: BootstrapStat,
+  opts: { resamples?: number; level?: number; seed?: number } = {},
+): Interval {
+  if (values.length === 0) throw new Error("bootstrap of no values");
+  const resamples = opts.resamples ?? BOOTSTRAP_RESAMPLES;
+  const level = opts.level ?? 0.95;
+  const sorted = Float64Array.from(values).sort();
+  const n = sorted.length;
+  const ones = new Int32Array(n).fill(1);
+  const estimate = weightedStat(sorted, ones, n, stat);
+  const rng = new Rng(opts.seed ?? BOOTSTRAP_SEED);
+  const counts = new Int32Array(n);
+  const stats = new Float64Array(resamples);
+  for (let b = 0; b < resamples; b++) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[rng.int(n)]!++;
+    stats[b] = weightedStat(sorted, counts, n, stat);
+  }
+  stats.sort();
+  const tail = (1 - level) / 2;
+  return {
+    estimate,
+    lo: quantileSorted(Array.from(stats), tail),
+    hi: quantileSorted(Array.from(stats), 1 - tail),
+    n,
+    level,
+  };
+}
+
+/**
+ * Wilson score interval of a proportion in percent (successes of n), z = 1.96
+ * for 95%. Unlike a bootstrap it stays informative at 0 or n successes (a
+ * bootstrap of 10 of 10 gives 100–100%).
+ */
+export function wilsonInterval(successes: number, n: number): Interval {
+  if (n <= 0) throw new Error("wilson interval of no trials");
+  const z = 1.959963984540054;
+  const p = successes / n;
+  const denom = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denom;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denom;
+  return {
+    estimate: 100 * p,
+    // Exact ends at 0 and n of n (the formula gives them only up to rounding).
+    lo: successes === 0 ? 0 : 100 * Math.max(0, centre - half),
+    hi: successes === n ? 100 : 100 * Math.min(1, centre + half),
+    n,
+    level: 0.95,
+  };
 }

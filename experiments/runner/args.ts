@@ -148,9 +148,11 @@ Options:
                         2 cores; full: the publication run)
   --seed N              run seed, 0..4294967295 (default: random, printed); each repetition's
                         seed is derived from it, the experiment, the grid point and the repeat
-  --repeat R            repetitions per point (default quick 3, full 7)
+  --repeat R            repetitions per point (default quick 3, full 7, unless the experiment
+                        sets its own)
   --out DIR             output directory (default results); writes DIR/<name>.csv (one row per
-                        repetition) and DIR/<name>.meta.json
+                        repetition, or per trial for an experiment such as raft-election that
+                        returns several) and DIR/<name>.meta.json
   --shard i/n           run only the grid points whose index is i modulo n (0-based: 0/n .. n-1/n);
                         merge the n output dirs with \`merge\`
   --list                list experiments with their grid sizes and exit

@@ -1,6 +1,7 @@
 /**
  * Evaluates a Claim (types.ts) against rows read back from CSV: per
- * repetition, the rows matching `where` are combined (median, sum or max);
+ * repetition, the rows matching `where` are combined (median, sum, mean or
+ * max; one repetition may hold many rows, e.g. one per trial);
  * a ratio divides numerator by denominator of the same repetition (measured
  * side by side in one run); the result is the median over repetitions with
  * its min and max.
@@ -48,10 +49,16 @@ export function measurePerRepeat(
   const out = new Map<number, number>();
   for (const [r, vs] of byRepeat) {
     const agg = spec.aggregate ?? "median";
-    out.set(
-      r,
-      agg === "sum" ? vs.reduce((a, b) => a + b, 0) : agg === "max" ? Math.max(...vs) : median(vs),
-    );
+    const sum = vs.reduce((a, b) => a + b, 0);
+    const value =
+      agg === "sum"
+        ? sum
+        : agg === "mean"
+          ? sum / vs.length
+          : agg === "max"
+            ? vs.reduce((a, b) => Math.max(a, b), -Infinity)
+            : median(vs);
+    out.set(r, value);
   }
   return out;
 }

@@ -17,8 +17,9 @@ export interface PointJob {
   profile: Profile;
 }
 
+/** measured: one row's values, or several rows' (experiments with a rowKey). */
 export type PointReply =
-  | { ok: true; measured: Record<string, unknown> }
+  | { ok: true; measured: Record<string, unknown> | Record<string, unknown>[] }
   | { ok: false; error: string };
 
 /** Marker before the JSON result on the child's stdout. */

@@ -1,8 +1,10 @@
 /**
  * Merges shard outputs: for each experiment with a CSV in any input dir,
- * validates every row with its rowSchema, refuses duplicate (point, repeat)
- * rows and shards of different runs (profile or seed differ), sorts rows into
- * grid order (repeat, then global point index) and writes <out>/<name>.csv
+ * validates every row with its rowSchema, refuses duplicate (point, repeat,
+ * rowKey) rows (rowKey: the columns telling apart the rows of one repetition,
+ * e.g. the trial, for experiments returning several) and shards of different
+ * runs (profile or seed differ), sorts rows into grid order (repeat, then
+ * global point index, rows of one repetition in their order) and writes <out>/<name>.csv
  * plus a merged <name>.meta.json listing the shards it came from.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -66,7 +68,8 @@ export function mergeExperiment(exp: Experiment, dirs: string[], outDir: string)
   const all: { row: Record<string, unknown>; index: number }[] = [];
   for (const s of inputs) {
     s.rows.forEach((row, i) => {
-      const key = `${pointKey(row, keys)} repeat ${String(row.repeat)}`;
+      const within = exp.rowKey.map((k) => ` ${k} ${JSON.stringify(row[k])}`).join("");
+      const key = `${pointKey(row, keys)} repeat ${String(row.repeat)}${within}`;
       const where = `${s.dir}/${exp.name}.csv data row ${i + 1}`;
       const prev = seen.get(key);
       if (prev)
@@ -75,6 +78,7 @@ export function mergeExperiment(exp: Experiment, dirs: string[], outDir: string)
       all.push({ row, index: order.get(pointKey(row, keys)) ?? Number.MAX_SAFE_INTEGER });
     });
   }
+  // Array.prototype.sort is stable: rows of one repetition keep their order.
   all.sort((a, b) => Number(a.row.repeat) - Number(b.row.repeat) || a.index - b.index);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(

@@ -76,6 +76,33 @@ function writeMeta(path: string, meta: RunMeta): void {
   writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 }
 
+/**
+ * The CSV rows of one repetition (one, or several for an experiment with a
+ * rowKey), each validated by the rowSchema; a string says why they are refused.
+ */
+export function rowsOf(
+  exp: Experiment,
+  point: Record<string, unknown>,
+  repeat: number,
+  seed: number,
+  measured: Record<string, unknown> | Record<string, unknown>[],
+): Record<string, unknown>[] | string {
+  const list = Array.isArray(measured) ? measured : [measured];
+  if (Array.isArray(measured) && exp.rowKey.length === 0)
+    return `${exp.name} returned ${list.length} rows but declares no rowKey`;
+  const rows: Record<string, unknown>[] = [];
+  for (const [i, m] of list.entries()) {
+    const checked = exp.rowSchema.safeParse({ ...point, repeat, seed, ...m });
+    if (!checked.success) {
+      const issue = checked.error.issues[0]!;
+      const which = list.length > 1 ? ` (row ${i} of ${list.length})` : "";
+      return `row does not match ${exp.name}'s rowSchema${which}: column ${String(issue.path[0])}: ${issue.message}`;
+    }
+    rows.push(checked.data);
+  }
+  return rows;
+}
+
 /** Runs one planned experiment into opts.outDir; returns its final metadata. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
   const { exp, grid, indices, repeats } = plan;
@@ -131,17 +158,12 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
         throw err;
       }
       if (reply.ok) {
-        const row = { ...point, repeat, seed, ...reply.measured };
-        const checked = exp.rowSchema.safeParse(row);
-        if (checked.success) {
-          csv.append(checked.data);
-          meta.rows++;
-        } else {
-          const issue = checked.error.issues[0]!;
-          reply = {
-            ok: false,
-            error: `row does not match ${exp.name}'s rowSchema: column ${String(issue.path[0])}: ${issue.message}`,
-          };
+        const rows = rowsOf(exp, point, repeat, seed, reply.measured);
+        if (typeof rows === "string") reply = { ok: false, error: rows };
+        else {
+          // All rows of a repetition or none: a half-written repetition would look complete.
+          for (const row of rows) csv.append(row);
+          meta.rows += rows.length;
         }
       }
       if (!reply.ok) {

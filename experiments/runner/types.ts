@@ -15,7 +15,11 @@
  * - `run(point, ctx)`: measures one repetition of one point. It runs in the
  *   isolation the experiment asks for: "inline" (the runner's thread),
  *   "worker" (a fresh Worker per repetition) or "process" (a fresh `bun`
- *   process per repetition, for a clean heap).
+ *   process per repetition, for a clean heap). It returns one measured
+ *   record (one CSV row), or, for an experiment that declares `rowKey`, an
+ *   array of them (several rows per repetition, e.g. one per trial): the
+ *   `rowKey` columns tell the rows of one repetition apart, so (point,
+ *   repeat, rowKey) identifies a row (merge refuses duplicates on it).
  * - `claims`: published figures the report sets beside the measured ones (claims.ts).
  *
  * Experiment files `export default defineExperiment({...})` with
@@ -28,6 +32,9 @@ export const PROFILES = ["quick", "full"] as const;
 export type Profile = (typeof PROFILES)[number];
 export const ISOLATIONS = ["inline", "worker", "process"] as const;
 export type Isolation = (typeof ISOLATIONS)[number];
+
+/** Named maximum on the rows one repetition may return (a runaway loop, not an experiment). */
+export const MAX_ROWS_PER_REPETITION = 1_000_000;
 
 /** Repetitions per point when --repeat is not given. */
 export const DEFAULT_REPEATS: Record<Profile, number> = { quick: 3, full: 7 };
@@ -62,8 +69,8 @@ export interface MeasureSpec {
   column: string;
   /** Rows whose params equal these values (others ignored). */
   where: Record<string, string | number | boolean>;
-  /** How rows of one repetition combine: median (default), sum or max. */
-  aggregate?: "median" | "sum" | "max";
+  /** How rows of one repetition combine: median (default), sum, mean or max (e.g. over its trials). */
+  aggregate?: "median" | "sum" | "mean" | "max";
 }
 
 /**
@@ -110,9 +117,15 @@ export interface Experiment<
   /** Per-profile repetitions when --repeat is not given (default DEFAULT_REPEATS). */
   readonly repeats?: Partial<Record<Profile, number>>;
   readonly claims: readonly Claim[];
+  /**
+   * Measured columns that tell apart the rows one repetition returns (e.g.
+   * ["trial"]); empty for experiments whose run() returns one row.
+   */
+  readonly rowKey: readonly string[];
   /** true to keep a point, or a reason why the combination is not run (e.g. "spsc is single-producer"). */
   include?(point: P): true | string;
-  run(point: P, ctx: RunContext): Promise<M>;
+  /** One row's measured values, or several rows' (only with a non-empty rowKey). */
+  run(point: P, ctx: RunContext): Promise<M | M[]>;
 }
 
 export type Row<P, M> = P & RunColumns & M;
@@ -127,8 +140,13 @@ export interface ExperimentDefinition<PS extends AnyShape, MS extends AnyShape> 
   isolation: Isolation;
   repeats?: Partial<Record<Profile, number>>;
   claims?: Claim[];
+  /** Measured columns identifying each row when run() returns several (see Experiment.rowKey). */
+  rowKey?: (keyof MS & string)[];
   include?(point: z.output<z.ZodObject<PS>>): true | string;
-  run(point: z.output<z.ZodObject<PS>>, ctx: RunContext): Promise<z.input<z.ZodObject<MS>>>;
+  run(
+    point: z.output<z.ZodObject<PS>>,
+    ctx: RunContext,
+  ): Promise<z.input<z.ZodObject<MS>> | z.input<z.ZodObject<MS>>[]>;
 }
 
 const NAME_RE = /^[a-z][a-z0-9-]*$/;
@@ -137,6 +155,9 @@ const NAME_RE = /^[a-z][a-z0-9-]*$/;
 export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
   def: ExperimentDefinition<PS, MS>,
 ): Experiment<z.output<z.ZodObject<PS>>, z.output<z.ZodObject<MS>>> {
+  for (const k of def.rowKey ?? [])
+    if (!(k in def.measured))
+      throw new Error(`experiment ${def.name}: rowKey column "${k}" is not a measured column`);
   if (!NAME_RE.test(def.name))
     throw new Error(`experiment name "${def.name}" must match ${NAME_RE}`);
   const seen = new Set<string>();
@@ -165,17 +186,51 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     repeats: def.repeats,
     claims: def.claims ?? [],
     include: def.include?.bind(def),
-    async run(point: P, ctx: RunContext): Promise<M> {
-      const result = (await def.run(point, ctx)) as Record<string, unknown>;
-      const checked = measuredSchema.safeParse(result);
-      if (checked.success) return checked.data as M;
-      const issue = checked.error.issues[0]!;
-      const column = String(issue.path[0] ?? "(root)");
-      throw new Error(
-        `${def.name}: measured column ${column}: ${issue.message} (value: ${JSON.stringify(result[column])})`,
-      );
+    rowKey: def.rowKey ?? [],
+    async run(point: P, ctx: RunContext): Promise<M | M[]> {
+      const result = (await def.run(point, ctx)) as
+        | Record<string, unknown>
+        | Record<string, unknown>[];
+      if (!Array.isArray(result)) return checkMeasured(def.name, measuredSchema, result) as M;
+      const rowKey = def.rowKey ?? [];
+      if (rowKey.length === 0)
+        throw new Error(
+          `${def.name}: run() returned ${result.length} rows but the experiment declares no rowKey (the columns telling its rows apart)`,
+        );
+      if (result.length === 0 || result.length > MAX_ROWS_PER_REPETITION)
+        throw new Error(
+          `${def.name}: run() returned ${result.length} rows; expected 1..MAX_ROWS_PER_REPETITION=${MAX_ROWS_PER_REPETITION}`,
+        );
+      const seen = new Set<string>();
+      return result.map((r, i) => {
+        const checked = checkMeasured(def.name, measuredSchema, r, i) as M;
+        const key = JSON.stringify(rowKey.map((k) => (checked as Record<string, unknown>)[k]));
+        if (seen.has(key))
+          throw new Error(
+            `${def.name}: rows of one repetition share rowKey ${rowKey.join(",")}=${key}`,
+          );
+        seen.add(key);
+        return checked;
+      });
     },
   };
+}
+
+/** Validates one measured record; the error names the experiment, row (when several) and column. */
+function checkMeasured(
+  name: string,
+  schema: z.ZodObject<AnyShape>,
+  result: Record<string, unknown>,
+  rowIndex?: number,
+): Record<string, unknown> {
+  const checked = schema.safeParse(result);
+  if (checked.success) return checked.data;
+  const issue = checked.error.issues[0]!;
+  const column = String(issue.path[0] ?? "(root)");
+  const where = rowIndex === undefined ? "" : `row ${rowIndex}: `;
+  throw new Error(
+    `${name}: ${where}measured column ${column}: ${issue.message} (value: ${JSON.stringify(result[column])})`,
+  );
 }
 
 /** The CSV columns of an experiment, in order. */

@@ -1,210 +1,351 @@
 /**
  * The `raft-election` section: the Raft paper's Figure 16 redrawn from the
- * CSV. Each row is one line of the figure (a timeout range) with the
- * percentiles P00..P100 of the time without a leader over its trials, so each
- * CDF is drawn from those percentile points. Top graph: the 150-X ms lines
- * (varying randomness); bottom graph: X-2X ms lines (varying the timeout
- * scale); a third chart sets pre-vote on against off where both ran. The
- * paper's statements sit beside the measured figures, with the spread of the
- * trials (P25–P75 around a median, P99 below a worst case) since a line is one
- * repetition of many trials.
+ * CSV, one row per trial. A line is every trial of one (figure, timeout
+ * range, pre-vote, timer rule), pooled over repetitions. Each graph (top:
+ * 150-X ms, varying randomness; bottom: X-2X ms, scaling the timeout) is one
+ * chart of empirical CDFs, one line per range (a fixed color per range,
+ * shared by both graphs), in panels: pre-vote off/on by timer rule.
+ * Censored trials (no leader by the cap) are not drawn: their line levels
+ * off below 1.
+ *
+ * Claims: the paper's statements beside the figure from the trials in the
+ * paper's setting (pre-vote off, Figure 2 timer rule), each with a seeded
+ * percentile-bootstrap 95% interval over the trials (a Wilson interval for
+ * the share leaderless at the cap; stats.ts); a second
+ * table gives the same statistics in every setting. Censored trials count at
+ * the cap, so a median, mean or worst case with censored trials is a lower
+ * bound.
  */
-import { type ChartDef, cdfChart } from "../charts.ts";
-import { claimLine, reportClaim } from "../claims.ts";
-import { sequentialColors } from "../colors.ts";
-import { fmt, fmtSpread } from "../format.ts";
-import type { Row, SectionBuilder, Table } from "../section.ts";
-import { groupBy, median, spread } from "../stats.ts";
 
-const PCT_RE = /^timeWithoutLeaderMsP(\d+)$/;
+import type { Experiment } from "../../runner/types.ts";
+import { cdfFacetChart } from "../cdf.ts";
+import type { ChartDef } from "../charts.ts";
+import type { ClaimResult } from "../claims.ts";
+import { fmt } from "../format.ts";
+import type { Row, SectionBuilder, Table } from "../section.ts";
+import {
+  BOOTSTRAP_RESAMPLES,
+  type BootstrapStat,
+  bootstrapInterval,
+  groupBy,
+  type Interval,
+  mean,
+  quantileSorted,
+  sortedCopy,
+  wilsonInterval,
+} from "../stats.ts";
+
+const SOURCE = "Ongaro and Ousterhout, 2014, §9.3, Figure 16";
+
+/** One color per timeout range, the same in both graphs (Tableau 10). */
+const RANGE_COLORS: Readonly<Record<string, string>> = {
+  "150-150": "#e15759",
+  "150-151": "#f28e2b",
+  "150-155": "#edc948",
+  "150-175": "#59a14f",
+  "150-200": "#76b7b2",
+  "150-300": "#4e79a7",
+  "12-24": "#9467bd",
+  "25-50": "#bcbd22",
+  "50-100": "#e377c2",
+  "100-200": "#7f7f7f",
+};
 
 interface Line {
+  figure: string;
   lo: number;
   hi: number;
   preVote: boolean;
-  trials: number;
-  /** Median over repetitions of each percentile column, by percentile. */
-  pct: Map<number, number>;
-  mean: number;
-  censoredFraction: number;
-  rows: Row[];
+  timerRule: string;
+  /** Every trial's time (censored at the cap), sorted. */
+  times: number[];
+  censored: number;
+  capMs: number;
+  repeats: number;
 }
 
-function percentileColumns(rows: readonly Row[]): { column: string; p: number }[] {
-  const first = rows[0] ?? {};
-  return Object.keys(first)
-    .map((c) => ({ column: c, m: PCT_RE.exec(c) }))
-    .filter((x) => x.m !== null)
-    .map((x) => ({ column: x.column, p: Number(x.m![1]) }))
-    .sort((a, b) => a.p - b.p);
-}
+const rangeOf = (l: { lo: number; hi: number }) => `${l.lo}-${l.hi}`;
+const settingOf = (l: Line) => `pre-vote ${l.preVote ? "on" : "off"}, ${l.timerRule} timer rule`;
 
 function linesOf(rows: readonly Row[]): Line[] {
-  const cols = percentileColumns(rows);
-  return groupBy(rows, ["timeoutMinMs", "timeoutMaxMs", "preVote"]).map((g) => {
-    const pct = new Map<number, number>();
-    for (const c of cols) pct.set(c.p, median(g.rows.map((r) => r[c.column] as number)));
-    return {
+  return groupBy(rows, ["figure", "timeoutMinMs", "timeoutMaxMs", "preVote", "timerRule"]).map(
+    (g) => ({
+      figure: String(g.key.figure),
       lo: g.key.timeoutMinMs as number,
       hi: g.key.timeoutMaxMs as number,
       preVote: g.key.preVote === true,
-      trials: g.rows.reduce((a, r) => a + (r.trials as number), 0),
-      pct,
-      mean: median(g.rows.map((r) => r.timeWithoutLeaderMsMean as number)),
-      censoredFraction: median(g.rows.map((r) => r.censoredFraction as number)),
-      rows: g.rows,
-    };
-  });
+      timerRule: String(g.key.timerRule),
+      times: sortedCopy(g.rows.map((r) => r.timeWithoutLeaderMs as number)),
+      censored: g.rows.filter((r) => r.censored === true).length,
+      capMs: Math.max(...g.rows.map((r) => r.capMs as number)),
+      repeats: new Set(g.rows.map((r) => r.repeat)).size,
+    }),
+  );
 }
 
-const label = (l: Line) => `${l.lo}-${l.hi} ms${l.preVote ? " pre-vote" : ""}`;
-
-function cdfPoints(l: Line): { x: number; p: number }[] {
-  return [...l.pct].map(([p, x]) => ({ x: Math.max(x, 1), p: p / 100 }));
+/** The largest 1-2-5 step (1, 2, 5, 10, 20, ...) at or below x (>= 1). */
+function niceBelow(x: number): number {
+  const steps = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000].map((d) => m * d));
+  return Math.max(1, ...steps.filter((v) => v <= x));
 }
 
-function cdf(
-  name: string,
-  title: string,
-  caption: string,
-  lines: Line[],
-  dashPreVote = false,
-): ChartDef | null {
-  if (lines.length === 0) return null;
+/** The smallest 1-2-5 step at or above x. */
+function niceAbove(x: number): number {
+  const steps = [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10_000, 100_000].map((d) => m * d));
+  return Math.min(...steps.filter((v) => v >= x));
+}
+
+function figureChart(name: string, figure: string, lines: Line[]): ChartDef | null {
+  // Panels: the paper's timer rule on the first row, pre-vote off first; lines in timeout order.
+  const ruleOrder = (r: string) => (r === "paper" ? 0 : 1);
+  const mine = lines
+    .filter((l) => l.figure === figure)
+    .sort(
+      (a, b) =>
+        ruleOrder(a.timerRule) - ruleOrder(b.timerRule) ||
+        Number(a.preVote) - Number(b.preVote) ||
+        a.lo - b.lo ||
+        a.hi - b.hi,
+    );
+  if (mine.length === 0) return null;
+  const names = [...new Set(mine.map(rangeOf))];
+  const top = figure === "top";
+  const cap = Math.max(...mine.map((l) => l.capMs));
+  const shortest = Math.min(...mine.flatMap((l) => l.times.slice(0, 1)));
+  const longest = Math.max(...mine.flatMap((l) => l.times.slice(l.times.length - 1)));
+  // x from the decade step below the shortest trial to the longest, or the cap when one hit it.
+  const xDomain: [number, number] = [niceBelow(shortest), Math.min(cap, niceAbove(longest))];
   return {
     name,
-    title,
-    caption,
-    spec: cdfChart(
-      title,
-      lines.map((l) => ({ name: label(l), points: cdfPoints(l), dash: dashPreVote && l.preVote })),
+    title: top
+      ? "Figure 16 (top): varying randomness, 150-X ms"
+      : "Figure 16 (bottom): scaling the timeout, X-2X ms",
+    caption: top
+      ? "CDF of the time without a leader after the leader crashes, one line per election-timeout range (5 servers, simulated), log x; panels: pre-vote off/on (columns) by election timer rule (rows: Figure 2's rule, then etcd's). The paper: a little randomness (150-151 ms) already helps; 5 ms gives a 287 ms median; none leaves the cluster splitting votes for over 10 s. A line that levels off below 1 has trials with no leader by the cap."
+      : "Shorter timeouts elect faster until they approach the broadcast time (~15 ms); the paper: 12-24 ms averages 35 ms, worst 152 ms. Log x (the paper's is linear): the short ranges sit close together and a long tail would squeeze them.",
+    spec: cdfFacetChart(
+      `Figure 16 (${figure}): time without leader after a leader crash`,
+      mine.map((l) => ({
+        name: rangeOf(l),
+        values: l.times.slice(0, l.times.length - l.censored),
+        censored: l.censored,
+        row: `${l.timerRule} timer rule`,
+        column: `pre-vote ${l.preVote ? "on" : "off"}`,
+      })),
       {
         xTitle: "time without leader (ms)",
         yTitle: "cumulative fraction of trials",
-        seriesTitle: "election timeout",
-        dashTitle: "pre-vote",
-        colors: sequentialColors(lines.length),
         xLog: true,
+        xDomain,
+        seriesTitle: "timeout (ms)",
+        names,
+        colors: names.map((n) => RANGE_COLORS[n] ?? "#bab0ac"),
       },
     ),
   };
 }
 
-function findLine(lines: Line[], lo: number, hi: number): Line | undefined {
-  return lines.find((l) => l.lo === lo && l.hi === hi && !l.preVote);
+/** "287 ms (95% bootstrap interval 250–301 ms, 1000 trials)". */
+function fmtInterval(i: Interval, unit: string, kind = "bootstrap"): string {
+  return `${fmt(i.estimate)} ${unit} (95% ${kind} interval ${fmt(i.lo)}–${fmt(i.hi)} ${unit}, ${i.n} trials)`;
+}
+
+interface Statement {
+  id: string;
+  text: string;
+  source: string;
+  claimed: string;
+  interpretation: string;
+  figure: string;
+  lo: number;
+  hi: number;
+  /** A statistic of the times, or "censored": the share of trials leaderless at the cap. */
+  stat: BootstrapStat | "censored";
+}
+
+const INTERVAL_NOTE =
+  "Measured in the paper's setting (pre-vote off; Figure 2 timer rule when run); the interval is a percentile bootstrap over the trials (2000 resamples, seeded; a Wilson interval for the share leaderless). Other settings: the next table.";
+
+/**
+ * The paper's statements: the experiment's declared claims (their `where`
+ * names the line, their aggregate the statistic), then the split-vote one,
+ * which is a share of censored trials rather than a statistic of times.
+ */
+function statements(exp: Experiment): Statement[] {
+  const declared = exp.claims.flatMap((c): Statement[] => {
+    if (c.measured.kind !== "value") return [];
+    const { where, aggregate } = c.measured.measure;
+    const stat = aggregate === "mean" || aggregate === "max" ? aggregate : "median";
+    return [
+      {
+        id: c.id,
+        text: c.text,
+        source: c.source,
+        claimed: c.claimed ? `${fmt(c.claimed.value)} ms ${stat === "max" ? "worst" : stat}` : "—",
+        interpretation: `${c.interpretation} ${INTERVAL_NOTE}`,
+        figure: String(where.figure),
+        lo: Number(where.timeoutMinMs),
+        hi: Number(where.timeoutMaxMs),
+        stat,
+      },
+    ];
+  });
+  return [
+    ...declared,
+    {
+      id: "raft-no-randomness-split-votes",
+      text: "Without randomness (150-150 ms), split votes kept the cluster leaderless for over 10 s in some trials.",
+      source: SOURCE,
+      claimed: "> 10 s in some trials",
+      interpretation: `Share of trials with no leader at the cap (censored there); above 0 agrees with the paper. ${INTERVAL_NOTE}`,
+      figure: "top",
+      lo: 150,
+      hi: 150,
+      stat: "censored",
+    },
+  ];
+}
+
+/**
+ * The statement's figure for one line with its interval, as text: a
+ * percentile bootstrap for a statistic of the times, a Wilson interval for
+ * the share censored (a bootstrap of 10 of 10 would say 100–100%).
+ */
+function measure(st: Statement, l: Line): { interval: Interval; text: string } {
+  if (st.stat === "censored") {
+    const interval = wilsonInterval(l.censored, l.times.length);
+    return {
+      interval,
+      text: `${fmtInterval(interval, "%", "Wilson")} of trials leaderless at the ${fmt(l.capMs)} ms cap`,
+    };
+  }
+  const interval = bootstrapInterval(l.times, st.stat);
+  const bound = l.censored > 0 ? `; ${l.censored} censored at the cap, so a lower bound` : "";
+  return { interval, text: `${st.stat} ${fmtInterval(interval, "ms")}${bound}` };
+}
+
+function findLine(lines: Line[], st: Statement, preVote: boolean, rule: string) {
+  return lines.find(
+    (l) =>
+      l.figure === st.figure &&
+      l.lo === st.lo &&
+      l.hi === st.hi &&
+      l.preVote === preVote &&
+      l.timerRule === rule,
+  );
+}
+
+function claims(lines: Line[], sts: Statement[]): ClaimResult[] {
+  return sts.map((st) => {
+    const l = findLine(lines, st, false, "paper") ?? findLine(lines, st, false, "etcd");
+    const { id, text, source, claimed, interpretation } = st;
+    const base = { id, text, source, claimed, interpretation };
+    if (!l)
+      return { ...base, measured: `not measured: no ${st.lo}-${st.hi} ms line`, spread: null };
+    const m = measure(st, l);
+    const { estimate, lo, hi, n } = m.interval;
+    return {
+      ...base,
+      measured: `${m.text} (${settingOf(l)})`,
+      spread: { median: estimate, min: lo, max: hi, n },
+    };
+  });
+}
+
+function settingsTable(lines: Line[], sts: Statement[]): Table {
+  const settings = groupBy(
+    lines.map((l) => ({ preVote: l.preVote, timerRule: l.timerRule })),
+    ["preVote", "timerRule"],
+  ).map((g) => g.key as { preVote: boolean; timerRule: string });
+  return {
+    caption: `raft-election: the paper's statements in every setting (95% interval over the trials: percentile bootstrap, ${BOOTSTRAP_RESAMPLES} resamples; Wilson for the share leaderless)`,
+    header: [
+      "statement",
+      "paper",
+      ...settings.map((s) => `pre-vote ${s.preVote ? "on" : "off"}, ${s.timerRule} timers`),
+    ],
+    rows: sts.map((st) => [
+      `${st.lo}-${st.hi} ms ${st.stat === "censored" ? "leaderless at cap" : st.stat}`,
+      st.claimed,
+      ...settings.map((s) => {
+        const l = findLine(lines, st, s.preVote, s.timerRule);
+        if (!l) return "—";
+        const { interval: i } = measure(st, l);
+        const unit = st.stat === "censored" ? "%" : "ms";
+        return `${fmt(i.estimate)} ${unit} (${fmt(i.lo)}–${fmt(i.hi)})`;
+      }),
+    ]),
+  };
+}
+
+function linesTable(lines: Line[]): Table {
+  const q = (l: Line, p: number) => fmt(quantileSorted(l.times, p));
+  return {
+    caption:
+      "raft-election: per line, over its trials (censored trials count at the cap; repetitions pooled)",
+    header: [
+      "figure",
+      "timeout (ms)",
+      "pre-vote",
+      "timer rule",
+      "trials",
+      "leaderless at cap",
+      "P50 (ms)",
+      "P25–P75 (ms)",
+      "mean (ms)",
+      "P99 (ms)",
+      "worst (ms)",
+    ],
+    rows: lines.map((l) => [
+      l.figure,
+      rangeOf(l),
+      l.preVote ? "on" : "off",
+      l.timerRule,
+      String(l.times.length),
+      `${l.censored} (${fmt((100 * l.censored) / l.times.length)}%)`,
+      q(l, 0.5),
+      `${q(l, 0.25)}–${q(l, 0.75)}`,
+      fmt(mean(l.times)),
+      q(l, 0.99),
+      fmt(l.times[l.times.length - 1]!),
+    ]),
+  };
+}
+
+function findings(lines: Line[]): string[] {
+  const out: string[] = [];
+  for (const l of lines.filter((x) => x.preVote)) {
+    const base = lines.find(
+      (b) =>
+        !b.preVote &&
+        b.figure === l.figure &&
+        b.lo === l.lo &&
+        b.hi === l.hi &&
+        b.timerRule === l.timerRule,
+    );
+    if (!base || l.figure !== "top" || (l.hi !== 150 && l.hi !== 155)) continue;
+    out.push(
+      `${rangeOf(l)} ms, ${l.timerRule} timer rule: median ${fmt(quantileSorted(l.times, 0.5))} ms with pre-vote vs ${fmt(quantileSorted(base.times, 0.5))} ms without; leaderless at the cap ${l.censored}/${l.times.length} vs ${base.censored}/${base.times.length} trials.`,
+    );
+  }
+  const repeats = Math.max(...lines.map((l) => l.repeats));
+  out.push(
+    `Each line pools ${repeats} repetition${repeats === 1 ? "" : "s"} of its trials; intervals are over trials, not repetitions.`,
+  );
+  return out;
 }
 
 export const raftElectionSection: SectionBuilder = (rows, exp) => {
   const lines = linesOf(rows);
-  const off = lines.filter((l) => !l.preVote);
-  const top = off.filter((l) => l.lo === 150).sort((a, b) => a.hi - b.hi);
-  const bottom = off.filter((l) => l.hi === 2 * l.lo).sort((a, b) => a.lo - b.lo);
-  const withPreVote = lines.filter((l) => l.preVote);
-  const compared = lines
-    .filter((l) => withPreVote.some((p) => p.lo === l.lo && p.hi === l.hi))
-    .sort((a, b) => a.lo - b.lo || Number(a.preVote) - Number(b.preVote));
+  const sts = statements(exp);
   const charts = [
-    cdf(
-      "figure16-top",
-      "Figure 16 (top): varying randomness, 150-X ms",
-      "CDF of the time without a leader after the leader crashes, one line per election-timeout range (5 servers, simulated). The paper: a little randomness (150-151 ms) already helps; 5 ms gives a 287 ms median; none leaves the cluster splitting votes.",
-      top,
-    ),
-    cdf(
-      "figure16-bottom",
-      "Figure 16 (bottom): scaling the timeout, X-2X ms",
-      "Shorter timeouts elect faster until they approach the broadcast time (~15 ms); the paper: 12-24 ms averages 35 ms, worst 152 ms.",
-      bottom,
-    ),
-    compared.length > 0
-      ? cdf(
-          "pre-vote",
-          "Pre-vote on vs off",
-          "Same timeout ranges with pre-vote (dashed) and without (solid).",
-          compared,
-          true,
-        )
-      : null,
+    figureChart("figure16-top", "top", lines),
+    figureChart("figure16-bottom", "bottom", lines),
   ].filter((c): c is ChartDef => c !== null);
-
-  // One repetition is one line of many trials: the spread worth quoting is the trials'.
-  const claims = exp.claims.map((c) => {
-    const result = reportClaim(c, rows);
-    const where = c.measured.kind === "value" ? c.measured.measure.where : {};
-    const line = findLine(lines, where.timeoutMinMs as number, where.timeoutMaxMs as number);
-    if (!line || result.spread === null) return result;
-    const g = (p: number) => fmt(line.pct.get(p) ?? Number.NaN);
-    return {
-      ...result,
-      measured: `${result.measured}; its ${line.trials} trials: P25–P75 ${g(25)}–${g(75)} ms, P99 ${g(99)} ms`,
-    };
-  });
-  const flat = findLine(lines, 150, 150);
-  claims.push(
-    claimLine(
-      {
-        id: "raft-no-randomness-split-votes",
-        text: "Without randomness (150-150 ms), split votes kept the cluster leaderless for over 10 s in some trials.",
-        source: "Ongaro and Ousterhout, 2014, §9.3, Figure 16",
-        claimed: "> 10 s in some trials",
-        interpretation:
-          "Share of trials with no leader at the simulator's cap (the trial is censored there); above 0 agrees with the paper.",
-      },
-      flat ? spread(flat.rows.map((r) => (r.censoredFraction as number) * 100)) : null,
-      "% of trials leaderless at the cap",
-      flat
-        ? `(${flat.trials} trials; cap ${fmt(flat.rows[0]!.capMs as number)} ms; worst ${fmt(flat.pct.get(100) ?? Number.NaN)} ms)`
-        : "",
-      "no 150-150 ms line in the CSV",
-    ),
-  );
-
-  // A line is one repetition of many trials: quote the trial spread beside each paper figure.
-  const findings: string[] = [];
-  const paper: [number, number, string][] = [
-    [150, 155, "paper: median 287 ms"],
-    [150, 200, "paper: worst 513 ms"],
-    [12, 24, "paper: mean 35 ms, worst 152 ms"],
-  ];
-  for (const [lo, hi, what] of paper) {
-    const l = findLine(lines, lo, hi);
-    if (!l) continue;
-    const g = (p: number) => fmt(l.pct.get(p) ?? Number.NaN);
-    findings.push(
-      `${lo}-${hi} ms (${what}): median ${g(50)} ms (P25–P75 ${g(25)}–${g(75)} ms), mean ${fmt(l.mean)} ms, P99 ${g(99)} ms, worst ${g(100)} ms over ${l.trials} trials.`,
-    );
-  }
-  for (const l of compared.filter((c) => c.preVote)) {
-    const base = lines.find((b) => b.lo === l.lo && b.hi === l.hi && !b.preVote);
-    if (base)
-      findings.push(
-        `${l.lo}-${l.hi} ms: median ${fmt(l.pct.get(50)!)} ms with pre-vote vs ${fmt(base.pct.get(50)!)} ms without; worst ${fmt(l.pct.get(100)!)} vs ${fmt(base.pct.get(100)!)} ms.`,
-      );
-  }
-  const table: Table = {
-    caption: "raft-election: per line (median over repetitions of each column)",
-    header: [
-      "timeout (ms)",
-      "pre-vote",
-      "trials",
-      "P50 (ms)",
-      "P25–P75 (ms)",
-      "P99 (ms)",
-      "worst (ms)",
-      "mean (ms)",
-      "leaderless at cap",
-    ],
-    rows: lines.map((l) => [
-      `${l.lo}-${l.hi}`,
-      l.preVote ? "on" : "off",
-      String(l.trials),
-      fmt(l.pct.get(50) ?? Number.NaN),
-      `${fmt(l.pct.get(25) ?? Number.NaN)}–${fmt(l.pct.get(75) ?? Number.NaN)}`,
-      fmt(l.pct.get(99) ?? Number.NaN),
-      fmt(l.pct.get(100) ?? Number.NaN),
-      fmt(l.mean),
-      fmtSpread(spread(l.rows.map((r) => (r.censoredFraction as number) * 100)), "%"),
-    ]),
+  return {
+    charts,
+    tables: [settingsTable(lines, sts), linesTable(lines)],
+    claims: claims(lines, sts),
+    findings: findings(lines),
   };
-  return { charts, tables: [table], claims, findings };
 };
