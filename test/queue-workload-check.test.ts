@@ -77,3 +77,16 @@ test("out-of-range ids and damaged payloads are corrupted, not seen", () => {
     s.distinctPerProducer[0]! + s.distinctPerProducer[1]! + s.corrupted + s.duplicated,
   );
 });
+
+test("latency sampling records exactly the sequences that are multiples of the rate", () => {
+  const all = new WorkloadChecker(2, 64, RB, false, true);
+  const sampled = new WorkloadChecker(2, 64, RB, false, true, 16);
+  const ids: [number, number][] = [];
+  for (let i = 0; i < 64; i++) ids.push([0, i], [1, i]);
+  feed(all, ids);
+  feed(sampled, ids);
+  expect(all.summary().latencySamples).toBe(128);
+  expect(sampled.summary().latencySamples).toBe(8); // sequences 0, 16, 32, 48 of each producer
+  expect(sampled.summary().latencyNs).not.toBeNull();
+  expect(sampled.summary().eventsReceived).toBe(128); // sampling never skips the id checks
+});

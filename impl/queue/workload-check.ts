@@ -38,6 +38,8 @@ export interface CheckSummary {
   reordered: number;
   corrupted: number;
   latencyNs: { p50: number; p99: number; p999: number; max: number } | null;
+  /** Records whose latency went into the histogram (all, or 1 in latencySampleEvery). */
+  latencySamples: number;
   errors: string[];
 }
 
@@ -55,6 +57,8 @@ export class WorkloadChecker {
   reordered = 0;
   corrupted = 0;
   readonly errors: string[] = [];
+  /** Latency is recorded for sequences with (s & sampleMask) === 0. */
+  private readonly sampleMask: number;
 
   constructor(
     private readonly producers: number,
@@ -62,7 +66,9 @@ export class WorkloadChecker {
     private readonly recordBytes: number,
     private readonly checkPayload: boolean,
     recordLatency: boolean,
+    latencySampleEvery = 1,
   ) {
+    this.sampleMask = latencySampleEvery - 1;
     this.contiguous = new Float64Array(producers);
     this.pending = new Float64Array(producers);
     this.maxSeen = new Float64Array(producers).fill(-1);
@@ -112,7 +118,7 @@ export class WorkloadChecker {
       }
       if (s === this.contiguous[p] && this.pending[p] === 0) this.contiguous[p] = s + 1;
       else if (!this.firstSight(p, s)) continue;
-      if (h) {
+      if (h && (s & this.sampleMask) === 0) {
         const latencyNs = popNs - words.ingestNs(at);
         h.recordValue(Math.min(Math.max(latencyNs, 1), MAX_TRACKED_LATENCY_NS));
       }
@@ -175,6 +181,7 @@ export class WorkloadChecker {
       reordered: this.reordered,
       corrupted: this.corrupted,
       latencyNs,
+      latencySamples: h ? h.totalCount : 0,
       errors: [...this.errors],
     };
   }

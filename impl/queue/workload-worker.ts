@@ -153,6 +153,7 @@ function runConsumer(init: WorkerInit): void {
     rb,
     opts.checkPayload ?? true,
     opts.recordLatency ?? false,
+    opts.latencySampleEvery ?? 1,
   );
   self.postMessage({ type: "ready" } satisfies WorkerReport);
   awaitGo();
