@@ -15,7 +15,10 @@ export const workloadColumns = {
   duplicated: z.number().int().min(0),
   reordered: z.number().int().min(0),
   corrupted: z.number().int().min(0),
+  /** The timed window: after the first warmupEvents (queue experiment) or from the start barrier. */
   elapsedNs: z.number().min(0),
+  /** Events received inside the timed window; throughput = timedEvents / elapsedNs. */
+  timedEvents: z.number().int().min(0),
   throughputEventsPerS: z.number().min(0),
   /** Push-to-pop latency from the record's ingest timestamp; empty when not recorded. */
   latencyNsP50: z.number().min(0).nullable(),
@@ -45,6 +48,7 @@ export function workloadRow(r: WorkloadResult): WorkloadColumns {
     reordered: r.reordered,
     corrupted: r.corrupted,
     elapsedNs: r.elapsedNs,
+    timedEvents: r.timedEvents,
     throughputEventsPerS: r.throughputEventsPerS,
     latencyNsP50: r.latencyNs?.p50 ?? null,
     latencyNsP99: r.latencyNs?.p99 ?? null,

@@ -160,6 +160,11 @@ export class WorkloadChecker {
     return true;
   }
 
+  /** Drops the latency samples taken so far (the warm-up's); counts are kept. */
+  resetLatency(): void {
+    this.histogram?.reset();
+  }
+
   summary(): CheckSummary {
     const h = this.histogram;
     const latencyNs =

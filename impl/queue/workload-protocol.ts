@@ -28,5 +28,13 @@ export interface WorkerInit {
 export type WorkerReport =
   | { type: "ready" }
   | { type: "producer-done"; producerIndex: number; sent: number; stopped: boolean }
-  | { type: "consumer-done"; endNs: number; stopped: boolean; summary: CheckSummary }
+  | {
+      type: "consumer-done";
+      endNs: number;
+      /** When the consumer had received warmupEvents (0 without warm-up). */
+      warmNs: number;
+      warmEvents: number;
+      stopped: boolean;
+      summary: CheckSummary;
+    }
   | { type: "error"; role: string; message: string };

@@ -155,6 +155,18 @@ function runConsumer(init: WorkerInit): void {
     opts.recordLatency ?? false,
     opts.latencySampleEvery ?? 1,
   );
+  const warmupEvents = opts.warmupEvents ?? 0;
+  let warmNs = 0;
+  let warmEvents = 0;
+  /** Checks a popped run of records; opens the timed window once the warm-up has arrived. */
+  const check = (words: RecordWords, off: number, n: number): void => {
+    checker.checkRecords(words, off, n);
+    if (warmNs === 0 && warmupEvents > 0 && checker.eventsReceived >= warmupEvents) {
+      warmNs = monoNowNs();
+      warmEvents = checker.eventsReceived;
+      checker.resetLatency(); // latency, like throughput, covers the timed window only
+    }
+  };
   self.postMessage({ type: "ready" } satisfies WorkerReport);
   awaitGo();
   let stop = false;
@@ -162,18 +174,18 @@ function runConsumer(init: WorkerInit): void {
     if (sc && spanWords) {
       const n = sc.peek(maxBatch);
       if (n > 0) {
-        checker.checkRecords(spanWords, sc.spanOffset, n);
+        check(spanWords, sc.spanOffset, n);
         sc.release(n);
         continue;
       }
       if (sc.ended()) break;
     } else if (maxBatch === 1 && c.tryPop(dst, 0)) {
-      checker.checkRecords(dstWords, 0, 1);
+      check(dstWords, 0, 1);
       continue;
     }
     const n = popSlice(c as QueueConsumer & SpanWaits, dst, maxBatch, sc !== null);
     if (n === END_OF_STREAM) break;
-    if (n > 0) checker.checkRecords(dstWords, 0, n);
+    if (n > 0) check(dstWords, 0, n);
     else if (stopped()) {
       stop = true;
       break;
@@ -183,6 +195,8 @@ function runConsumer(init: WorkerInit): void {
   self.postMessage({
     type: "consumer-done",
     endNs,
+    warmNs,
+    warmEvents,
     stopped: stop,
     summary: checker.summary(),
   } satisfies WorkerReport);
