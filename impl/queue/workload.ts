@@ -120,9 +120,8 @@ function normalize(opts: WorkloadOptions): WorkloadOptions {
   const warmup = opts.warmupEvents ?? 0;
   assert(
     Number.isInteger(warmup) &&
-      warmup >= 0 &&
-      warmup < opts.eventsPerProducer * (opts.queueOptions.producers ?? 1),
-    () => `warmupEvents must be an integer in [0, events sent), got ${opts.warmupEvents}`,
+      (warmup === 0 || warmup < opts.eventsPerProducer * (opts.queueOptions.producers ?? 1)),
+    () => `warmupEvents must be 0 or an integer below the events sent, got ${opts.warmupEvents}`,
   );
   assert(opts.timeoutMs > 0, () => `timeoutMs must be > 0, got ${opts.timeoutMs}`);
   assert(["single", "batch", "span"].includes(opts.mode), () => `unknown mode "${opts.mode}"`);
