@@ -18,15 +18,10 @@ import type { Histogram } from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
 import { Rng } from "../core/rng.ts";
 import { type FlagSpec, UsageError } from "./cli-args.ts";
-import {
-  type LoadConfig,
-  type LoadOptions,
-  LoadOptionsSchema,
-  type LoadResult,
-  type SendLag,
-} from "./load.ts";
+import { type LoadConfig, type LoadOptions, LoadOptionsSchema, type LoadResult } from "./load.ts";
 import type { ConnectionSummary } from "./load-connection.ts";
-import { newHistogram, recordNs, summarize } from "./profiler.ts";
+import { openLoopTick, waitFor } from "./load-schedule.ts";
+import { newHistogram, summarize } from "./profiler.ts";
 import { RespLoadConnection } from "./resp-connection.ts";
 import { encodeCommand } from "./resp-reader.ts";
 
@@ -45,7 +40,6 @@ export const RESP_CONNECT_TIMEOUT_MS = 2_000;
 /** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
 const SEND_TICK_MS = 1;
 /** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
-const MAX_BATCHES_PER_TICK = 1024;
 
 /** Nothing that speaks RESP answered at host:port: the baseline is skipped, not failed. */
 export class NoRespServerError extends Error {
@@ -183,34 +177,6 @@ async function connect(cfg: LoadConfig, c: RespLoadConnection): Promise<void> {
 function topUp(c: RespLoadConnection, cfg: LoadConfig): void {
   // Bounded: each batch raises inFlight by cfg.batch until it reaches cfg.max.
   while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
-}
-
-/** The same schedule as the eventlab generator: connections staggered across one batch interval. */
-function openLoopTick(
-  conns: RespLoadConnection[],
-  sentBatches: Float64Array,
-  startNs: number,
-  untilNs: number,
-  intervalNs: number,
-  lag: SendLag,
-): void {
-  const sentNs = monoNowNs();
-  for (let i = 0; i < conns.length; i++) {
-    const c = conns[i]!;
-    const offsetNs = (intervalNs * i) / conns.length;
-    for (let n = 0; n < MAX_BATCHES_PER_TICK; n++) {
-      const intendedNs = startNs + offsetNs + sentBatches[i]! * intervalNs;
-      if (intendedNs > untilNs || !c.sendBatch(intendedNs)) break;
-      sentBatches[i]!++;
-      // The generator's own schedule lag: how late this batch left against its intended time.
-      if (intendedNs >= lag.fromNs) recordNs(lag.hist, sentNs - intendedNs, lag.batch);
-    }
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond() && performance.now() < deadline) await Bun.sleep(2);
 }
 
 function summarizeRun(

@@ -18,7 +18,8 @@ import { RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
-import { type LatencySummary, newHistogram, recordNs, summarize } from "./profiler.ts";
+import { openLoopTick, waitFor } from "./load-schedule.ts";
+import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
 
 export const LoadOptionsSchema = z
   .object({
@@ -158,7 +159,6 @@ export interface LoadResult {
 /** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
 const SEND_TICK_MS = 1;
 /** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
-const MAX_BATCHES_PER_TICK = 1024;
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
@@ -256,41 +256,6 @@ function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
 function topUp(c: LoadConnection, cfg: LoadConfig): void {
   // Bounded: each batch raises inFlight by cfg.batch until it reaches cfg.max.
   while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
-}
-
-/** Where the open-loop sender records its schedule lag: batches intended before fromNs (warm-up) are left out. */
-export interface SendLag {
-  hist: ReturnType<typeof newHistogram>;
-  fromNs: number;
-  batch: number;
-}
-
-function openLoopTick(
-  conns: LoadConnection[],
-  sentBatches: Float64Array,
-  startNs: number,
-  untilNs: number,
-  intervalNs: number,
-  lag: SendLag,
-): void {
-  const sentNs = monoNowNs();
-  for (let i = 0; i < conns.length; i++) {
-    const c = conns[i]!;
-    // Connections start staggered across one interval so their batches do not all land at once.
-    const offsetNs = (intervalNs * i) / conns.length;
-    for (let n = 0; n < MAX_BATCHES_PER_TICK; n++) {
-      const intendedNs = startNs + offsetNs + sentBatches[i]! * intervalNs;
-      if (intendedNs > untilNs || !c.sendBatch(intendedNs)) break;
-      sentBatches[i]!++;
-      // The generator's own schedule lag: how late this batch left against its intended time.
-      if (intendedNs >= lag.fromNs) recordNs(lag.hist, sentNs - intendedNs, lag.batch);
-    }
-  }
-}
-
-async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!cond() && performance.now() < deadline) await Bun.sleep(2);
 }
 
 function summarizeRun(
