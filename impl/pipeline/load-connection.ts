@@ -20,9 +20,7 @@ import {
   ServerFrameReader,
   writeEventsHeader,
 } from "./protocol.ts";
-
-/** Named maximum: bytes one connection may have waiting to be written before the run aborts. */
-export const MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
+import { WriteBacklog } from "./write-backlog.ts";
 
 export interface ConnectionSummary {
   index: number;
@@ -58,10 +56,7 @@ export class LoadConnection {
   private readonly frameDv: DataView;
   private readonly words: RecordWords;
   private readonly reader = new ServerFrameReader();
-  /** Bytes [backlogStart, backlogEnd) of `backlog` are waiting for the socket to drain. */
-  private backlog = new Uint8Array(0);
-  private backlogStart = 0;
-  private backlogEnd = 0;
+  private readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
 
   constructor(
@@ -73,6 +68,7 @@ export class LoadConnection {
     private readonly pattern: boolean,
     private readonly latency: Histogram,
   ) {
+    this.backlog = new WriteBacklog(`load connection ${index}`);
     this.frame = new Uint8Array(EVENTS_HEADER_BYTES + batch * recordBytes);
     this.frameDv = new DataView(this.frame.buffer);
     this.words = new RecordWords(this.frame.buffer);
@@ -115,46 +111,12 @@ export class LoadConnection {
   }
 
   private write(bytes: Uint8Array): void {
-    if (this.backlogEnd > this.backlogStart) {
-      this.enqueue(bytes);
-      return;
-    }
-    const n = this.socket!.write(bytes);
-    if (n < bytes.length) this.enqueue(bytes.subarray(Math.max(0, n)));
-  }
-
-  /** Appends to the one contiguous backlog buffer (grown by doubling, compacted in place). */
-  private enqueue(bytes: Uint8Array): void {
-    const live = this.backlogEnd - this.backlogStart;
-    if (live + bytes.length > MAX_BACKLOG_BYTES) {
-      throw new Error(
-        `load connection ${this.index}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,
-      );
-    }
-    if (this.backlogEnd + bytes.length > this.backlog.length) {
-      if (live + bytes.length <= this.backlog.length / 2) {
-        this.backlog.copyWithin(0, this.backlogStart, this.backlogEnd);
-      } else {
-        let cap = Math.max(this.backlog.length, 64 * 1024);
-        while (cap < 2 * (live + bytes.length)) cap *= 2;
-        const next = new Uint8Array(cap);
-        next.set(this.backlog.subarray(this.backlogStart, this.backlogEnd));
-        this.backlog = next;
-      }
-      this.backlogStart = 0;
-      this.backlogEnd = live;
-    }
-    this.backlog.set(bytes, this.backlogEnd);
-    this.backlogEnd += bytes.length;
+    this.backlog.write(this.socket!, bytes);
   }
 
   /** The socket can take more: write the whole backlog in one call. */
   onDrain(): void {
-    if (this.backlogEnd === this.backlogStart) return;
-    const n = this.socket!.write(this.backlog.subarray(this.backlogStart, this.backlogEnd));
-    if (n <= 0) return;
-    this.backlogStart += n;
-    if (this.backlogStart === this.backlogEnd) this.backlogStart = this.backlogEnd = 0;
+    this.backlog.drain(this.socket!);
   }
 
   onData(chunk: Uint8Array): void {

@@ -21,9 +21,9 @@ import type { Histogram } from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
 import { RecordWords, writePatternRecord } from "../core/record.ts";
 import type { Rng } from "../core/rng.ts";
-import { MAX_BACKLOG_BYTES } from "./load-connection.ts";
 import { recordNs } from "./profiler.ts";
 import { parseStreamId, RespKind, type RespReply, RespReplyReader } from "./resp-reader.ts";
+import { WriteBacklog } from "./write-backlog.ts";
 
 /**
  * Named maximum: entries each stream keeps (approximate trimming, `MAXLEN ~`),
@@ -75,10 +75,7 @@ export class RespLoadConnection {
   private readonly id = new Float64Array(2);
   private lastIdMs = -1;
   private lastIdSeq = -1;
-  /** Bytes [pendingStart, pendingEnd) of `pending` are waiting for the socket to drain. */
-  private pending = new Uint8Array(0);
-  private pendingStart = 0;
-  private pendingEnd = 0;
+  private readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
   // Latency is recorded per run of replies of the same batch, flushed per chunk.
   private runBatch = -1;
@@ -94,6 +91,7 @@ export class RespLoadConnection {
     private readonly pattern: boolean,
     private readonly latency: Histogram,
   ) {
+    this.backlog = new WriteBacklog(`resp connection ${index}`);
     const prefix = encoder.encode(
       `*8\r\n$4\r\nXADD\r\n$${key.length}\r\n${key}\r\n$6\r\nMAXLEN\r\n$1\r\n~\r\n` +
         `$${String(STREAM_MAXLEN_ENTRIES).length}\r\n${STREAM_MAXLEN_ENTRIES}\r\n$1\r\n*\r\n` +
@@ -154,50 +152,12 @@ export class RespLoadConnection {
   }
 
   private write(bytes: Uint8Array): void {
-    if (this.pendingEnd > this.pendingStart) {
-      this.enqueue(bytes);
-      return;
-    }
-    const n = this.socket!.write(bytes);
-    if (n < bytes.length) this.enqueue(bytes.subarray(Math.max(0, n)));
-  }
-
-  /**
-   * Appends to one contiguous buffer of unwritten bytes (grown by doubling,
-   * compacted in place), so an overloaded server that falls behind costs one
-   * copy per byte, not a list of chunks shifted one by one.
-   */
-  private enqueue(bytes: Uint8Array): void {
-    const live = this.pendingEnd - this.pendingStart;
-    if (live + bytes.length > MAX_BACKLOG_BYTES) {
-      throw new Error(
-        `resp connection ${this.index}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,
-      );
-    }
-    if (this.pendingEnd + bytes.length > this.pending.length) {
-      if (live + bytes.length <= this.pending.length / 2) {
-        this.pending.copyWithin(0, this.pendingStart, this.pendingEnd);
-      } else {
-        let cap = Math.max(this.pending.length, 64 * 1024);
-        while (cap < 2 * (live + bytes.length)) cap *= 2;
-        const next = new Uint8Array(cap);
-        next.set(this.pending.subarray(this.pendingStart, this.pendingEnd));
-        this.pending = next;
-      }
-      this.pendingStart = 0;
-      this.pendingEnd = live;
-    }
-    this.pending.set(bytes, this.pendingEnd);
-    this.pendingEnd += bytes.length;
+    this.backlog.write(this.socket!, bytes);
   }
 
   /** The socket can take more: write everything pending in one call. */
   onDrain(): void {
-    if (this.pendingEnd === this.pendingStart) return;
-    const n = this.socket!.write(this.pending.subarray(this.pendingStart, this.pendingEnd));
-    if (n <= 0) return;
-    this.pendingStart += n;
-    if (this.pendingStart === this.pendingEnd) this.pendingStart = this.pendingEnd = 0;
+    this.backlog.drain(this.socket!);
   }
 
   onData(chunk: Uint8Array): void {
