@@ -20,7 +20,7 @@ import { Rng } from "../core/rng.ts";
 import { type FlagSpec, UsageError } from "./cli-args.ts";
 import { type LoadConfig, type LoadOptions, LoadOptionsSchema, type LoadResult } from "./load.ts";
 import type { ConnectionSummary } from "./load-connection.ts";
-import { openLoopTick, waitFor } from "./load-schedule.ts";
+import { runSendLoop, topUp } from "./load-schedule.ts";
 import { newHistogram, summarize } from "./profiler.ts";
 import { RespLoadConnection } from "./resp-connection.ts";
 import { encodeCommand } from "./resp-reader.ts";
@@ -38,7 +38,6 @@ export const TARGET_FLAG: FlagSpec = {
 /** Named maximum: how long connecting and the setup round trip may take, ms. */
 export const RESP_CONNECT_TIMEOUT_MS = 2_000;
 /** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
-const SEND_TICK_MS = 1;
 /** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
 
 /** Nothing that speaks RESP answered at host:port: the baseline is skipped, not failed. */
@@ -94,45 +93,31 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
   const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
   for (const c of conns) c.recordFromNs = startNs + cfg.warmupS * 1e9;
   let lastReplyNs = startNs;
-  let failure: Error | null = null;
+  const run = { failure: null as Error | null };
   const onReply = () => {
     lastReplyNs = monoNowNs();
     if (mode === "closed" && lastReplyNs < endNs) {
       try {
-        for (const c of conns) topUp(c, cfg);
+        for (const c of conns) topUp(c, cfg.batch, cfg.max!);
       } catch (err) {
-        failure ??= err as Error;
+        run.failure ??= err as Error;
       }
     }
   };
   for (const c of conns) c.onReply = onReply;
 
-  const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
-  const sentBatches = new Float64Array(cfg.connections);
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = monoNowNs();
-      try {
-        if (mode === "closed") for (const c of conns) topUp(c, cfg);
-        else {
-          const untilNs = Math.min(now, endNs);
-          const lag = { hist: sendLag, fromNs: conns[0]!.recordFromNs, batch: cfg.batch };
-          openLoopTick(conns, sentBatches, startNs, untilNs, batchIntervalNs, lag);
-        }
-      } catch (err) {
-        failure ??= err as Error;
-        return resolve();
-      }
-      if (failure || now >= endNs || conns.every((c) => c.done())) resolve();
-      else setTimeout(tick, SEND_TICK_MS);
-    };
-    tick();
-  });
-  const sendEndNs = monoNowNs();
-  await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
-  for (const c of conns) c.socket?.end();
-  await waitFor(() => conns.every((c) => c.closed), 1000);
-  return summarizeRun(cfg, mode, conns, latency, sendLag, startNs, lastReplyNs, sendEndNs, failure);
+  const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
+  return summarizeRun(
+    cfg,
+    mode,
+    conns,
+    latency,
+    sendLag,
+    startNs,
+    lastReplyNs,
+    sendEndNs,
+    run.failure,
+  );
 }
 
 /** Connects, then clears the connection's stream (DEL) and waits for that reply, proving RESP is spoken. */
@@ -172,11 +157,6 @@ async function connect(cfg: LoadConfig, c: RespLoadConnection): Promise<void> {
         (c.closed ? "the connection closed" : `no reply in ${RESP_CONNECT_TIMEOUT_MS} ms`));
     throw new NoRespServerError(cfg.host, cfg.port, why);
   }
-}
-
-function topUp(c: RespLoadConnection, cfg: LoadConfig): void {
-  // Bounded: each batch raises inFlight by cfg.batch until it reaches cfg.max.
-  while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
 }
 
 function summarizeRun(

@@ -8,6 +8,9 @@
 import { monoNowNs } from "../core/clock.ts";
 import { type newHistogram, recordNs } from "./profiler.ts";
 
+/** How often the sender wakes to send what is due (the schedule's resolution). */
+export const SEND_TICK_MS = 1;
+
 /** Batches one connection may send in one tick when it has fallen behind (a named bound). */
 export const MAX_BATCHES_PER_TICK = 1024;
 
@@ -51,4 +54,70 @@ export function openLoopTick(
 export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!cond() && performance.now() < deadline) await Bun.sleep(2);
+}
+
+/** What the send loop needs of a load connection (eventlab frames or RESP XADDs). */
+export interface ScheduledConnection extends BatchSender {
+  done(): boolean;
+  inFlight(): number;
+  readonly closed: boolean;
+  readonly socket: { end(): void } | null;
+  recordFromNs: number;
+}
+
+/** Closed loop: send batches until `max` events are in flight (bounded: each batch raises inFlight). */
+export function topUp(c: ScheduledConnection, batch: number, max: number): void {
+  while (!c.done() && c.inFlight() + batch <= max) c.sendBatch(monoNowNs());
+}
+
+export interface SendLoopConfig {
+  batch: number;
+  rate: number;
+  connections: number;
+  max?: number;
+  drainTimeoutMs: number;
+}
+
+/**
+ * Runs the send side of one load run: every SEND_TICK_MS, top up (closed loop)
+ * or send what the open-loop schedule says is due, until `endNs`; then waits
+ * for the answers to drain (drainTimeoutMs) and closes the sockets. The first
+ * error thrown while sending goes to `run.failure` and stops the loop.
+ * Returns when sending ended (ns).
+ */
+export async function runSendLoop(
+  conns: readonly ScheduledConnection[],
+  cfg: SendLoopConfig,
+  mode: "open" | "closed",
+  startNs: number,
+  endNs: number,
+  sendLag: ReturnType<typeof newHistogram>,
+  run: { failure: Error | null },
+): Promise<number> {
+  const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
+  const sentBatches = new Float64Array(cfg.connections);
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const now = monoNowNs();
+      try {
+        if (mode === "closed") for (const c of conns) topUp(c, cfg.batch, cfg.max!);
+        else {
+          const untilNs = Math.min(now, endNs);
+          const lag = { hist: sendLag, fromNs: conns[0]!.recordFromNs, batch: cfg.batch };
+          openLoopTick(conns, sentBatches, startNs, untilNs, batchIntervalNs, lag);
+        }
+      } catch (err) {
+        run.failure ??= err as Error;
+        return resolve();
+      }
+      if (run.failure || now >= endNs || conns.every((c) => c.done())) resolve();
+      else setTimeout(tick, SEND_TICK_MS);
+    };
+    tick();
+  });
+  const sendEndNs = monoNowNs();
+  await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
+  for (const c of conns) c.socket?.end();
+  await waitFor(() => conns.every((c) => c.closed), 1000);
+  return sendEndNs;
 }

@@ -18,7 +18,7 @@ import { RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
-import { openLoopTick, waitFor } from "./load-schedule.ts";
+import { runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
 
 export const LoadOptionsSchema = z
@@ -157,7 +157,6 @@ export interface LoadResult {
 }
 
 /** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
-const SEND_TICK_MS = 1;
 /** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -184,38 +183,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
   for (const c of conns) c.recordFromNs = startNs + cfg.warmupS * 1e9;
   let lastAckNs = startNs;
-  let failure: Error | null = null;
   const onAck = () => {
     lastAckNs = monoNowNs();
-    if (mode === "closed" && lastAckNs < endNs) for (const c of conns) topUp(c, cfg);
+    if (mode === "closed" && lastAckNs < endNs)
+      for (const c of conns) topUp(c, cfg.batch, cfg.max!);
   };
   for (const c of conns) c.onAck = onAck;
 
-  const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
-  const sentBatches = new Float64Array(cfg.connections);
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const now = monoNowNs();
-      try {
-        if (mode === "closed") for (const c of conns) topUp(c, cfg);
-        else {
-          const untilNs = Math.min(now, endNs);
-          const lag = { hist: sendLag, fromNs: conns[0]!.recordFromNs, batch: cfg.batch };
-          openLoopTick(conns, sentBatches, startNs, untilNs, batchIntervalNs, lag);
-        }
-      } catch (err) {
-        failure = err as Error;
-        return resolve();
-      }
-      if (now >= endNs || conns.every((c) => c.done())) resolve();
-      else setTimeout(tick, SEND_TICK_MS);
-    };
-    tick();
-  });
-  const sendEndNs = monoNowNs();
-  await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
-  for (const c of conns) c.socket?.end();
-  await waitFor(() => conns.every((c) => c.closed), 1000);
+  const run = { failure: null as Error | null };
+  const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
   return summarizeRun(
     cfg,
     mode,
@@ -225,7 +201,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     startNs,
     Math.max(lastAckNs, startNs),
     sendEndNs,
-    failure,
+    run.failure,
   );
 }
 
@@ -251,11 +227,6 @@ function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
     c.socket = s;
     s.setNoDelay?.(true);
   });
-}
-
-function topUp(c: LoadConnection, cfg: LoadConfig): void {
-  // Bounded: each batch raises inFlight by cfg.batch until it reaches cfg.max.
-  while (!c.done() && c.inFlight() + cfg.batch <= cfg.max!) c.sendBatch(monoNowNs());
 }
 
 function summarizeRun(
