@@ -9,16 +9,20 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
-import { SimCluster, type SimClusterOptions } from "../impl/raft/sim/cluster.ts";
-import { bytesEqual, checkOneLeader, enc, nCommitted, one } from "../impl/raft/sim/harness.ts";
+import type { SimCluster } from "../impl/raft/sim/cluster.ts";
+import {
+  bytesEqual,
+  checkOneLeader,
+  labCluster as cluster,
+  enc,
+  LAB_ELECTION_MS,
+  LAB_RELIABLE_NETWORK,
+  nCommitted,
+  one,
+} from "../impl/raft/sim/harness.ts";
 
-const ELECTION_MS = 300;
-const RELIABLE = {
-  delayMs: [0, 26] as [number, number],
-  dropRate: 0,
-  duplicateRate: 0,
-  reorderRate: 0,
-};
+const ELECTION_MS = LAB_ELECTION_MS;
+const RELIABLE = LAB_RELIABLE_NETWORK;
 /** The lab's unreliable network: lost messages, short delays, some reordering. */
 const UNRELIABLE = {
   delayMs: [0, 27] as [number, number],
@@ -27,18 +31,6 @@ const UNRELIABLE = {
   reorderRate: 0.05,
   reorderExtraMs: 100,
 };
-
-function cluster(nodes: number, seed: number, extra: Partial<SimClusterOptions> = {}): SimCluster {
-  return new SimCluster({
-    nodes,
-    seed,
-    electionTimeoutMs: [150, ELECTION_MS],
-    heartbeatMs: 50,
-    tickMs: 1,
-    network: RELIABLE,
-    ...extra,
-  });
-}
 
 function crashRestart(c: SimCluster, id: number): void {
   c.crash(id);

@@ -13,17 +13,20 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
-import { SimCluster, type SimClusterOptions } from "../impl/raft/sim/cluster.ts";
-import { checkOneLeader, enc, nCommitted, one } from "../impl/raft/sim/harness.ts";
+import type { SimCluster } from "../impl/raft/sim/cluster.ts";
+import {
+  checkOneLeader,
+  labCluster as cluster,
+  enc,
+  LAB_ELECTION_MS,
+  LAB_RELIABLE_NETWORK,
+  nCommitted,
+  one,
+} from "../impl/raft/sim/harness.ts";
 import { MessageType } from "../impl/raft/types.ts";
 
-const ELECTION_MS = 300;
-const RELIABLE = {
-  delayMs: [0, 26] as [number, number],
-  dropRate: 0,
-  duplicateRate: 0,
-  reorderRate: 0,
-};
+const ELECTION_MS = LAB_ELECTION_MS;
+const RELIABLE = LAB_RELIABLE_NETWORK;
 const UNRELIABLE = {
   delayMs: [0, 27] as [number, number],
   dropRate: 0.1,
@@ -31,18 +34,6 @@ const UNRELIABLE = {
   reorderRate: 0.05,
 };
 const SNAPSHOT_EVERY = 10;
-
-function cluster(nodes: number, seed: number, extra: Partial<SimClusterOptions> = {}): SimCluster {
-  return new SimCluster({
-    nodes,
-    seed,
-    electionTimeoutMs: [150, ELECTION_MS],
-    heartbeatMs: 50,
-    tickMs: 1,
-    network: RELIABLE,
-    ...extra,
-  });
-}
 
 const history = (c: SimCluster, id: number) =>
   c.applied(id).map((a) => `${a.index}:${new TextDecoder().decode(a.data)}`);

@@ -7,29 +7,18 @@
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
-import { SimCluster, type SimClusterOptions } from "../impl/raft/sim/cluster.ts";
 import {
   checkNoLeader,
   checkOneLeader,
   checkTerms,
+  labCluster as cluster,
   enc,
+  LAB_ELECTION_MS,
   nCommitted,
   one,
 } from "../impl/raft/sim/harness.ts";
 
-const ELECTION_MS = 300; // the upper end of the election timeout range below
-
-function cluster(nodes: number, seed: number, extra: Partial<SimClusterOptions> = {}): SimCluster {
-  return new SimCluster({
-    nodes,
-    seed,
-    electionTimeoutMs: [150, ELECTION_MS],
-    heartbeatMs: 50,
-    tickMs: 1,
-    network: { delayMs: [0, 26], dropRate: 0, duplicateRate: 0, reorderRate: 0 },
-    ...extra,
-  });
-}
+const ELECTION_MS = LAB_ELECTION_MS;
 
 describe("2A: leader election (§5.2)", () => {
   test("initial election: one leader, and the term stays put without failures", () => {

@@ -5,7 +5,7 @@
  * All waits are in virtual time.
  */
 import { assert } from "../../core/assert.ts";
-import type { SimCluster } from "./cluster.ts";
+import { SimCluster, type SimClusterOptions } from "./cluster.ts";
 import type { AppliedCommand } from "./state-machine.ts";
 
 /** Nodes that are up and not disconnected. */
@@ -145,4 +145,31 @@ export function one(c: SimCluster, cmd: Uint8Array, expectedServers: number, ret
   throw new Error(
     `one(${new TextDecoder().decode(cmd)}) failed to reach agreement in 10 s (seed ${c.seed})`,
   );
+}
+
+/** The lab's upper election timeout (ms): scenario tests wait in multiples of it. */
+export const LAB_ELECTION_MS = 300;
+/** The lab's reliable network: 0-26 ms one-way delay, nothing lost, duplicated or reordered. */
+export const LAB_RELIABLE_NETWORK = {
+  delayMs: [0, 26] as [number, number],
+  dropRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+};
+
+/** A cluster with the lab's timing (150-300 ms timeouts, 50 ms heartbeats, 1 ms ticks) on its reliable network. */
+export function labCluster(
+  nodes: number,
+  seed: number,
+  extra: Partial<SimClusterOptions> = {},
+): SimCluster {
+  return new SimCluster({
+    nodes,
+    seed,
+    electionTimeoutMs: [150, LAB_ELECTION_MS],
+    heartbeatMs: 50,
+    tickMs: 1,
+    network: LAB_RELIABLE_NETWORK,
+    ...extra,
+  });
 }
