@@ -9,16 +9,16 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import alloc from "./alloc.ts";
-import pipeline from "./pipeline.ts";
-import queue from "./queue.ts";
-import raftElection from "./raft-election.ts";
+import alloc from "./alloc/experiment.ts";
+import pipeline from "./pipeline/experiment.ts";
+import queue from "./queue/experiment.ts";
+import raftElection from "./raft-election/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
-import selftest from "./runner/selftest.ts";
 import type { Experiment } from "./runner/types.ts";
-import spscMisuse from "./spsc-misuse.ts";
-import wakeup from "./wakeup.ts";
+import selftest from "./selftest/experiment.ts";
+import spscMisuse from "./spsc-misuse/experiment.ts";
+import wakeup from "./wakeup/experiment.ts";
 
 /** The experiments a plain `bun run experiments` runs, in order. */
 export const experiments: readonly Experiment[] = [

@@ -9,7 +9,7 @@
  * timing is asserted.
  */
 import { describe, expect, test } from "bun:test";
-import { QUEUES } from "../experiments/queue.ts";
+import { QUEUES } from "../experiments/queue/experiment.ts";
 import { experiments, findExperiment } from "../experiments/registry.ts";
 import { expandGrid } from "../experiments/runner/grid.ts";
 import type { Experiment, Profile } from "../experiments/runner/types.ts";

@@ -1,11 +1,12 @@
 /** The per-experiment section builders, by experiment name; others get the generic summary table. */
+
+import { allocSection } from "../../alloc/section.ts";
+import { pipelineSection } from "../../pipeline/section.ts";
+import { queueSection } from "../../queue/section.ts";
+import { raftElectionSection } from "../../raft-election/section.ts";
+import { spscMisuseSection } from "../../spsc-misuse/section.ts";
+import { wakeupSection } from "../../wakeup/section.ts";
 import type { SectionBuilder } from "../section.ts";
-import { allocSection } from "./alloc.ts";
-import { pipelineSection } from "./pipeline.ts";
-import { queueSection } from "./queue.ts";
-import { raftElectionSection } from "./raft-election.ts";
-import { spscMisuseSection } from "./spsc-misuse.ts";
-import { wakeupSection } from "./wakeup.ts";
 
 export const SECTION_BUILDERS: Readonly<Record<string, SectionBuilder>> = {
   alloc: allocSection,

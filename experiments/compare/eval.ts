@@ -7,8 +7,8 @@
  * better), whatever the direction of the figure, so every threshold reads
  * `ratio >= minRatio`.
  */
-import { fmt, fmtRatio, fmtSpread, markdownTable } from "./report/format.ts";
-import { type Spread, spread } from "./report/stats.ts";
+import { fmt, fmtRatio, fmtSpread, markdownTable } from "../report/format.ts";
+import { type Spread, spread } from "../report/stats.ts";
 
 export type Contract = "allocator" | "queue";
 

@@ -5,12 +5,12 @@
  * between GO and the end (thread-cpu.ts).
  */
 import * as hdr from "hdr-histogram-js";
-import "../impl/index.ts";
-import { monoNowNs } from "../impl/core/clock.ts";
-import { END_OF_STREAM } from "../impl/core/contracts.ts";
-import { openConsumer, openProducer } from "../impl/core/registry.ts";
+import "../../impl/index.ts";
+import { monoNowNs } from "../../impl/core/clock.ts";
+import { END_OF_STREAM } from "../../impl/core/contracts.ts";
+import { openConsumer, openProducer } from "../../impl/core/registry.ts";
+import { C_GO, C_STOP, SLICE_MS, type WakeupInit, type WakeupReport } from "./protocol.ts";
 import { threadCpuS } from "./thread-cpu.ts";
-import { C_GO, C_STOP, SLICE_MS, type WakeupInit, type WakeupReport } from "./wakeup-protocol.ts";
 
 declare const self: Worker;
 const MAX_TRACKED_NS = 3_600_000_000_000;

@@ -1,11 +1,11 @@
 /**
- * The sweep of the `pipeline` experiment, as data (experiments/pipeline.ts
+ * The sweep of the `pipeline` experiment, as data (experiments/pipeline/experiment.ts
  * registers it with the runner): blocks whose cartesian products are unioned.
  * quick: 3 queues x 5 loads + the Redis baseline, 2 rounds (~1.5 min); full: 5 queues x 6
  * loads, allocators x Worker counts, record sizes x lane mixes at saturation
  * and 80%, and the Redis baseline (~5 min).
  */
-import { type PipelinePoint, REDIS_QUEUE } from "./pipeline-point.ts";
+import { type PipelinePoint, REDIS_QUEUE } from "./point.ts";
 
 type Block = { [K in keyof PipelinePoint]: PipelinePoint[K][] };
 

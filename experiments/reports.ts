@@ -4,8 +4,8 @@
  * (the message names file, row and column); 2 a bad flag.
  */
 import { parseArgs } from "node:util";
-import { experiments } from "../registry.ts";
-import { buildReports } from "./build.ts";
+import { experiments } from "./registry.ts";
+import { buildReports } from "./report/build.ts";
 
 export const USAGE = `Usage: bun run reports [--results DIR] [--out DIR]
 

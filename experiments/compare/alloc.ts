@@ -14,19 +14,19 @@
  * event into it. Repetitions visit the allocators in rotating order so drift
  * on a shared machine spreads over all of them.
  */
-import { type Allocator, AllocatorMisuseError } from "../impl/core/contracts.ts";
+import { type Allocator, AllocatorMisuseError } from "../../impl/core/contracts.ts";
 import {
   type EventFields,
   LANE_COUNT,
   type Lane,
   newEventFields,
   payloadCapacity,
-} from "../impl/core/record.ts";
-import { createAllocator, listImplementations } from "../impl/core/registry.ts";
-import { Rng } from "../impl/core/rng.ts";
-import "../impl/index.ts";
-import type { CompareConfig } from "./compare-config.ts";
-import type { CompareRow, InvariantResult } from "./compare-eval.ts";
+} from "../../impl/core/record.ts";
+import { createAllocator, listImplementations } from "../../impl/core/registry.ts";
+import { Rng } from "../../impl/core/rng.ts";
+import "../../impl/index.ts";
+import type { CompareConfig } from "./config.ts";
+import type { CompareRow, InvariantResult } from "./eval.ts";
 
 /** Random slot indices precomputed for the timed loop (no RNG call inside it). */
 const SLOT_TABLE_SIZE = 4096;

@@ -6,7 +6,7 @@
  * mix x record size. Offered load goes up to saturation: offeredFraction 0 is
  * a closed-loop run (the saturation throughput); 0.2 .. 1.0 are open-loop runs
  * at that fraction of the configuration's saturation, found by a closed-loop
- * probe (experiments/pipeline-point.ts). Latency is end to end, from each
+ * probe (experiments/pipeline/point.ts). Latency is end to end, from each
  * batch's intended send time to its ack (no coordinated omission), plus the
  * server's per-stage p99s; CPU per million events; rejects and conservation.
  *
@@ -17,18 +17,18 @@
  * Isolation "inline": the pipeline runs its own Workers, and the saturation
  * cache and the Redis server live for the whole run. Each point starts a
  * fresh pipeline server and sends a short warm-up first (kept out of the e2e
- * latency figures). The grid is in experiments/pipeline-grid.ts.
+ * latency figures). The grid is in experiments/pipeline/grid.ts.
  */
-import "../impl/index.ts";
-import { PIPELINE_GRIDS } from "./pipeline-grid.ts";
+import "../../impl/index.ts";
+import { defineExperiment } from "../runner/types.ts";
+import { PIPELINE_GRIDS } from "./grid.ts";
 import {
   type PipelinePoint,
   pipelineMeasured,
   pipelineParams,
   pipelinePointSupported,
   runPipelinePoint,
-} from "./pipeline-point.ts";
-import { defineExperiment } from "./runner/types.ts";
+} from "./point.ts";
 
 export default defineExperiment({
   name: "pipeline",

@@ -24,13 +24,13 @@
  * spinners starve the thread they wait for (the wakeup experiment shows that cost).
  */
 import { z } from "zod";
-import "../impl/index.ts";
-import { WAIT_STRATEGIES } from "../impl/core/contracts.ts";
-import { listImplementations } from "../impl/index.ts";
-import { runQueueWorkload } from "../impl/queue/workload.ts";
-import { workloadColumns, workloadRow } from "./queue-columns.ts";
-import type { GridBlock } from "./runner/types.ts";
-import { defineExperiment } from "./runner/types.ts";
+import "../../impl/index.ts";
+import { WAIT_STRATEGIES } from "../../impl/core/contracts.ts";
+import { listImplementations } from "../../impl/index.ts";
+import { runQueueWorkload } from "../../impl/queue/workload.ts";
+import { workloadColumns, workloadRow } from "../queue/columns.ts";
+import type { GridBlock } from "../runner/types.ts";
+import { defineExperiment } from "../runner/types.ts";
 
 /** Every registered queue, the baselines (message-port, message-port-object) included. */
 export const QUEUES: readonly string[] = listImplementations("queue").map((r) => r.name);

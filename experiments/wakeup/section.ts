@@ -4,10 +4,10 @@
  * busy-loop load, with and without a gap that lets a waiter park; and latency
  * against CPU per round trip over every point (the trade-off in one picture).
  */
-import { barChart, type ChartDef, scatterChart } from "../charts.ts";
-import { fmtSpread } from "../format.ts";
-import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../section.ts";
-import { column, groupBy, spread } from "../stats.ts";
+import { barChart, type ChartDef, scatterChart } from "../report/charts.ts";
+import { fmtSpread } from "../report/format.ts";
+import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
+import { column, groupBy, spread } from "../report/stats.ts";
 
 const panel = (r: Row) => `load ${r.loadThreads} threads, gap ${r.gapUs} µs`;
 

@@ -4,11 +4,11 @@
  * chunks), heap growth, the C++ pool claim beside the measured ratio, and the
  * pool/naive ratio at every live-set size as a finding.
  */
-import { barChart, lineChart } from "../charts.ts";
-import { reportClaim } from "../claims.ts";
-import { fmtRatio, fmtSpread } from "../format.ts";
-import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../section.ts";
-import { distinct, spread } from "../stats.ts";
+import { barChart, lineChart } from "../report/charts.ts";
+import { reportClaim } from "../report/claims.ts";
+import { fmtRatio, fmtSpread } from "../report/format.ts";
+import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
+import { distinct, spread } from "../report/stats.ts";
 
 const byRecord = (r: Row) => `${r.recordBytes} B records`;
 

@@ -1,6 +1,6 @@
 /**
  * One point of the `pipeline` experiment, independent of the experiment
- * runner (experiments/pipeline.ts registers it; scripts can call it too).
+ * runner (experiments/pipeline/experiment.ts registers it; scripts can call it too).
  *
  * target "eventlab": the pipeline (impl/pipeline/server.ts) in this process,
  * on a free port, with the point's allocator, queue, ingest Workers and
@@ -29,17 +29,17 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
-import { monoNowNs } from "../impl/core/clock.ts";
-import { PipelineOptionsSchema } from "../impl/pipeline/config.ts";
-import { type LoadResult, runLoad } from "../impl/pipeline/load.ts";
-import { runRespLoad } from "../impl/pipeline/load-resp.ts";
-import type { LatencySummary } from "../impl/pipeline/profiler.ts";
+import { monoNowNs } from "../../impl/core/clock.ts";
+import { PipelineOptionsSchema } from "../../impl/pipeline/config.ts";
+import { type LoadResult, runLoad } from "../../impl/pipeline/load.ts";
+import { runRespLoad } from "../../impl/pipeline/load-resp.ts";
+import type { LatencySummary } from "../../impl/pipeline/profiler.ts";
 import {
   type LocalRedis,
   redisServerBinary,
   startRedisServer,
-} from "../impl/pipeline/resp-server.ts";
-import { checkWiring, startPipeline } from "../impl/pipeline/server.ts";
+} from "../../impl/pipeline/resp-server.ts";
+import { checkWiring, startPipeline } from "../../impl/pipeline/server.ts";
 
 /** Events each load connection keeps in flight in closed-loop runs (saturation). */
 export const CLOSED_LOOP_MAX_UNACKED = 4096;

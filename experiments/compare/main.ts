@@ -14,21 +14,15 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { compareAllocators } from "./compare-alloc.ts";
+import { compareAllocators } from "./alloc.ts";
 import {
   type CompareConfig,
   ConfigError,
   DEFAULT_CONFIG_PATH,
   loadCompareConfig,
-} from "./compare-config.ts";
-import {
-  type CompareRow,
-  evaluate,
-  failed,
-  markdownSummary,
-  unknownThresholds,
-} from "./compare-eval.ts";
-import { compareQueues } from "./compare-queue.ts";
+} from "./config.ts";
+import { type CompareRow, evaluate, failed, markdownSummary, unknownThresholds } from "./eval.ts";
+import { compareQueues } from "./queue.ts";
 
 export const DEFAULT_SEED = 20260101;
 

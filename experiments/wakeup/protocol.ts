@@ -6,7 +6,7 @@
  * every Worker is ready; [1] STOP, set by the driver to end load Workers (and,
  * on timeout, everything). Workers re-check STOP at least every SLICE_MS.
  */
-import type { QueueEndHandle } from "../impl/core/contracts.ts";
+import type { QueueEndHandle } from "../../impl/core/contracts.ts";
 
 export const C_GO = 0;
 export const C_STOP = 1;

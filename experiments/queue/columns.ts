@@ -3,7 +3,7 @@
  * (queue, spsc-misuse), and the mapping from a WorkloadResult to them.
  */
 import { z } from "zod";
-import type { WorkloadResult } from "../impl/queue/workload.ts";
+import type { WorkloadResult } from "../../impl/queue/workload.ts";
 
 /** Longest error text kept in a CSV cell (the full list is in the run's stderr). */
 export const MAX_ERROR_CHARS = 300;

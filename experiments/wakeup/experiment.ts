@@ -15,23 +15,17 @@
  * Runs are bounded by `durationMs` or `maxRoundTrips`, whichever comes first.
  */
 import { z } from "zod";
-import "../impl/index.ts";
-import { handleTransferables, WAIT_STRATEGIES } from "../impl/core/contracts.ts";
-import { createQueue, listImplementations } from "../impl/core/registry.ts";
-import { defineExperiment } from "./runner/types.ts";
-import {
-  C_GO,
-  C_STOP,
-  CONTROL_BYTES,
-  type WakeupInit,
-  type WakeupReport,
-} from "./wakeup-protocol.ts";
+import "../../impl/index.ts";
+import { handleTransferables, WAIT_STRATEGIES } from "../../impl/core/contracts.ts";
+import { createQueue, listImplementations } from "../../impl/core/registry.ts";
+import { defineExperiment } from "../runner/types.ts";
+import { C_GO, C_STOP, CONTROL_BYTES, type WakeupInit, type WakeupReport } from "./protocol.ts";
 
 /** Slots per direction: one record is ever in flight, a small ring is plenty. */
 export const WAKEUP_CAPACITY_SLOTS = 64;
 /** Time allowed beyond durationMs (startup, a starved thread) before the run is stopped as failed. */
 export const WAKEUP_GRACE_MS = 20_000;
-const WORKER_URL = new URL("./wakeup-worker.ts", import.meta.url);
+const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 const params = {
   queue: z.string().min(1),

@@ -6,9 +6,15 @@
  * producers, record size and wait strategy; latency against throughput over
  * every point; latency percentiles and CPU per million events at the base.
  */
-import { barChart, type ChartDef, lineChart, type SummaryPoint, scatterChart } from "../charts.ts";
-import { claimLine, reportClaim } from "../claims.ts";
-import { fmt } from "../format.ts";
+import {
+  barChart,
+  type ChartDef,
+  lineChart,
+  type SummaryPoint,
+  scatterChart,
+} from "../report/charts.ts";
+import { claimLine, reportClaim } from "../report/claims.ts";
+import { fmt } from "../report/format.ts";
 import {
   basePoint,
   dropThinPanels,
@@ -17,8 +23,8 @@ import {
   sliceRows,
   summaryPoints,
   summaryTable,
-} from "../section.ts";
-import { column, groupBy, spread } from "../stats.ts";
+} from "../report/section.ts";
+import { column, groupBy, spread } from "../report/stats.ts";
 
 const PARAMS = [
   "producers",

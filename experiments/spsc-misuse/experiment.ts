@@ -11,10 +11,10 @@
  * producer both queues must show zero damage (the control row).
  */
 import { z } from "zod";
-import "../impl/index.ts";
-import { runQueueWorkload } from "../impl/queue/workload.ts";
-import { workloadColumns, workloadRow } from "./queue-columns.ts";
-import { defineExperiment } from "./runner/types.ts";
+import "../../impl/index.ts";
+import { runQueueWorkload } from "../../impl/queue/workload.ts";
+import { workloadColumns, workloadRow } from "../queue/columns.ts";
+import { defineExperiment } from "../runner/types.ts";
 
 /** The C++ system's ring size. */
 export const MISUSE_CAPACITY_SLOTS = 65536;

@@ -20,9 +20,9 @@
  */
 import { heapStats } from "bun:jsc";
 import { z } from "zod";
-import "../impl/index.ts";
-import { createAllocator, Lane, newEventFields, payloadCapacity, Rng } from "../impl/index.ts";
-import { defineExperiment } from "./runner/types.ts";
+import "../../impl/index.ts";
+import { createAllocator, Lane, newEventFields, payloadCapacity, Rng } from "../../impl/index.ts";
+import { defineExperiment } from "../runner/types.ts";
 
 /** A chunk slower than this many times the median chunk counts as slow (a GC pause or a stall). */
 export const SLOW_CHUNK_FACTOR = 3;

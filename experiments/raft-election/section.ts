@@ -17,12 +17,11 @@
  * bound.
  */
 
-import type { Experiment } from "../../runner/types.ts";
-import { cdfFacetChart } from "../cdf.ts";
-import type { ChartDef } from "../charts.ts";
-import type { ClaimResult } from "../claims.ts";
-import { fmt } from "../format.ts";
-import type { Row, SectionBuilder, Table } from "../section.ts";
+import { cdfFacetChart } from "../report/cdf.ts";
+import type { ChartDef } from "../report/charts.ts";
+import type { ClaimResult } from "../report/claims.ts";
+import { fmt } from "../report/format.ts";
+import type { Row, SectionBuilder, Table } from "../report/section.ts";
 import {
   BOOTSTRAP_RESAMPLES,
   type BootstrapStat,
@@ -33,7 +32,8 @@ import {
   quantileSorted,
   sortedCopy,
   wilsonInterval,
-} from "../stats.ts";
+} from "../report/stats.ts";
+import type { Experiment } from "../runner/types.ts";
 
 const SOURCE = "Ongaro and Ousterhout, 2014, §9.3, Figure 16";
 

@@ -30,10 +30,10 @@
  * Worker can be terminated on Ctrl-C.
  */
 import { z } from "zod";
-import { Rng } from "../impl/core/rng.ts";
-import { runElectionTrial } from "../impl/raft/sim/election-trial.ts";
-import type { Claim, GridBlock } from "./runner/types.ts";
-import { defineExperiment } from "./runner/types.ts";
+import { Rng } from "../../impl/core/rng.ts";
+import { runElectionTrial } from "../../impl/raft/sim/election-trial.ts";
+import type { Claim, GridBlock } from "../runner/types.ts";
+import { defineExperiment } from "../runner/types.ts";
 
 export const FIGURES = ["top", "bottom"] as const;
 export const TIMER_RULES = ["paper", "etcd"] as const;

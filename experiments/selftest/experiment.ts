@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { Rng } from "../../impl/core/rng.ts";
-import { defineExperiment } from "./types.ts";
+import { defineExperiment } from "../runner/types.ts";
 
 export default defineExperiment({
   name: "selftest",

@@ -5,11 +5,11 @@
  * 80% load, a saturation table, the issue's targets as claims, and findings
  * (saturation per queue, eventlab / Redis, p99 at 80% against 5 ms).
  */
-import { barChart, scatterChart } from "../charts.ts";
-import { reportClaim } from "../claims.ts";
-import { fmt, fmtRatio } from "../format.ts";
-import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../section.ts";
-import { distinct, median, spread } from "../stats.ts";
+import { barChart, scatterChart } from "../report/charts.ts";
+import { reportClaim } from "../report/claims.ts";
+import { fmt, fmtRatio } from "../report/format.ts";
+import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
+import { distinct, median, spread } from "../report/stats.ts";
 
 /** The base configuration the queue comparison holds fixed. */
 const BASE: Row = {

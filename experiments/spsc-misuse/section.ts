@@ -5,11 +5,11 @@
  * threads push into the SPSC ring without synchronization) are set beside the
  * damage counts measured per producer count.
  */
-import { barChart, type ChartDef, lineChart, type SummaryPoint } from "../charts.ts";
-import { claimLine, reportClaim } from "../claims.ts";
-import { fmt, fmtSpread } from "../format.ts";
-import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../section.ts";
-import { column, distinct, groupBy, spread } from "../stats.ts";
+import { barChart, type ChartDef, lineChart, type SummaryPoint } from "../report/charts.ts";
+import { claimLine, reportClaim } from "../report/claims.ts";
+import { fmt, fmtSpread } from "../report/format.ts";
+import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
+import { column, distinct, groupBy, spread } from "../report/stats.ts";
 
 const KINDS = ["lost", "duplicated", "reordered", "corrupted"] as const;
 const modePanel = (r: Row) =>

@@ -7,11 +7,11 @@
  * lost = duplicated = reordered = corrupted = 0 with every sent event received.
  * Repetitions visit the rows in rotating order, side by side with the baseline.
  */
-import { listImplementations } from "../impl/core/registry.ts";
-import { runQueueWorkload, type WorkloadResult } from "../impl/queue/workload.ts";
-import "../impl/index.ts";
-import type { CompareConfig } from "./compare-config.ts";
-import type { CompareRow, InvariantResult } from "./compare-eval.ts";
+import { listImplementations } from "../../impl/core/registry.ts";
+import { runQueueWorkload, type WorkloadResult } from "../../impl/queue/workload.ts";
+import "../../impl/index.ts";
+import type { CompareConfig } from "./config.ts";
+import type { CompareRow, InvariantResult } from "./eval.ts";
 
 export function queueRowId(name: string, producers: number): string {
   return `${name} p=${producers}`;
