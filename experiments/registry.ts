@@ -3,9 +3,12 @@
  * default, in run order, plus `readResults`/`readMeta` for anything that
  * reads results back (reports, compare, merge).
  *
- * To add an experiment: write experiments/<name>.ts with
- * `export default defineExperiment({... module: import.meta.url ...})` and add
- * it to `experiments` below.
+ * This is the only list of experiments: the CLI, the report, the smoke test
+ * and merge all take it from here (runner/ and report/ are libraries that get
+ * it passed in). To add an experiment: make a folder experiments/<name>/ whose
+ * experiment.ts does `export default defineExperiment({... module:
+ * import.meta.url, section, smoke ...})` (section.ts beside it builds its
+ * report section), and add it to `experiments` below.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

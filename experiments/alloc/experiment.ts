@@ -23,6 +23,7 @@ import { z } from "zod";
 import "../../impl/index.ts";
 import { createAllocator, Lane, newEventFields, payloadCapacity, Rng } from "../../impl/index.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { allocSection } from "./section.ts";
 
 /** A chunk slower than this many times the median chunk counts as slow (a GC pause or a stall). */
 export const SLOW_CHUNK_FACTOR = 3;
@@ -74,6 +75,26 @@ export default defineExperiment({
   description:
     "naive vs array-pool vs slab: acquire + write + release with a ring of live events; ns/op, ops/s, slow (GC) chunks, heap growth",
   module: import.meta.url,
+  section: allocSection,
+  smoke: {
+    points: ALLOCATORS.flatMap((allocator) =>
+      [0, 100].map((liveSetSize) => ({
+        allocator,
+        liveSetSize,
+        recordBytes: 64 as const,
+        opsCount: 20_000,
+        chunkOps: 1000,
+      })),
+    ),
+    check: (rows) =>
+      rows.flatMap((r) =>
+        r.chunks === 20 && r.opsPerS > 0 && r.slowChunks <= 20
+          ? []
+          : [
+              `${r.allocator}/${r.liveSetSize}: chunks ${r.chunks}, opsPerS ${r.opsPerS}, slowChunks ${r.slowChunks}`,
+            ],
+      ),
+  },
   params,
   measured,
   grids: {

@@ -29,12 +29,40 @@ import {
   pipelinePointSupported,
   runPipelinePoint,
 } from "./point.ts";
+import { pipelineSection } from "./section.ts";
 
 export default defineExperiment({
   name: "pipeline",
   description:
     "the event pipeline end to end (TCP ingest -> dispatcher -> 3-lane bus -> process managers -> acks) per allocator x queue x Workers, offered load up to saturation, with the Redis XADD baseline",
   module: import.meta.url,
+  section: pipelineSection,
+  smoke: {
+    // One closed-loop eventlab point of 0.3 s: every event acked or rejected.
+    points: [
+      {
+        target: "eventlab",
+        alloc: "naive",
+        queue: "fan-in",
+        ingestWorkers: 1,
+        consumers: 1,
+        offeredFraction: 0,
+        laneMix: "1:1:1",
+        recordBytes: 64,
+        connections: 2,
+        batch: 16,
+        durationS: 0.3,
+      },
+    ],
+    check: (rows) =>
+      rows.flatMap((r) =>
+        r.sent > 0 && r.acked + r.rejected === r.sent && r.conservationErrors === 0
+          ? []
+          : [
+              `sent ${r.sent}, acked ${r.acked}, rejected ${r.rejected}, conservationErrors ${r.conservationErrors}`,
+            ],
+      ),
+  },
   params: pipelineParams,
   measured: pipelineMeasured,
   grids: PIPELINE_GRIDS,

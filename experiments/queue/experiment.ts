@@ -31,6 +31,7 @@ import { runQueueWorkload } from "../../impl/queue/workload.ts";
 import { workloadColumns, workloadRow } from "../queue/columns.ts";
 import type { GridBlock } from "../runner/types.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { queueSection } from "./section.ts";
 
 /** Every registered queue, the baselines (message-port, message-port-object) included. */
 export const QUEUES: readonly string[] = listImplementations("queue").map((r) => r.name);
@@ -138,6 +139,33 @@ export default defineExperiment({
   description:
     "every registered queue across Workers (spsc, fan-in, mutex; message-port and message-port-object baselines): events/s, push-to-pop latency, CPU per million events over producers, capacity, batch, record size, wait strategy",
   module: import.meta.url,
+  section: queueSection,
+  smoke: {
+    // Every registered queue moves every event intact.
+    points: QUEUES.map((queue) => ({
+      queue,
+      producers: 1,
+      capacitySlots: 256,
+      mode: "batch" as const,
+      batchRecords: 16,
+      recordBytes: 64 as const,
+      waitStrategy: "spin-then-park" as const,
+      eventsTotal: 5000,
+    })),
+    check: (rows) =>
+      rows.flatMap((r) =>
+        r.eventsReceived === 5000 &&
+        r.lost === 0 &&
+        r.duplicated === 0 &&
+        r.corrupted === 0 &&
+        r.firstError === "" &&
+        r.latencyNsP99 !== null
+          ? []
+          : [
+              `${r.queue}: received ${r.eventsReceived}/5000, lost ${r.lost}, duplicated ${r.duplicated}, corrupted ${r.corrupted}, firstError "${r.firstError}", latencyNsP99 ${r.latencyNsP99}`,
+            ],
+      ),
+  },
   params,
   measured: workloadColumns,
   grids: { quick, full },

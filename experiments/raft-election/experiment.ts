@@ -34,6 +34,7 @@ import { Rng } from "../../impl/core/rng.ts";
 import { runElectionTrial } from "../../impl/raft/sim/election-trial.ts";
 import type { Claim, GridBlock } from "../runner/types.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { raftElectionSection } from "./section.ts";
 
 export const FIGURES = ["top", "bottom"] as const;
 export const TIMER_RULES = ["paper", "etcd"] as const;
@@ -161,6 +162,30 @@ export default defineExperiment({
   description:
     "Raft paper Figure 16: time without a leader after the leader crashes, one row per trial, per election-timeout range (5 servers, simulated)",
   module: import.meta.url,
+  section: raftElectionSection,
+  smoke: {
+    // One tiny 12-24 ms line of 4 trials (the deep checks are in test/experiments.raft.test.ts).
+    points: [
+      {
+        figure: "bottom",
+        timeoutMinMs: 12,
+        timeoutMaxMs: 24,
+        preVote: false,
+        timerRule: "paper",
+        trials: 4,
+        capMs: 10_000,
+        oneWayDelayMinMs: 7,
+        oneWayDelayMaxMs: 8,
+        syncDelayMs: 0,
+      },
+    ],
+    check: (rows) =>
+      rows.length === 4 && rows.every((r) => !r.censored)
+        ? []
+        : [
+            `expected 4 uncensored trials, got ${rows.length} rows, ${rows.filter((r) => r.censored).length} censored`,
+          ],
+  },
   params,
   measured,
   rowKey: ["trial"],

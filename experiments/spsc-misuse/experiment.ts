@@ -15,6 +15,7 @@ import "../../impl/index.ts";
 import { runQueueWorkload } from "../../impl/queue/workload.ts";
 import { workloadColumns, workloadRow } from "../queue/columns.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { spscMisuseSection } from "./section.ts";
 
 /** The C++ system's ring size. */
 export const MISUSE_CAPACITY_SLOTS = 65536;
@@ -57,6 +58,30 @@ export default defineExperiment({
   description:
     "N producers into one spsc ring (unsafe) vs fan-in: lost, duplicated, reordered, corrupted events",
   module: import.meta.url,
+  section: spscMisuseSection,
+  smoke: {
+    // The controls (fan-in, one-producer spsc) lose nothing; two unsynchronized
+    // spsc producers damage whatever the race damages, but the row stays whole.
+    points: [
+      { queue: "fan-in" as const, producers: 3 },
+      { queue: "spsc" as const, producers: 1 },
+      { queue: "spsc" as const, producers: 2 },
+    ].map((p) => ({ ...p, mode: "single" as const, batchRecords: 1, eventsPerProducer: 3000 })),
+    check: (rows) =>
+      rows.flatMap((r) => {
+        const problems: string[] = [];
+        const name = `${r.queue} x${r.producers}`;
+        if (r.eventsSent !== 3000 * r.producers) problems.push(`${name}: sent ${r.eventsSent}`);
+        if (r.damagedEvents !== r.lost + r.duplicated + r.corrupted)
+          problems.push(
+            `${name}: damagedEvents ${r.damagedEvents} != lost + duplicated + corrupted`,
+          );
+        const control = r.queue === "fan-in" || r.producers === 1;
+        if (control && (r.damagedEvents !== 0 || r.duplicated !== 0 || r.reordered !== 0))
+          problems.push(`${name}: a control damaged ${r.damagedEvents}, reordered ${r.reordered}`);
+        return problems;
+      }),
+  },
   params,
   measured,
   grids: {

@@ -20,6 +20,7 @@ import { handleTransferables, WAIT_STRATEGIES } from "../../impl/core/contracts.
 import { createQueue, listImplementations } from "../../impl/core/registry.ts";
 import { defineExperiment } from "../runner/types.ts";
 import { C_GO, C_STOP, CONTROL_BYTES, type WakeupInit, type WakeupReport } from "./protocol.ts";
+import { wakeupSection } from "./section.ts";
 
 /** Slots per direction: one record is ever in flight, a small ring is plenty. */
 export const WAKEUP_CAPACITY_SLOTS = 64;
@@ -134,6 +135,24 @@ export default defineExperiment({
   description:
     "ping-pong round trip between two Workers per wait strategy (spin, spin-then-park, park), idle and under busy-loop load: latency and CPU burnt",
   module: import.meta.url,
+  section: wakeupSection,
+  smoke: {
+    // A short ping-pong per wait strategy.
+    points: WAIT_STRATEGIES.map((waitStrategy) => ({
+      queue: "spsc",
+      waitStrategy,
+      loadThreads: 0,
+      gapUs: 0,
+      durationMs: 100,
+      maxRoundTrips: 200,
+    })),
+    check: (rows) =>
+      rows.flatMap((r) =>
+        r.roundTrips > 0 && r.roundTrips <= 200
+          ? []
+          : [`${r.waitStrategy}: ${r.roundTrips} round trips, expected 1..200`],
+      ),
+  },
   params,
   measured,
   grids: {
