@@ -20,6 +20,7 @@
  */
 import { heapStats } from "bun:jsc";
 import { z } from "zod";
+import { RecordBytesSchema } from "../../impl/core/contracts.ts";
 import "../../impl/index.ts";
 import { createAllocator, Lane, newEventFields, payloadCapacity, Rng } from "../../impl/index.ts";
 import { defineExperiment } from "../runner/types.ts";
@@ -45,7 +46,7 @@ const params = {
     .int()
     .min(0)
     .max(1 << 20),
-  recordBytes: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+  recordBytes: RecordBytesSchema,
   opsCount: z.number().int().min(1000).max(1e9),
   chunkOps: z.number().int().min(100).max(1e7),
 };

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { RecordBytesSchema } from "../../impl/core/contracts.ts";
 
 const Thresholds = z.record(z.string().min(1), z.number().positive());
 
@@ -16,7 +17,7 @@ export const CompareConfigSchema = z
     allocator: z
       .object({
         baseline: z.string().min(1),
-        recordBytes: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+        recordBytes: RecordBytesSchema,
         /** Events kept alive while measuring (a live window, released in seeded random order). */
         liveEvents: z.number().int().min(1).max(65536),
         /** Timed acquire+write+release operations per repetition. */
@@ -30,7 +31,7 @@ export const CompareConfigSchema = z
     queue: z
       .object({
         baseline: z.string().min(1),
-        recordBytes: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+        recordBytes: RecordBytesSchema,
         capacitySlots: z
           .number()
           .int()

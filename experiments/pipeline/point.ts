@@ -30,6 +30,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { monoNowNs } from "../../impl/core/clock.ts";
+import { RecordBytesSchema } from "../../impl/core/contracts.ts";
 import { PipelineOptionsSchema } from "../../impl/pipeline/config.ts";
 import { type LoadResult, runLoad } from "../../impl/pipeline/load.ts";
 import { runRespLoad } from "../../impl/pipeline/load-resp.ts";
@@ -65,7 +66,7 @@ export const pipelineParams = {
   consumers: z.number().int().min(0).max(8),
   /** R:T:B share of REALTIME, TRANSACTIONAL, BATCH events. */
   laneMix: z.string().regex(/^\d+:\d+:\d+$/),
-  recordBytes: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+  recordBytes: RecordBytesSchema,
   connections: z.number().int().min(1).max(64),
   batch: z.number().int().min(1).max(4096),
   durationS: z.number().min(0.1).max(600),

@@ -24,6 +24,8 @@
  * spinners starve the thread they wait for (the wakeup experiment shows that cost).
  */
 import { z } from "zod";
+import { RecordBytesSchema } from "../../impl/core/contracts.ts";
+import { RECORD_SIZES } from "../../impl/core/record.ts";
 import "../../impl/index.ts";
 import { WAIT_STRATEGIES } from "../../impl/core/contracts.ts";
 import { listImplementations } from "../../impl/index.ts";
@@ -55,7 +57,7 @@ const params = {
     .max(1 << 22),
   mode: z.enum(["single", "batch", "span"]),
   batchRecords: z.number().int().min(1).max(65536),
-  recordBytes: z.union([z.literal(32), z.literal(64), z.literal(128), z.literal(256)]),
+  recordBytes: RecordBytesSchema,
   waitStrategy: z.enum(WAIT_STRATEGIES),
   /** Events over all producers (each sends eventsTotal / producers). */
   eventsTotal: z.number().int().min(1).max(1e9),
@@ -126,7 +128,7 @@ const full: GridBlock<Point>[] = [
   vary(16, { producers: [1, 2, 3, 4] }),
   vary(256, { producers: [1, 4] }),
   ...[16, 256].map((b) => vary(b, { waitStrategy: [...WAIT_STRATEGIES] })),
-  vary(16, { recordBytes: [32, 64, 128, 256] }),
+  vary(16, { recordBytes: [...RECORD_SIZES] }),
   { ...base(FULL_EVENTS), mode: ["span"], batchRecords: [16, 256] },
   ...slowBlocks(SLOW_FULL_EVENTS, [2, 4]),
 ];

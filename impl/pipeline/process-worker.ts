@@ -30,6 +30,7 @@ import {
   RecordWords,
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import { type CommitStage, createCommitStage } from "./commit-stage.ts";
 import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
@@ -283,7 +284,6 @@ function readEvent(buf: Uint8Array, dv: DataView, off: number, out: EventFields)
   for (let i = 0; i < len; i++) dst[i] = buf[p + i]!;
   return out;
 }
-const TWO_POW_32 = 4294967296;
 
 /**
  * --verify: true if the record carries the pattern payload of (producer 0,
