@@ -34,7 +34,7 @@ import { RecordBytesSchema } from "../../impl/core/contracts.ts";
 import { PipelineOptionsSchema } from "../../impl/pipeline/config.ts";
 import { type LoadResult, runLoad } from "../../impl/pipeline/load.ts";
 import { runRespLoad } from "../../impl/pipeline/load-resp.ts";
-import type { LatencySummary } from "../../impl/pipeline/profiler.ts";
+import type { Stage, StageSummaries } from "../../impl/pipeline/profiler.ts";
 import {
   type LocalRedis,
   redisServerBinary,
@@ -116,7 +116,7 @@ export const pipelineMeasured = {
 export type PipelineMeasured = z.output<z.ZodObject<typeof pipelineMeasured>>;
 
 /** Stage histogram name -> column. */
-const STAGE_COLUMNS: [string, keyof PipelineMeasured][] = [
+const STAGE_COLUMNS: readonly (readonly [Stage, keyof PipelineMeasured])[] = [
   ["ingest.parse_to_queued", "stageIngestParseToQueuedNsP99"],
   ["dispatch.since_ingest", "stageDispatchSinceIngestNsP99"],
   ["bus.REALTIME.since_ingest", "stageBusRealtimeSinceIngestNsP99"],
@@ -227,7 +227,7 @@ export async function runPipelinePoint(p: PipelinePoint, seed: number): Promise<
 
 interface Measurement {
   load: LoadResult;
-  stages: Record<string, LatencySummary> | null;
+  stages: StageSummaries | null;
   serverCpuS: number | null;
   clientCpuS: number | null;
   serverWaitS: number | null;
