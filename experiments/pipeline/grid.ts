@@ -5,7 +5,16 @@
  * loads, allocators x Worker counts, record sizes x lane mixes at saturation
  * and 80%, and the Redis baseline (~5 min).
  */
+import "../../impl/index.ts";
+import { listImplementations } from "../../impl/core/registry.ts";
 import { type PipelinePoint, REDIS_QUEUE } from "./point.ts";
+
+/**
+ * Every registered queue: the full sweep names none, so a new queue is swept
+ * and the experiment's include() (checkWiring: the queue's capabilities
+ * against the wiring) drops a combination it cannot run, with the reason.
+ */
+const ALL_QUEUES = listImplementations("queue").map((r) => r.name);
 
 type Block = { [K in keyof PipelinePoint]: PipelinePoint[K][] };
 
@@ -48,7 +57,7 @@ export const PIPELINE_GRIDS: { quick: Block[]; full: Block[] } = {
     {
       target: ["eventlab"],
       alloc: ["naive"],
-      queue: ["fan-in", "mutex", "spsc", "message-port", "message-port-object"],
+      queue: ALL_QUEUES,
       ingestWorkers: [1],
       consumers: [1],
       laneMix: ["1:1:1"],

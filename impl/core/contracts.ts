@@ -110,6 +110,8 @@ export interface QueueCapabilities {
   blocking: boolean;
   /** Offers in-place reserve/commit (producer) and peek/release (consumer) spans. */
   spans: boolean;
+  /** Honours publishEveryRecords > 1: single pushes publish the tail once every N records. */
+  deferredPublish: boolean;
 }
 
 /**
