@@ -10,7 +10,7 @@
  * committed compare.config.json parses.
  */
 import { describe, expect, test } from "bun:test";
-import { allocInvariants, checkAllocator } from "../experiments/compare/alloc.ts";
+import { allocInvariants } from "../experiments/compare/alloc.ts";
 import {
   ConfigError,
   loadCompareConfig,
@@ -27,6 +27,7 @@ import {
 } from "../experiments/compare/eval.ts";
 import { parseCompareArgs } from "../experiments/compare/main.ts";
 import { timedEvents } from "../experiments/compare/queue.ts";
+import { checkAllocator } from "../impl/alloc/check.ts";
 import {
   type Allocator,
   AllocatorMisuseError,

@@ -2,11 +2,10 @@
  * The allocator half of `bun run compare`: every registered allocator through
  * the contract checks, then a short side-by-side measurement of ns/op.
  *
- * Checks (seeded): a stress of acquires and releases in random order with a
- * bounded live set, where every event carries a pattern unique to it; a ref
- * handed out while still live, or a live event whose content changed, breaks
- * the contract (the C++ pool this harness studies fails exactly this). Then
- * everything released, live() must be 0, and one more release must be refused
+ * Checks (seeded): impl/alloc/check.ts, the one allocator contract checker
+ * (the test suite runs the same): acquires and releases in random order with a
+ * bounded live set, no ref handed out while live, no live event changed,
+ * live() right; after the drain live() is 0 and one more release is refused
  * with AllocatorMisuseError.
  *
  * Measurement: a live window of `liveEvents` events; each op releases a
@@ -14,14 +13,9 @@
  * event into it. Repetitions visit the allocators in rotating order so drift
  * on a shared machine spreads over all of them.
  */
-import { type Allocator, AllocatorMisuseError } from "../../impl/core/contracts.ts";
-import {
-  type EventFields,
-  LANE_COUNT,
-  type Lane,
-  newEventFields,
-  payloadCapacity,
-} from "../../impl/core/record.ts";
+import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
+import type { Allocator } from "../../impl/core/contracts.ts";
+import { newEventFields, payloadCapacity } from "../../impl/core/record.ts";
 import { createAllocator, listImplementations } from "../../impl/core/registry.ts";
 import { Rng } from "../../impl/core/rng.ts";
 import "../../impl/index.ts";
@@ -33,116 +27,12 @@ const SLOT_TABLE_SIZE = 4096;
 /** Pool capacity for the stress and the measurement: the live set never exceeds it. */
 const POOL_CAPACITY = 65536;
 
-function fillPattern(ev: EventFields, id: number): void {
-  ev.producerId = id % 7;
-  ev.sequence = id >>> 0;
-  ev.ingestNs = id * 3 + 1;
-  ev.lane = (id % LANE_COUNT) as Lane;
-  ev.type = id & 0xff;
-  ev.payloadLength = ev.payload.length - (id % 3);
-  for (let i = 0; i < ev.payloadLength; i++) ev.payload[i] = (id * 31 + i * 7) & 0xff;
-}
-
-function samePattern(a: EventFields, b: EventFields): boolean {
-  if (
-    a.producerId !== b.producerId ||
-    a.sequence !== b.sequence ||
-    a.ingestNs !== b.ingestNs ||
-    a.lane !== b.lane ||
-    a.type !== b.type ||
-    a.payloadLength !== b.payloadLength
-  )
-    return false;
-  for (let i = 0; i < b.payloadLength; i++) if (a.payload[i] !== b.payload[i]) return false;
-  return true;
-}
-
-export interface AllocCheckCounts {
-  ops: number;
-  reusedWhileLive: number;
-  damagedWhileLive: number;
-  liveAfterDrain: number;
-  misuseRefused: boolean;
-  firstProblem: string;
-}
-
-/** The contract stress on one fresh allocator; counts every violation (does not stop at the first). */
-export function checkAllocator(
-  alloc: Allocator,
-  seed: number,
-  ops: number,
-  maxLive: number,
-): AllocCheckCounts {
-  const rng = new Rng(seed);
-  const want = newEventFields(alloc.recordBytes);
-  const got = newEventFields(alloc.recordBytes);
-  const refs: unknown[] = [];
-  const ids: number[] = [];
-  const live = new Set<unknown>();
-  const c: AllocCheckCounts = {
-    ops: 0,
-    reusedWhileLive: 0,
-    damagedWhileLive: 0,
-    liveAfterDrain: 0,
-    misuseRefused: false,
-    firstProblem: "",
-  };
-  const note = (msg: string) => {
-    if (!c.firstProblem) c.firstProblem = msg;
-  };
-  let nextId = 0;
-  const releaseAt = (k: number) => {
-    const ref = refs[k];
-    fillPattern(want, ids[k]!);
-    alloc.read(ref, got);
-    if (!samePattern(got, want)) {
-      c.damagedWhileLive++;
-      note(`event ${ids[k]} changed while live (its ref was handed out again)`);
-    }
-    alloc.release(ref);
-    live.delete(ref);
-    refs[k] = refs[refs.length - 1];
-    ids[k] = ids[ids.length - 1]!;
-    refs.pop();
-    ids.pop();
-  };
-  for (; c.ops < ops; c.ops++) {
-    if (refs.length === 0 || (refs.length < maxLive && rng.next() < 0.55)) {
-      const ref = alloc.acquire();
-      if (live.has(ref)) {
-        c.reusedWhileLive++;
-        note(`acquire returned a ref that is still live (op ${c.ops})`);
-      }
-      const id = nextId++;
-      fillPattern(want, id);
-      alloc.write(ref, want);
-      live.add(ref);
-      refs.push(ref);
-      ids.push(id);
-    } else releaseAt(rng.int(refs.length));
-  }
-  let last: unknown = refs[0];
-  while (refs.length > 0) {
-    last = refs[refs.length - 1];
-    releaseAt(refs.length - 1);
-  }
-  c.liveAfterDrain = alloc.live();
-  if (last !== undefined) {
-    try {
-      alloc.release(last);
-    } catch (err) {
-      c.misuseRefused = err instanceof AllocatorMisuseError;
-    }
-  }
-  return c;
-}
-
-export function allocInvariants(c: AllocCheckCounts): InvariantResult[] {
+export function allocInvariants(c: AllocCheck): InvariantResult[] {
   return [
     {
       name: "no live reuse",
-      ok: c.reusedWhileLive === 0 && c.damagedWhileLive === 0,
-      detail: `reused=${c.reusedWhileLive} damaged=${c.damagedWhileLive}: ${c.firstProblem}`,
+      ok: c.reusedWhileLive === 0 && c.damagedWhileLive === 0 && c.liveCountWrong === 0,
+      detail: `reused=${c.reusedWhileLive} damaged=${c.damagedWhileLive} liveCountWrong=${c.liveCountWrong}: ${c.firstProblem}`,
     },
     {
       name: "drained",
