@@ -67,7 +67,7 @@ export function checkWiring(cfg: PipelineConfig): void {
 
 export async function startPipeline(options: PipelineOptions): Promise<PipelineServer> {
   const cfg = PipelineOptionsSchema.parse(options);
-  await import("../index.ts");
+  await import("./register.ts");
   checkWiring(cfg);
   const startedMs = performance.now();
   const control = new SharedArrayBuffer(controlBytes(cfg.consumers));
