@@ -42,7 +42,7 @@ export const CompareConfigSchema = z
         multiProducers: z.number().int().min(2).max(64),
         /** Upper bound on events per producer in each timed run (payload checks off, ids checked). */
         eventsPerProducer: z.number().int().min(1).max(100_000_000),
-        /** Lower bound on timed events per producer (timedEvents in compare-queue.ts). */
+        /** Lower bound on timed events per producer (timedEvents in compare/queue.ts). */
         minEventsPerProducer: z.number().int().min(1).max(100_000_000),
         /** Aim of each timed run's length, from the check run's rate. */
         targetRunS: z.number().positive().max(60),

@@ -1,6 +1,6 @@
 /**
- * Messages and shared cells between the wakeup experiment (wakeup.ts) and its
- * Workers (wakeup-worker.ts).
+ * Messages and shared cells between the wakeup experiment (experiment.ts) and its
+ * Workers (worker.ts).
  *
  * Control buffer byte map (Int32 cells): [0] GO, set once by the driver when
  * every Worker is ready; [1] STOP, set by the driver to end load Workers (and,
