@@ -38,7 +38,14 @@ import { join } from "node:path";
 import { assert } from "../../core/assert.ts";
 import type { Storage } from "../storage.ts";
 import type { Entry, HardState, NodeId, Snapshot } from "../types.ts";
-import { listDir, removeFiles, segmentName, writeFileDurably, writeFully } from "./files.ts";
+import {
+  listDir,
+  removeFiles,
+  segmentName,
+  snapshotName,
+  writeFileDurably,
+  writeFully,
+} from "./files.ts";
 import {
   DEFAULT_MAX_RECORD_BYTES,
   DEFAULT_SEGMENT_BYTES,
@@ -113,6 +120,8 @@ export class FileStorage implements Storage {
   private dirty = false;
   private failed: Error | null = null;
   private chunk = new Uint8Array(64 * 1024);
+  /** Snapshot files superseded by a createSnapshot whose WAL record is not yet synced. */
+  private staleSnapshotIndexes: number[] = [];
 
   constructor(
     readonly dir: string,
@@ -214,6 +223,8 @@ export class FileStorage implements Storage {
       return;
     }
     this.syncActive();
+    const stale = this.staleSnapshotIndexes.splice(0).map(snapshotName);
+    this.guard(() => removeFiles(this.dir, stale, this.fsync));
   }
 
   /** Replaces log and state with a snapshot from a leader (§7). Durable on return. */
@@ -245,6 +256,8 @@ export class FileStorage implements Storage {
     this.guard(() => writeSnapshotFile(this.dir, snap, this.fsync));
     this.stats.snapshotsWritten++;
     this.writeRecords([{ type: RecordType.Snapshot, bytes: encodeSnapshotMeta(snap) }]);
+    // The old file stays until this record is synced: a crash before then recovers the old snapshot.
+    if (this.snap.index > 0) this.staleSnapshotIndexes.push(this.snap.index);
     this.state.putSnapshot(snap);
     this.snap = snap;
     return snap;
@@ -355,6 +368,7 @@ export class FileStorage implements Storage {
     const present = new Set(listing.segments.map((s) => s.name));
     const segs = segmentNames.filter((n) => present.has(n));
     const snaps = listing.snapshots.filter((s) => s.index !== this.snap.index).map((s) => s.name);
+    this.staleSnapshotIndexes = [];
     removeFiles(this.dir, [...segs, ...snaps], this.fsync);
     this.stats.segmentsDeleted += segs.length;
   }

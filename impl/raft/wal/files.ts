@@ -91,6 +91,12 @@ export function writeFileDurably(
 
 export function removeFiles(dir: string, names: readonly string[], fsync: boolean): void {
   if (names.length === 0) return;
-  for (const n of names) unlinkSync(join(dir, n));
+  for (const n of names) {
+    try {
+      unlinkSync(join(dir, n));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
   if (fsync) syncDir(dir);
 }
