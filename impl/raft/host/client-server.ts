@@ -37,7 +37,7 @@ export class ClientServer {
 
   start(): void {
     const o = this.member.o;
-    const maxFrame = maxClientFrameBytes(o.maxRecordBytes, o.maxBatchRecords);
+    const maxFrame = maxClientFrameBytes(o.maxBatchRecords);
     try {
       this.listener = Bun.listen<Conn>({
         hostname: o.host,

@@ -22,9 +22,12 @@ export const MAX_SESSIONS = 100_000;
 /** Per session: how many recent (seq -> index) results a retry can still be answered from. */
 export const SESSION_RESULT_WINDOW = 4096;
 
-/** Largest client frame accepted: a whole batch at the record limits plus headers. */
-export function maxClientFrameBytes(maxRecordBytes: number, maxBatchRecords: number): number {
-  return Math.min(2 ** 31, 64 + maxBatchRecords * 4 + Math.max(maxRecordBytes, 64 * 1024) * 4);
+/** Most record bytes in one append (a bigger frame is refused as malformed and its connection closed). */
+export const MAX_APPEND_BYTES = 8 * 1024 * 1024;
+
+/** Largest client frame accepted: MAX_APPEND_BYTES of records plus their length words and headers. */
+export function maxClientFrameBytes(maxBatchRecords: number): number {
+  return MAX_APPEND_BYTES + maxBatchRecords * 4 + 64;
 }
 
 /** Bytes queued per peer on the message lane before new messages are dropped (and counted). */

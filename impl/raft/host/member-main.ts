@@ -9,6 +9,7 @@ import { ClientServer } from "./client-server.ts";
 import { startHttp } from "./http.ts";
 import { Member } from "./member.ts";
 import { MEMBER_FLAGS, type MemberOptions, parseMemberArgs } from "./member-options.ts";
+import { maxClientFrameBytes } from "./limits.ts";
 import { openHostStorage } from "./storage-factory.ts";
 
 const USAGE = `usage: bun run raft:member --id N --peers 1=HOST:PORT,... --data-dir DIR --client-port P --http-port Q [options]
@@ -33,7 +34,13 @@ async function main(): Promise<number> {
   }
   let storage: Awaited<ReturnType<typeof openHostStorage>>;
   try {
-    storage = await openHostStorage({ dataDir: o.dataDir, peers: [...o.peers.keys()], fsync: o.fsync });
+    storage = await openHostStorage({
+      dataDir: o.dataDir,
+      peers: [...o.peers.keys()],
+      fsync: o.fsync,
+      maxRecordBytes: maxClientFrameBytes(o.maxBatchRecords) + 1024,
+      log: o.log,
+    });
   } catch (err) {
     process.stderr.write(`raft:member: cannot open storage in ${o.dataDir}: ${(err as Error).message}\n`);
     return 1;

@@ -47,7 +47,7 @@ export const MemberOptionsSchema = z.object({
   heartbeatTicks: z.number().int().min(1).max(10_000).default(L.DEFAULT_HEARTBEAT_TICKS),
   preVote: z.boolean().default(true),
   checkQuorum: z.boolean().default(true),
-  maxRecordBytes: z.number().int().min(1).max(64 * 1024 * 1024).default(L.DEFAULT_MAX_RECORD_BYTES),
+  maxRecordBytes: z.number().int().min(1).max(L.MAX_APPEND_BYTES).default(L.DEFAULT_MAX_RECORD_BYTES),
   maxBatchRecords: z.number().int().min(1).max(1 << 20).default(L.DEFAULT_MAX_BATCH_RECORDS),
   maxInFlight: z.number().int().min(1).max(1 << 20).default(L.DEFAULT_MAX_IN_FLIGHT_PER_CLIENT),
   maxClients: z.number().int().min(1).max(1 << 16).default(L.DEFAULT_MAX_CLIENTS),
