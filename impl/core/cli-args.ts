@@ -33,8 +33,13 @@ export function parseFlags(argv: string[], specs: FlagSpec[]): Record<string, un
     if (!spec) throw new UsageError(`unknown option --${name} (see --help)`);
     let raw: string | undefined = eq >= 0 ? arg.slice(eq + 1) : undefined;
     if (raw === undefined && spec.kind === "bool") {
-      out[spec.key] = true;
-      continue;
+      // `--flag` alone means true; `--flag true|false` takes the next word too.
+      const next = argv[i + 1];
+      if (next === "true" || next === "false" || next === "1" || next === "0") raw = argv[++i]!;
+      else {
+        out[spec.key] = true;
+        continue;
+      }
     }
     if (raw === undefined) {
       raw = argv[++i];
