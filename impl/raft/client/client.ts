@@ -122,6 +122,10 @@ export class RaftClient {
     this.timer = setInterval(() => this.checkTimeouts(), Math.max(5, Math.min(100, this.o.attemptTimeoutMs / 4)));
   }
 
+  get clientId(): number {
+    return this.o.clientId;
+  }
+
   /** Appends a batch; resolves once committed with its log index. */
   async append(records: Uint8Array[]): Promise<AppendResult> {
     const seq = this.nextSeq++;
