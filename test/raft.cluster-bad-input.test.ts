@@ -12,7 +12,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../impl/core/rng.ts";
 import { RaftClient } from "../impl/raft/client/client.ts";
-import { ClientFrame, decodeReply, encodeAppend, ErrorCode } from "../impl/raft/host/client-protocol.ts";
+import {
+  ClientFrame,
+  decodeReply,
+  ErrorCode,
+  encodeAppend,
+} from "../impl/raft/host/client-protocol.ts";
 import { FrameSplitter, frame } from "../impl/raft/host/frame.ts";
 import { LocalCluster } from "../impl/raft/host/launcher.ts";
 import { encodeHello, Lane } from "../impl/raft/host/peer-hello.ts";
@@ -24,7 +29,11 @@ let good: RaftClient;
 const rng = new Rng(4242);
 
 beforeAll(async () => {
-  c = await LocalCluster.create({ members: 3, dataDir: dir, memberArgs: ["--max-record-bytes", "1000", "--max-batch-records", "10"] });
+  c = await LocalCluster.create({
+    members: 3,
+    dataDir: dir,
+    memberArgs: ["--max-record-bytes", "1000", "--max-batch-records", "10"],
+  });
   await c.startAll();
   await leaderOf(c);
   good = new RaftClient({ members: c.clientAddresses(), clientId: 77 });
@@ -85,7 +94,11 @@ test("client port: random bytes, an oversized length, a bad type: ERROR BadFrame
   for (const bytes of [randomBytes(64), oversized, badType]) {
     const r = await raw(port, bytes);
     expect(r.closedByServer).toBe(true);
-    expect(r.replies.at(-1)).toMatchObject({ type: ClientFrame.Error, reqId: 0, code: ErrorCode.BadFrame });
+    expect(r.replies.at(-1)).toMatchObject({
+      type: ClientFrame.Error,
+      reqId: 0,
+      code: ErrorCode.BadFrame,
+    });
     await stillServes("after bad client frame");
   }
 }, 60_000);
@@ -100,7 +113,14 @@ test("client port: a truncated frame then close leaves the member serving", asyn
 test("client port: over-limit record and batch get an ERROR naming the limit; the connection stays", async () => {
   const port = c.member(await leaderOf(c)).ports.client;
   const big = frame(encodeAppend(7, 900, 1, [new Uint8Array(1001)]));
-  const many = frame(encodeAppend(8, 900, 1, Array.from({ length: 11 }, () => new Uint8Array(1))));
+  const many = frame(
+    encodeAppend(
+      8,
+      900,
+      1,
+      Array.from({ length: 11 }, () => new Uint8Array(1)),
+    ),
+  );
   const r = await raw(port, new Uint8Array([...big, ...many]), 500);
   expect(r.closedByServer).toBe(false);
   expect(r.replies).toMatchObject([
@@ -114,9 +134,18 @@ test("peer port: random bytes, oversized length, bad hello, garbage after a good
   const leader = await leaderOf(c);
   const target = [1, 2, 3].find((i) => i !== leader)!;
   const port = c.member(target).ports.peer;
-  const hello = frame(encodeHello({ from: leader, to: target, lane: Lane.Messages, clientAddress: "x:1" }));
-  const wrongHello = frame(encodeHello({ from: 99, to: target, lane: Lane.Messages, clientAddress: "" }));
-  const cases = [randomBytes(100), new Uint8Array([0xff, 0xff, 0xff, 0xff]), wrongHello, new Uint8Array([...hello, ...frame(randomBytes(40))])];
+  const hello = frame(
+    encodeHello({ from: leader, to: target, lane: Lane.Messages, clientAddress: "x:1" }),
+  );
+  const wrongHello = frame(
+    encodeHello({ from: 99, to: target, lane: Lane.Messages, clientAddress: "" }),
+  );
+  const cases = [
+    randomBytes(100),
+    new Uint8Array([0xff, 0xff, 0xff, 0xff]),
+    wrongHello,
+    new Uint8Array([...hello, ...frame(randomBytes(40))]),
+  ];
   for (const bytes of cases) {
     const r = await raw(port, bytes);
     expect(r.closedByServer).toBe(true);

@@ -17,7 +17,13 @@ import { join } from "node:path";
 import { Rng } from "../impl/core/rng.ts";
 import { LocalCluster } from "../impl/raft/host/launcher.ts";
 import { verifyClusterDir } from "../impl/raft/host/verify-cluster.ts";
-import { checkCluster, checkLinearizable, LoadDriver, leaderOf, waitConverged } from "./support/raft-cluster-load.ts";
+import {
+  checkCluster,
+  checkLinearizable,
+  LoadDriver,
+  leaderOf,
+  waitConverged,
+} from "./support/raft-cluster-load.ts";
 
 const KILL_POINTS = process.env.STRESS === "1" ? 20 : 3;
 const SEED = Number(process.env.RAFT_CRASH_SEED ?? 9001);
@@ -35,15 +41,22 @@ const VICTIMS: Victim[] = ["leader", "follower", "two-in-turn"];
 
 async function killAndRestart(c: LocalCluster, id: number, rng: Rng): Promise<void> {
   await c.signal(id, "SIGKILL");
-  await Bun.sleep(100 + rng.nextU32() % 400);
+  await Bun.sleep(100 + (rng.nextU32() % 400));
   c.spawn(id);
   await c.waitUp(id);
 }
 
 test(`kill -9 at ${KILL_POINTS} seeded points: acked appends survive exactly once, in order (seed ${SEED})`, async () => {
-  console.log(`raft crash test: seed ${SEED}, ${KILL_POINTS} kill points (RAFT_CRASH_SEED to replay)`);
+  console.log(
+    `raft crash test: seed ${SEED}, ${KILL_POINTS} kill points (RAFT_CRASH_SEED to replay)`,
+  );
   const rng = new Rng(SEED);
-  cluster = await LocalCluster.create({ members: 3, dataDir: dir, memberArgs: ["--snapshot-every", "0"], onLine: (id, l) => lines.push(`[${id}] ${l}`) });
+  cluster = await LocalCluster.create({
+    members: 3,
+    dataDir: dir,
+    memberArgs: ["--snapshot-every", "0"],
+    onLine: (id, l) => lines.push(`[${id}] ${l}`),
+  });
   await cluster.startAll();
   await leaderOf(cluster);
   const load = new LoadDriver(cluster, [1, 2], 4);
@@ -79,7 +92,13 @@ test(`kill -9 at ${KILL_POINTS} seeded points: acked appends survive exactly onc
   const v = verifyClusterDir(dir);
   if (!v.ok || check.lost + check.duplicated > 0) console.log(lines.slice(-80).join("\n"));
   expect(check.ackedChecked).toBeGreaterThan(20);
-  expect({ lost: check.lost, duplicated: check.duplicated, wrongIndex: check.wrongIndex, outOfOrder: check.outOfOrder, logsDiffer: check.logsDiffer }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, outOfOrder: 0, logsDiffer: false });
+  expect({
+    lost: check.lost,
+    duplicated: check.duplicated,
+    wrongIndex: check.wrongIndex,
+    outOfOrder: check.outOfOrder,
+    logsDiffer: check.logsDiffer,
+  }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, outOfOrder: 0, logsDiffer: false });
   expect(lin.result).toBe("ok");
   expect(load.errors).toEqual([]);
   expect(v.conflicts).toEqual([]);

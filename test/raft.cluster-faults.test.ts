@@ -15,7 +15,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalCluster } from "../impl/raft/host/launcher.ts";
-import { checkCluster, checkLinearizable, LeaderWatch, LoadDriver, leaderOf, setFaults, waitConverged } from "./support/raft-cluster-load.ts";
+import {
+  checkCluster,
+  checkLinearizable,
+  LeaderWatch,
+  LoadDriver,
+  leaderOf,
+  setFaults,
+  waitConverged,
+} from "./support/raft-cluster-load.ts";
 
 const dirs: string[] = [];
 const clusters: LocalCluster[] = [];
@@ -29,14 +37,23 @@ afterAll(async () => {
 async function startCluster(): Promise<LocalCluster> {
   const dir = mkdtempSync(join(tmpdir(), "raft-faults-"));
   dirs.push(dir);
-  const c = await LocalCluster.create({ members: 3, dataDir: dir, memberArgs: ["--fault-injection", "true", "--snapshot-every", "0"], onLine: (id, l) => lines.push(`[${id}] ${l}`) });
+  const c = await LocalCluster.create({
+    members: 3,
+    dataDir: dir,
+    memberArgs: ["--fault-injection", "true", "--snapshot-every", "0"],
+    onLine: (id, l) => lines.push(`[${id}] ${l}`),
+  });
   clusters.push(c);
   await c.startAll();
   await leaderOf(c);
   return c;
 }
 
-async function until(what: string, cond: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function until(
+  what: string,
+  cond: () => Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const end = performance.now() + timeoutMs;
   while (performance.now() < end) {
     if (await cond()) return;
@@ -70,11 +87,18 @@ test("SIGSTOP the leader past the election timeout, SIGCONT: it steps down, noth
   const twoLeaderTerms = await watch.stop();
   const check = await checkCluster(c, load.acked);
   const lin = checkLinearizable(load.history);
-  console.log(`raft pause test: leader ${old} paused 1.5 s; acked ${check.ackedChecked}, lost ${check.lost}, duplicated ${check.duplicated}; terms seen ${[...watch.leadersByTerm.keys()].join(",")}; linearizability ${lin.result}`);
+  console.log(
+    `raft pause test: leader ${old} paused 1.5 s; acked ${check.ackedChecked}, lost ${check.lost}, duplicated ${check.duplicated}; terms seen ${[...watch.leadersByTerm.keys()].join(",")}; linearizability ${lin.result}`,
+  );
   expect(twoLeaderTerms).toEqual([]);
   expect(watch.leadersByTerm.size).toBeGreaterThanOrEqual(2);
   expect(check.ackedChecked).toBeGreaterThan(10);
-  expect({ lost: check.lost, duplicated: check.duplicated, wrongIndex: check.wrongIndex, logsDiffer: check.logsDiffer }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, logsDiffer: false });
+  expect({
+    lost: check.lost,
+    duplicated: check.duplicated,
+    wrongIndex: check.wrongIndex,
+    logsDiffer: check.logsDiffer,
+  }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, logsDiffer: false });
   expect(lin.result).toBe("ok");
 }, 120_000);
 
@@ -88,7 +112,10 @@ test("partition the leader from both followers: it steps down via check-quorum, 
   const others = [1, 2, 3].filter((i) => i !== old);
   await setFaults(c, old, { cut: others, direction: "both" });
   for (const o of others) await setFaults(c, o, { cut: [old], direction: "both" });
-  await until("the cut-off leader to step down (check-quorum)", async () => (await c.status(old))?.role !== "leader");
+  await until(
+    "the cut-off leader to step down (check-quorum)",
+    async () => (await c.status(old))?.role !== "leader",
+  );
   let newLeader = -1;
   await until("the majority to elect a leader", async () => {
     const st = await Promise.all(others.map((o) => c.status(o)));
@@ -96,7 +123,10 @@ test("partition the leader from both followers: it steps down via check-quorum, 
     return newLeader > 0;
   });
   const ackedBefore = load.acked.length;
-  await until("the majority to commit new appends", async () => load.acked.length > ackedBefore + 10);
+  await until(
+    "the majority to commit new appends",
+    async () => load.acked.length > ackedBefore + 10,
+  );
   const oldStatus = (await c.status(old))!;
   await load.read();
   await setFaults(c, old, { heal: "all" });
@@ -109,9 +139,16 @@ test("partition the leader from both followers: it steps down via check-quorum, 
   const twoLeaderTerms = await watch.stop();
   const check = await checkCluster(c, load.acked);
   const lin = checkLinearizable(load.history);
-  console.log(`raft partition test: old leader ${old} (cut off: role ${oldStatus.role}, commit ${oldStatus.commitIndex}), new leader ${newLeader}; acked ${check.ackedChecked} (${load.acked.length - ackedBefore} during the partition), lost ${check.lost}, duplicated ${check.duplicated}; linearizability ${lin.result}`);
+  console.log(
+    `raft partition test: old leader ${old} (cut off: role ${oldStatus.role}, commit ${oldStatus.commitIndex}), new leader ${newLeader}; acked ${check.ackedChecked} (${load.acked.length - ackedBefore} during the partition), lost ${check.lost}, duplicated ${check.duplicated}; linearizability ${lin.result}`,
+  );
   expect(others).toContain(newLeader);
   expect(twoLeaderTerms).toEqual([]);
-  expect({ lost: check.lost, duplicated: check.duplicated, wrongIndex: check.wrongIndex, logsDiffer: check.logsDiffer }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, logsDiffer: false });
+  expect({
+    lost: check.lost,
+    duplicated: check.duplicated,
+    wrongIndex: check.wrongIndex,
+    logsDiffer: check.logsDiffer,
+  }).toEqual({ lost: 0, duplicated: 0, wrongIndex: 0, logsDiffer: false });
   expect(lin.result).toBe("ok");
 }, 120_000);

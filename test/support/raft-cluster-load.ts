@@ -12,7 +12,11 @@
  */
 import { type AcceptedEntry, RaftClient, ReadMode } from "../../impl/raft/client/client.ts";
 import type { LocalCluster } from "../../impl/raft/host/launcher.ts";
-import { checkKvHistory, type KvOperation, type LinearizabilityResult } from "../../impl/raft/sim/linearizability.ts";
+import {
+  checkKvHistory,
+  type KvOperation,
+  type LinearizabilityResult,
+} from "../../impl/raft/sim/linearizability.ts";
 
 export interface AckedAppend {
   clientId: number;
@@ -41,11 +45,20 @@ export class LoadDriver {
     clientIds: number[],
     private readonly inFlightPerClient: number,
   ) {
-    this.clients = clientIds.map((id) => new RaftClient({ members: cluster.clientAddresses(), clientId: id, maxInFlight: inFlightPerClient, deadlineMs: 60_000 }));
+    this.clients = clientIds.map(
+      (id) =>
+        new RaftClient({
+          members: cluster.clientAddresses(),
+          clientId: id,
+          maxInFlight: inFlightPerClient,
+          deadlineMs: 60_000,
+        }),
+    );
   }
 
   start(): void {
-    for (const c of this.clients) for (let i = 0; i < this.inFlightPerClient; i++) this.loops.push(this.loop(c));
+    for (const c of this.clients)
+      for (let i = 0; i < this.inFlightPerClient; i++) this.loops.push(this.loop(c));
   }
 
   private async loop(c: RaftClient): Promise<void> {
@@ -55,12 +68,31 @@ export class LoadDriver {
       const records = [`r-${id}-${call.toFixed(3)}`].map((s) => enc.encode(s));
       try {
         const r = await c.append(records);
-        this.acked.push({ clientId: id, seq: r.seq, index: r.index, records: records.map((b) => dec.decode(b)) });
-        this.history.push({ clientId: id, kind: "append", key: `c${id}`, value: token(id, r.seq), callMs: call, returnMs: performance.now() });
+        this.acked.push({
+          clientId: id,
+          seq: r.seq,
+          index: r.index,
+          records: records.map((b) => dec.decode(b)),
+        });
+        this.history.push({
+          clientId: id,
+          kind: "append",
+          key: `c${id}`,
+          value: token(id, r.seq),
+          callMs: call,
+          returnMs: performance.now(),
+        });
       } catch (err) {
         // Outcome unknown: it may take effect at any time after its call (or never).
         this.errors.push((err as Error).message);
-        this.history.push({ clientId: id, kind: "append", key: `c${id}`, value: `?${id}.${call};`, callMs: call, returnMs: Number.POSITIVE_INFINITY });
+        this.history.push({
+          clientId: id,
+          kind: "append",
+          key: `c${id}`,
+          value: `?${id}.${call};`,
+          callMs: call,
+          returnMs: Number.POSITIVE_INFINITY,
+        });
       }
     }
   }
@@ -71,8 +103,18 @@ export class LoadDriver {
     const r = await c.read(1, { mode: ReadMode.Linearizable });
     const ret = performance.now();
     for (const client of this.clients) {
-      const value = r.entries.filter((e) => e.clientId === client.clientId).map((e) => token(e.clientId, e.seq)).join("");
-      this.history.push({ clientId: 0, kind: "get", key: `c${client.clientId}`, value, callMs: call, returnMs: ret });
+      const value = r.entries
+        .filter((e) => e.clientId === client.clientId)
+        .map((e) => token(e.clientId, e.seq))
+        .join("");
+      this.history.push({
+        clientId: 0,
+        kind: "get",
+        key: `c${client.clientId}`,
+        value,
+        callMs: call,
+        returnMs: ret,
+      });
     }
   }
 
@@ -87,14 +129,24 @@ export class LoadDriver {
 }
 
 /** Waits until every member has applied the same index (at least `atLeast`) under one leader. */
-export async function waitConverged(cluster: LocalCluster, atLeast: number, timeoutMs = 20_000): Promise<number> {
+export async function waitConverged(
+  cluster: LocalCluster,
+  atLeast: number,
+  timeoutMs = 20_000,
+): Promise<number> {
   const until = performance.now() + timeoutMs;
   let last = "";
   while (performance.now() < until) {
     const st = await Promise.all(cluster.members.map((m) => cluster.status(m.id)));
-    last = JSON.stringify(st.map((s) => s && [s.id, s.role, s.term, s.commitIndex, s.appliedIndex]));
+    last = JSON.stringify(
+      st.map((s) => s && [s.id, s.role, s.term, s.commitIndex, s.appliedIndex]),
+    );
     const applied = st.map((s) => s?.appliedIndex ?? -1);
-    if (st.every((s) => s !== null && s.leaderId !== null) && applied.every((a) => a === applied[0] && a >= atLeast)) return applied[0]!;
+    if (
+      st.every((s) => s !== null && s.leaderId !== null) &&
+      applied.every((a) => a === applied[0] && a >= atLeast)
+    )
+      return applied[0]!;
     await Bun.sleep(100);
   }
   throw new Error(`members did not converge within ${timeoutMs} ms: ${last}`);
@@ -104,7 +156,10 @@ export async function waitConverged(cluster: LocalCluster, atLeast: number, time
 export async function memberLogs(cluster: LocalCluster): Promise<Map<number, AcceptedEntry[]>> {
   const out = new Map<number, AcceptedEntry[]>();
   for (const m of cluster.members) {
-    const c = new RaftClient({ members: [`${cluster.host}:${m.ports.client}`], clientId: 1_000_000 + m.id });
+    const c = new RaftClient({
+      members: [`${cluster.host}:${m.ports.client}`],
+      clientId: 1_000_000 + m.id,
+    });
     const all: AcceptedEntry[] = [];
     let from = 1;
     for (;;) {
@@ -142,7 +197,11 @@ export function checkLog(log: AcceptedEntry[], acked: AckedAppend[]): Omit<LogCh
     const found = seen.get(`${a.clientId}.${a.seq}`) ?? [];
     if (found.length === 0) lost++;
     if (found.length > 1) duplicated++;
-    if (found.length === 1 && (found[0]!.index !== a.index || dec.decode(found[0]!.records[0]!) !== a.records[0])) wrongIndex++;
+    if (
+      found.length === 1 &&
+      (found[0]!.index !== a.index || dec.decode(found[0]!.records[0]!) !== a.records[0])
+    )
+      wrongIndex++;
   }
   // Client order: within each client, log positions increase with seq.
   let outOfOrder = 0;
@@ -160,8 +219,17 @@ export async function checkCluster(cluster: LocalCluster, acked: AckedAppend[]):
   const results = [...logs.values()].map((l) => checkLog(l, acked));
   const sum = (k: keyof Omit<LogCheck, "logsDiffer">) => results.reduce((n, r) => n + r[k], 0);
   const ref = JSON.stringify([...logs.values()][0]!.map((e) => [e.index, e.clientId, e.seq]));
-  const logsDiffer = [...logs.values()].some((l) => JSON.stringify(l.map((e) => [e.index, e.clientId, e.seq])) !== ref);
-  return { ackedChecked: acked.length, lost: sum("lost"), duplicated: sum("duplicated"), wrongIndex: sum("wrongIndex"), outOfOrder: sum("outOfOrder"), logsDiffer };
+  const logsDiffer = [...logs.values()].some(
+    (l) => JSON.stringify(l.map((e) => [e.index, e.clientId, e.seq])) !== ref,
+  );
+  return {
+    ackedChecked: acked.length,
+    lost: sum("lost"),
+    duplicated: sum("duplicated"),
+    wrongIndex: sum("wrongIndex"),
+    outOfOrder: sum("outOfOrder"),
+    logsDiffer,
+  };
 }
 
 export function checkLinearizable(history: KvOperation[]): LinearizabilityResult {
@@ -202,7 +270,9 @@ export class LeaderWatch {
 export async function leaderOf(cluster: LocalCluster, timeoutMs = 10_000): Promise<number> {
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
-    const st = await Promise.all(cluster.members.map((m) => (m.proc?.exitCode === null ? cluster.status(m.id) : null)));
+    const st = await Promise.all(
+      cluster.members.map((m) => (m.proc?.exitCode === null ? cluster.status(m.id) : null)),
+    );
     const l = st.find((s) => s?.role === "leader");
     if (l) return l.id;
     await Bun.sleep(50);
@@ -211,6 +281,9 @@ export async function leaderOf(cluster: LocalCluster, timeoutMs = 10_000): Promi
 }
 
 export async function setFaults(cluster: LocalCluster, id: number, body: object): Promise<void> {
-  const r = await fetch(`http://${cluster.host}:${cluster.member(id).ports.http}/debug/faults`, { method: "POST", body: JSON.stringify(body) });
+  const r = await fetch(`http://${cluster.host}:${cluster.member(id).ports.http}/debug/faults`, {
+    method: "POST",
+    body: JSON.stringify(body),
+  });
   if (!r.ok) throw new Error(`faults on member ${id}: ${r.status} ${await r.text()}`);
 }

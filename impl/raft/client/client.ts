@@ -25,18 +25,18 @@ import {
   ClientFrame,
   type ClientReply,
   decodeReply,
-  encodeAppend,
-  encodeRead,
   ERROR_CODE_NAMES,
   ErrorCode,
+  encodeAppend,
+  encodeRead,
   ReadMode,
 } from "../host/client-protocol.ts";
 import { FrameSplitter, frame } from "../host/frame.ts";
 import type { AcceptedEntry } from "../host/log-machine.ts";
 import { Outstanding, type Request } from "./outstanding.ts";
 
-export { ReadMode };
 export type { AcceptedEntry };
+export { ReadMode };
 
 export interface RaftClientOptions {
   /** Client addresses ("host:port") of the members, any order. */
@@ -64,7 +64,14 @@ export const CLIENT_DEFAULTS = {
   maxReplyBytes: 1 << 30,
 } as const;
 
-export type RaftClientErrorKind = "timeout" | "limit" | "closed" | "queue-full" | "compacted" | "session-expired" | "protocol";
+export type RaftClientErrorKind =
+  | "timeout"
+  | "limit"
+  | "closed"
+  | "queue-full"
+  | "compacted"
+  | "session-expired"
+  | "protocol";
 
 export class RaftClientError extends Error {
   override name = "RaftClientError";
@@ -106,8 +113,10 @@ export class RaftClient {
   readonly stats = { redirects: 0, reconnects: 0, resends: 0, retryErrors: 0 };
 
   constructor(opts: RaftClientOptions) {
-    if (opts.members.length === 0) throw new RaftClientError("protocol", "RaftClient needs at least one member address");
-    if (!Number.isSafeInteger(opts.clientId) || opts.clientId < 1) throw new RangeError(`clientId must be a positive integer, got ${opts.clientId}`);
+    if (opts.members.length === 0)
+      throw new RaftClientError("protocol", "RaftClient needs at least one member address");
+    if (!Number.isSafeInteger(opts.clientId) || opts.clientId < 1)
+      throw new RangeError(`clientId must be a positive integer, got ${opts.clientId}`);
     this.o = {
       members: opts.members,
       clientId: opts.clientId,
@@ -119,7 +128,10 @@ export class RaftClient {
     };
     this.nextSeq = opts.firstSeq ?? 1;
     this.out = new Outstanding(this.o.maxInFlight, this.o.maxQueued);
-    this.timer = setInterval(() => this.checkTimeouts(), Math.max(5, Math.min(100, this.o.attemptTimeoutMs / 4)));
+    this.timer = setInterval(
+      () => this.checkTimeouts(),
+      Math.max(5, Math.min(100, this.o.attemptTimeoutMs / 4)),
+    );
   }
 
   get clientId(): number {
@@ -129,14 +141,25 @@ export class RaftClient {
   /** Appends a batch; resolves once committed with its log index. */
   async append(records: Uint8Array[]): Promise<AppendResult> {
     const seq = this.nextSeq++;
-    const r = await this.submit({ kind: "append", seq, body: (reqId) => encodeAppend(reqId, this.o.clientId, seq, records) });
+    const r = await this.submit({
+      kind: "append",
+      seq,
+      body: (reqId) => encodeAppend(reqId, this.o.clientId, seq, records),
+    });
     return { index: r.index!, seq, attempts: r.attempts };
   }
 
   /** Reads accepted entries from `fromIndex` (at most maxEntries; 0 = the member's maximum). */
-  async read(fromIndex: number, opts: { mode?: ReadMode; maxEntries?: number } = {}): Promise<ReadResult> {
+  async read(
+    fromIndex: number,
+    opts: { mode?: ReadMode; maxEntries?: number } = {},
+  ): Promise<ReadResult> {
     const mode = opts.mode ?? ReadMode.Linearizable;
-    const r = await this.submit({ kind: "read", seq: 0, body: (reqId) => encodeRead(reqId, fromIndex, opts.maxEntries ?? 0, mode) });
+    const r = await this.submit({
+      kind: "read",
+      seq: 0,
+      body: (reqId) => encodeRead(reqId, fromIndex, opts.maxEntries ?? 0, mode),
+    });
     return { upToIndex: r.upToIndex!, entries: r.entries! };
   }
 
@@ -149,7 +172,9 @@ export class RaftClient {
     this.out.failAll(new RaftClientError("closed", "client closed"));
   }
 
-  private async submit(spec: Pick<Request, "kind" | "seq" | "body">): Promise<{ index?: number; upToIndex?: number; entries?: AcceptedEntry[]; attempts: number }> {
+  private async submit(
+    spec: Pick<Request, "kind" | "seq" | "body">,
+  ): Promise<{ index?: number; upToIndex?: number; entries?: AcceptedEntry[]; attempts: number }> {
     if (this.closed) throw new RaftClientError("closed", "client closed");
     const req = await this.out.admit(spec, this.nextReqId++, performance.now() + this.o.deadlineMs);
     this.send(req);
@@ -221,7 +246,10 @@ export class RaftClient {
 
   private scheduleResend(): void {
     if (this.resendTimer || this.closed) return;
-    const delay = Math.min(CLIENT_DEFAULTS.maxRetryDelayMs, this.o.retryDelayMs * 2 ** Math.min(6, this.connectFailures));
+    const delay = Math.min(
+      CLIENT_DEFAULTS.maxRetryDelayMs,
+      this.o.retryDelayMs * 2 ** Math.min(6, this.connectFailures),
+    );
     this.resendTimer = setTimeout(() => {
       this.resendTimer = null;
       if (!this.socket) return this.connect();
@@ -243,31 +271,55 @@ export class RaftClient {
   private onReply(m: ClientReply): void {
     const req = this.out.get(m.reqId);
     if (m.type === ClientFrame.Error && m.reqId === 0) {
-      this.out.failAll(new RaftClientError("protocol", `member refused the connection: ${ERROR_CODE_NAMES[m.code]}: ${m.message}`));
+      this.out.failAll(
+        new RaftClientError(
+          "protocol",
+          `member refused the connection: ${ERROR_CODE_NAMES[m.code]}: ${m.message}`,
+        ),
+      );
       return;
     }
     if (!req) return; // answered already (a reply from before a resend)
-    if (m.type === ClientFrame.AppendOk) return this.out.resolve(req, { index: m.index, attempts: req.attempts });
-    if (m.type === ClientFrame.ReadOk) return this.out.resolve(req, { upToIndex: m.upToIndex, entries: m.entries, attempts: req.attempts });
+    if (m.type === ClientFrame.AppendOk) {
+      this.out.resolve(req, { index: m.index, attempts: req.attempts });
+      return;
+    }
+    if (m.type === ClientFrame.ReadOk) {
+      this.out.resolve(req, { upToIndex: m.upToIndex, entries: m.entries, attempts: req.attempts });
+      return;
+    }
     if (m.type === ClientFrame.NotLeader) {
       this.stats.redirects++;
-      this.hint = m.leaderAddress !== "" && m.leaderAddress !== this.currentAddress() ? m.leaderAddress : null;
+      this.hint =
+        m.leaderAddress !== "" && m.leaderAddress !== this.currentAddress()
+          ? m.leaderAddress
+          : null;
       if (this.hint === null) this.connectFailures++; // no leader known yet: back off a little
-      return this.dropConnection();
+      this.dropConnection();
+      return;
     }
     this.onError(req, m.code, m.message);
   }
 
   private onError(req: Request, code: ErrorCode, message: string): void {
     const name = ERROR_CODE_NAMES[code] ?? String(code);
-    if (code === ErrorCode.Retry || code === ErrorCode.OutOfOrder || code === ErrorCode.TooManyInFlight) {
+    if (
+      code === ErrorCode.Retry ||
+      code === ErrorCode.OutOfOrder ||
+      code === ErrorCode.TooManyInFlight
+    ) {
       this.stats.retryErrors++;
       req.sent = false;
       this.stats.resends++;
       this.scheduleResend();
       return;
     }
-    const kind = code === ErrorCode.Compacted ? "compacted" : code === ErrorCode.SessionExpired ? "session-expired" : "limit";
+    const kind =
+      code === ErrorCode.Compacted
+        ? "compacted"
+        : code === ErrorCode.SessionExpired
+          ? "session-expired"
+          : "limit";
     this.out.reject(req, new RaftClientError(kind, `${name}: ${message}`));
   }
 
@@ -280,7 +332,13 @@ export class RaftClient {
     let suspect = false;
     for (const r of this.out.inOrder()) {
       if (now > r.deadlineMs && !r.settled) {
-        this.out.expire(r, new RaftClientError("timeout", `${r.kind} ${r.kind === "append" ? `seq ${r.seq} ` : ""}not answered within ${this.o.deadlineMs} ms (${r.attempts} attempts)`));
+        this.out.expire(
+          r,
+          new RaftClientError(
+            "timeout",
+            `${r.kind} ${r.kind === "append" ? `seq ${r.seq} ` : ""}not answered within ${this.o.deadlineMs} ms (${r.attempts} attempts)`,
+          ),
+        );
       }
       if (r.sent && now - r.attemptStartMs > this.o.attemptTimeoutMs) suspect = true;
     }

@@ -37,7 +37,11 @@ export class Outstanding {
     private readonly maxQueued: number,
   ) {}
 
-  async admit(spec: Pick<Request, "kind" | "seq" | "body">, reqId: number, deadlineMs: number): Promise<Request> {
+  async admit(
+    spec: Pick<Request, "kind" | "seq" | "body">,
+    reqId: number,
+    deadlineMs: number,
+  ): Promise<Request> {
     if (this.byId.size >= this.maxInFlight) {
       if (this.waiting.length >= this.maxQueued) {
         throw new Error(`RaftClient: ${this.maxQueued} callers already wait for an in-flight slot`);
@@ -50,7 +54,18 @@ export class Outstanding {
       resolve = res;
       reject = rej;
     });
-    const req: Request = { ...spec, reqId, sent: false, attempts: 0, attemptStartMs: 0, deadlineMs, settled: false, promise, resolve, reject };
+    const req: Request = {
+      ...spec,
+      reqId,
+      sent: false,
+      attempts: 0,
+      attemptStartMs: 0,
+      deadlineMs,
+      settled: false,
+      promise,
+      resolve,
+      reject,
+    };
     this.byId.set(reqId, req);
     return req;
   }
@@ -77,7 +92,10 @@ export class Outstanding {
 
   /** Deadline passed: the caller is told; an append keeps being resent (its outcome is unknown). */
   expire(req: Request, e: Error): void {
-    if (req.kind !== "append") return this.reject(req, e);
+    if (req.kind !== "append") {
+      this.reject(req, e);
+      return;
+    }
     req.settled = true;
     req.reject(e);
   }

@@ -92,7 +92,9 @@ export class ByteReader {
   }
   private need(n: number, what: string): void {
     if (this.pos + n > this.input.length) {
-      throw new DecodeError(`truncated: ${what} needs ${n} bytes at offset ${this.pos} of ${this.input.length}`);
+      throw new DecodeError(
+        `truncated: ${what} needs ${n} bytes at offset ${this.pos} of ${this.input.length}`,
+      );
     }
   }
   u8(what = "u8"): number {

@@ -92,15 +92,31 @@ export interface RequestLimits {
   maxBatchRecords: number;
 }
 
-export function encodeAppend(reqId: number, clientId: number, seq: number, records: readonly Uint8Array[]): Uint8Array {
+export function encodeAppend(
+  reqId: number,
+  clientId: number,
+  seq: number,
+  records: readonly Uint8Array[],
+): Uint8Array {
   const w = new ByteWriter(32 + records.reduce((n, r) => n + 4 + r.length, 0));
   w.u8(ClientFrame.Append).u64(reqId).u64(clientId).u64(seq).u32(records.length);
   for (const r of records) w.bytes(r);
   return w.finish();
 }
 
-export function encodeRead(reqId: number, fromIndex: number, maxEntries: number, mode: ReadMode): Uint8Array {
-  return new ByteWriter(32).u8(ClientFrame.Read).u64(reqId).u64(fromIndex).u32(maxEntries).u8(mode).finish();
+export function encodeRead(
+  reqId: number,
+  fromIndex: number,
+  maxEntries: number,
+  mode: ReadMode,
+): Uint8Array {
+  return new ByteWriter(32)
+    .u8(ClientFrame.Read)
+    .u64(reqId)
+    .u64(fromIndex)
+    .u32(maxEntries)
+    .u8(mode)
+    .finish();
 }
 
 /** Decodes a request body; DecodeError for malformed input, LimitError for one over a limit. */
@@ -125,7 +141,11 @@ export function decodeRequest(body: Uint8Array, limits: RequestLimits): ClientRe
   if (seq < 1) throw new DecodeError("seq must be >= 1");
   if (count === 0) throw new DecodeError("an append needs at least one record");
   if (count > limits.maxBatchRecords) {
-    throw new LimitError(reqId, ErrorCode.BatchTooLarge, `batch of ${count} records over the limit of ${limits.maxBatchRecords}`);
+    throw new LimitError(
+      reqId,
+      ErrorCode.BatchTooLarge,
+      `batch of ${count} records over the limit of ${limits.maxBatchRecords}`,
+    );
   }
   if (count * 4 > r.remaining()) throw new DecodeError(`record count ${count} exceeds the frame`);
   const records: Uint8Array[] = [];
@@ -133,7 +153,11 @@ export function decodeRequest(body: Uint8Array, limits: RequestLimits): ClientRe
     const at = r.pos;
     const len = r.u32("record length");
     if (len > limits.maxRecordBytes) {
-      throw new LimitError(reqId, ErrorCode.RecordTooLarge, `record ${i} of ${len} bytes over the limit of ${limits.maxRecordBytes}`);
+      throw new LimitError(
+        reqId,
+        ErrorCode.RecordTooLarge,
+        `record ${i} of ${len} bytes over the limit of ${limits.maxRecordBytes}`,
+      );
     }
     r.pos = at;
     records.push(r.bytes("record", limits.maxRecordBytes));

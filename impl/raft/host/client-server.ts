@@ -8,16 +8,16 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import {
+  ClientFrame,
   type ClientReply,
   type ClientRequest,
-  ClientFrame,
   decodeRequest,
-  encodeReply,
   ErrorCode,
+  encodeReply,
   LimitError,
   ReadMode,
 } from "./client-protocol.ts";
-import { frame, FrameSplitter } from "./frame.ts";
+import { FrameSplitter, frame } from "./frame.ts";
 import { MAX_CLIENT_BACKLOG_BYTES, MAX_READ_ENTRIES, maxClientFrameBytes } from "./limits.ts";
 import type { AppendResult, Member, ReadResult } from "./member.ts";
 import { SocketWriter } from "./socket-writer.ts";
@@ -44,10 +44,20 @@ export class ClientServer {
         port: o.clientPort,
         socket: {
           open: (s) => {
-            s.data = { splitter: new FrameSplitter(maxFrame), writer: new SocketWriter(MAX_CLIENT_BACKLOG_BYTES), inFlight: 0, closed: false };
+            s.data = {
+              splitter: new FrameSplitter(maxFrame),
+              writer: new SocketWriter(MAX_CLIENT_BACKLOG_BYTES),
+              inFlight: 0,
+              closed: false,
+            };
             this.member.metrics.clientConnections++;
             if (++this.open > o.maxClients) {
-              this.fail(s, 0, ErrorCode.TooManyClients, `over the limit of ${o.maxClients} client connections`);
+              this.fail(
+                s,
+                0,
+                ErrorCode.TooManyClients,
+                `over the limit of ${o.maxClients} client connections`,
+              );
             }
           },
           data: (s, chunk) => this.onData(s, chunk),
@@ -60,7 +70,9 @@ export class ClientServer {
         },
       });
     } catch (err) {
-      throw new Error(`client port ${o.host}:${o.clientPort} is not available: ${(err as Error).message}`);
+      throw new Error(
+        `client port ${o.host}:${o.clientPort} is not available: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -86,7 +98,12 @@ export class ClientServer {
       } catch (err) {
         if (err instanceof LimitError) {
           this.member.metrics.clientLimitErrors++;
-          this.reply(s, { type: ClientFrame.Error, reqId: err.reqId, code: err.code, message: err.message });
+          this.reply(s, {
+            type: ClientFrame.Error,
+            reqId: err.reqId,
+            code: err.code,
+            message: err.message,
+          });
           continue;
         }
         this.badFrame(s, (err as Error).message);
@@ -94,7 +111,12 @@ export class ClientServer {
       }
       if (c.inFlight >= o.maxInFlight) {
         this.member.metrics.clientLimitErrors++;
-        this.reply(s, { type: ClientFrame.Error, reqId: req.reqId, code: ErrorCode.TooManyInFlight, message: `over the limit of ${o.maxInFlight} requests in flight on one connection` });
+        this.reply(s, {
+          type: ClientFrame.Error,
+          reqId: req.reqId,
+          code: ErrorCode.TooManyInFlight,
+          message: `over the limit of ${o.maxInFlight} requests in flight on one connection`,
+        });
         continue;
       }
       this.dispatch(s, req);
@@ -112,7 +134,8 @@ export class ClientServer {
       });
       return;
     }
-    const max = req.maxEntries === 0 ? MAX_READ_ENTRIES : Math.min(req.maxEntries, MAX_READ_ENTRIES);
+    const max =
+      req.maxEntries === 0 ? MAX_READ_ENTRIES : Math.min(req.maxEntries, MAX_READ_ENTRIES);
     const done = (r: ReadResult) => {
       c.inFlight--;
       this.reply(s, this.readReply(reqId, req.fromIndex, r));
@@ -120,7 +143,11 @@ export class ClientServer {
     if (req.mode === ReadMode.Local) {
       const m = this.member.machine;
       const entries = m.read(req.fromIndex, max);
-      done(entries === null ? { kind: "retry", reason: "compacted" } : { kind: "ok", upToIndex: m.appliedIndex, entries });
+      done(
+        entries === null
+          ? { kind: "retry", reason: "compacted" }
+          : { kind: "ok", upToIndex: m.appliedIndex, entries },
+      );
       return;
     }
     this.member.readLinearizable(req.fromIndex, max, done);
@@ -135,17 +162,33 @@ export class ClientServer {
       case "retry":
         return { type: ClientFrame.Error, reqId, code: ErrorCode.Retry, message: r.reason };
       case "out-of-order":
-        return { type: ClientFrame.Error, reqId, code: ErrorCode.OutOfOrder, message: `this session's next seq is ${r.expectedSeq}` };
+        return {
+          type: ClientFrame.Error,
+          reqId,
+          code: ErrorCode.OutOfOrder,
+          message: `this session's next seq is ${r.expectedSeq}`,
+        };
       case "session-expired":
-        return { type: ClientFrame.Error, reqId, code: ErrorCode.SessionExpired, message: "seq older than the session's remembered results" };
+        return {
+          type: ClientFrame.Error,
+          reqId,
+          code: ErrorCode.SessionExpired,
+          message: "seq older than the session's remembered results",
+        };
     }
   }
 
   private readReply(reqId: number, from: number, r: ReadResult): ClientReply {
-    if (r.kind === "ok") return { type: ClientFrame.ReadOk, reqId, upToIndex: r.upToIndex, entries: r.entries };
+    if (r.kind === "ok")
+      return { type: ClientFrame.ReadOk, reqId, upToIndex: r.upToIndex, entries: r.entries };
     if (r.kind === "not-leader") return this.notLeader(reqId);
     if (r.reason === "compacted") {
-      return { type: ClientFrame.Error, reqId, code: ErrorCode.Compacted, message: `index ${from} is below this member's snapshot (${this.member.machine.baseIndex})` };
+      return {
+        type: ClientFrame.Error,
+        reqId,
+        code: ErrorCode.Compacted,
+        message: `index ${from} is below this member's snapshot (${this.member.machine.baseIndex})`,
+      };
     }
     return { type: ClientFrame.Error, reqId, code: ErrorCode.Retry, message: r.reason };
   }
@@ -158,7 +201,9 @@ export class ClientServer {
   private reply(s: Socket<Conn>, m: ClientReply): void {
     if (s.data.closed) return;
     if (!s.data.writer.write(s, frame(encodeReply(m)))) {
-      this.member.o.log(`client port: closing a connection that left ${MAX_CLIENT_BACKLOG_BYTES} reply bytes unread`);
+      this.member.o.log(
+        `client port: closing a connection that left ${MAX_CLIENT_BACKLOG_BYTES} reply bytes unread`,
+      );
       s.data.closed = true;
       s.end();
     }

@@ -7,18 +7,48 @@
  *   bun run cluster verify --data-dir DIR              offline check of every DIR/member-* WAL
  */
 import { z } from "zod";
-import { type FlagSpec, helpText, parseFlags, UsageError, validateOptions } from "../../core/cli-args.ts";
+import {
+  type FlagSpec,
+  helpText,
+  parseFlags,
+  UsageError,
+  validateOptions,
+} from "../../core/cli-args.ts";
 import { fetchStatus, LocalCluster } from "./launcher.ts";
 import { verifyClusterDir } from "./verify-cluster.ts";
 
 const START_FLAGS: FlagSpec[] = [
   { flag: "members", key: "members", kind: "int", help: "number of members, 1..9; default 3" },
-  { flag: "data-dir", key: "dataDir", kind: "string", help: "parent of member-N data dirs; default ./raft-data" },
-  { flag: "base-port", key: "basePort", kind: "int", help: "first of 3 ports per member; default 7100" },
+  {
+    flag: "data-dir",
+    key: "dataDir",
+    kind: "string",
+    help: "parent of member-N data dirs; default ./raft-data",
+  },
+  {
+    flag: "base-port",
+    key: "basePort",
+    kind: "int",
+    help: "first of 3 ports per member; default 7100",
+  },
   { flag: "fsync", key: "fsync", kind: "bool", help: "members fdatasync each Ready; default true" },
 ];
-const STATUS_FLAGS: FlagSpec[] = [{ flag: "peers", key: "peers", kind: "string", help: "members' HTTP addresses HOST:PORT,... (required)" }];
-const VERIFY_FLAGS: FlagSpec[] = [{ flag: "data-dir", key: "dataDir", kind: "string", help: "directory holding member-* WAL dirs (required)" }];
+const STATUS_FLAGS: FlagSpec[] = [
+  {
+    flag: "peers",
+    key: "peers",
+    kind: "string",
+    help: "members' HTTP addresses HOST:PORT,... (required)",
+  },
+];
+const VERIFY_FLAGS: FlagSpec[] = [
+  {
+    flag: "data-dir",
+    key: "dataDir",
+    kind: "string",
+    help: "directory holding member-* WAL dirs (required)",
+  },
+];
 
 const USAGE = `usage: bun run cluster [start options] | cluster status --peers ... | cluster verify --data-dir DIR
 
@@ -32,7 +62,11 @@ async function start(argv: string[]): Promise<number> {
     fsync: z.boolean().default(true),
   });
   const o = validateOptions(schema, parseFlags(argv, START_FLAGS), START_FLAGS);
-  const ports = Array.from({ length: o.members }, (_, i) => ({ peer: o.basePort + 3 * i, client: o.basePort + 3 * i + 1, http: o.basePort + 3 * i + 2 }));
+  const ports = Array.from({ length: o.members }, (_, i) => ({
+    peer: o.basePort + 3 * i,
+    client: o.basePort + 3 * i + 1,
+    http: o.basePort + 3 * i + 2,
+  }));
   const cluster = await LocalCluster.create({
     members: o.members,
     dataDir: o.dataDir,
@@ -49,14 +83,20 @@ async function start(argv: string[]): Promise<number> {
     return 1;
   }
   for (const m of cluster.members) {
-    console.log(`member ${m.id}: client ${cluster.host}:${m.ports.client}  http http://${cluster.host}:${m.ports.http}  peer ${cluster.host}:${m.ports.peer}  data ${m.dataDir}`);
+    console.log(
+      `member ${m.id}: client ${cluster.host}:${m.ports.client}  http http://${cluster.host}:${m.ports.http}  peer ${cluster.host}:${m.ports.peer}  data ${m.dataDir}`,
+    );
   }
-  console.log(`status: bun run cluster status --peers ${cluster.members.map((m) => `${cluster.host}:${m.ports.http}`).join(",")}`);
+  console.log(
+    `status: bun run cluster status --peers ${cluster.members.map((m) => `${cluster.host}:${m.ports.http}`).join(",")}`,
+  );
   const stop = new Promise<string>((resolve) => {
     process.once("SIGINT", () => resolve("SIGINT"));
     process.once("SIGTERM", () => resolve("SIGTERM"));
   });
-  const exited = Promise.race(cluster.members.map((m) => m.proc!.exited.then((code) => `member ${m.id} exited (${code})`)));
+  const exited = Promise.race(
+    cluster.members.map((m) => m.proc!.exited.then((code) => `member ${m.id} exited (${code})`)),
+  );
   const why = await Promise.race([stop, exited]);
   console.log(`cluster: ${why}; stopping members`);
   await cluster.stopAll();
@@ -65,14 +105,40 @@ async function start(argv: string[]): Promise<number> {
 }
 
 async function status(argv: string[]): Promise<number> {
-  const o = validateOptions(z.object({ peers: z.string().min(1) }), parseFlags(argv, STATUS_FLAGS), STATUS_FLAGS);
+  const o = validateOptions(
+    z.object({ peers: z.string().min(1) }),
+    parseFlags(argv, STATUS_FLAGS),
+    STATUS_FLAGS,
+  );
   const addrs = o.peers.split(",").map((s) => s.trim());
   const rows = await Promise.all(addrs.map(fetchStatus));
-  const head = ["address", "id", "role", "term", "leader", "commit", "applied", "last", "snapshot", "peers match"];
+  const head = [
+    "address",
+    "id",
+    "role",
+    "term",
+    "leader",
+    "commit",
+    "applied",
+    "last",
+    "snapshot",
+    "peers match",
+  ];
   const table = rows.map((s, i) =>
     s === null
       ? [addrs[i]!, "-", "unreachable", "", "", "", "", "", "", ""]
-      : [addrs[i]!, String(s.id), s.role, String(s.term), String(s.leaderId ?? "-"), String(s.commitIndex), String(s.appliedIndex), String(s.lastIndex), String(s.snapshotIndex), s.peers.map((p) => `${p.id}:${p.matchIndex ?? "-"}`).join(" ")],
+      : [
+          addrs[i]!,
+          String(s.id),
+          s.role,
+          String(s.term),
+          String(s.leaderId ?? "-"),
+          String(s.commitIndex),
+          String(s.appliedIndex),
+          String(s.lastIndex),
+          String(s.snapshotIndex),
+          s.peers.map((p) => `${p.id}:${p.matchIndex ?? "-"}`).join(" "),
+        ],
   );
   const widths = head.map((h, c) => Math.max(h.length, ...table.map((r) => r[c]!.length)));
   for (const r of [head, ...table]) console.log(r.map((v, c) => v.padEnd(widths[c]!)).join("  "));
@@ -80,7 +146,11 @@ async function status(argv: string[]): Promise<number> {
 }
 
 function verify(argv: string[]): number {
-  const o = validateOptions(z.object({ dataDir: z.string().min(1) }), parseFlags(argv, VERIFY_FLAGS), VERIFY_FLAGS);
+  const o = validateOptions(
+    z.object({ dataDir: z.string().min(1) }),
+    parseFlags(argv, VERIFY_FLAGS),
+    VERIFY_FLAGS,
+  );
   let v: ReturnType<typeof verifyClusterDir>;
   try {
     v = verifyClusterDir(o.dataDir);
@@ -92,7 +162,11 @@ function verify(argv: string[]): number {
       `${m.dir}: ${m.corruption ? `CRC/format error: ${m.corruption}` : "no corruption"}${m.tornTail ? `, torn tail ${m.tornTail}` : ""}; entries ${m.entries} (${m.firstIndex}..${m.lastIndex}), committed to ${m.commitIndex}, snapshot ${m.snapshotIndex}, records ${m.records}, duplicate batches skipped ${m.duplicates}`,
     );
   }
-  console.log(v.conflicts.length === 0 ? "committed prefixes agree" : `committed prefixes DISAGREE:\n${v.conflicts.join("\n")}`);
+  console.log(
+    v.conflicts.length === 0
+      ? "committed prefixes agree"
+      : `committed prefixes DISAGREE:\n${v.conflicts.join("\n")}`,
+  );
   console.log(v.ok ? "verify: ok" : "verify: PROBLEM");
   return v.ok ? 0 : 1;
 }

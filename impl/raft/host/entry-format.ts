@@ -19,7 +19,11 @@ export interface BatchPayload {
 }
 export type EntryPayload = BatchPayload | { kind: typeof EntryKind.Barrier };
 
-export function encodeBatch(clientId: number, seq: number, records: readonly Uint8Array[]): Uint8Array {
+export function encodeBatch(
+  clientId: number,
+  seq: number,
+  records: readonly Uint8Array[],
+): Uint8Array {
   let size = 1 + 8 + 8 + 4;
   for (const r of records) size += 4 + r.length;
   const w = new ByteWriter(size);

@@ -38,7 +38,11 @@ export function memberStatus(m: Member): MemberStatus {
     fsync: m.o.fsync,
     peers: [...m.o.peers.keys()]
       .filter((id) => id !== m.o.id)
-      .map((id) => ({ id, matchIndex: st.progress[id]?.match ?? null, connected: m.transport.connected(id) })),
+      .map((id) => ({
+        id,
+        matchIndex: st.progress[id]?.match ?? null,
+        connected: m.transport.connected(id),
+      })),
   };
 }
 
@@ -50,7 +54,9 @@ export function startHttp(m: Member): Server<undefined> {
       fetch: (req) => route(m, req),
     });
   } catch (err) {
-    throw new Error(`http port ${m.o.host}:${m.o.httpPort} is not available: ${(err as Error).message}`);
+    throw new Error(
+      `http port ${m.o.host}:${m.o.httpPort} is not available: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -59,13 +65,19 @@ async function route(m: Member, req: Request): Promise<Response> {
   if (req.method === "GET" && url.pathname === "/health") {
     const st = memberStatus(m);
     const healthy = st.leaderId !== null && st.appliedIndex >= st.commitIndex;
-    return Response.json({ health: healthy, leaderId: st.leaderId }, { status: healthy ? 200 : 503 });
+    return Response.json(
+      { health: healthy, leaderId: st.leaderId },
+      { status: healthy ? 200 : 503 },
+    );
   }
   if (req.method === "GET" && url.pathname === "/status") return Response.json(memberStatus(m));
   if (req.method === "GET" && url.pathname === "/metrics") {
-    return new Response(m.metrics.prometheus(m.o.id), { headers: { "content-type": "text/plain; version=0.0.4" } });
+    return new Response(m.metrics.prometheus(m.o.id), {
+      headers: { "content-type": "text/plain; version=0.0.4" },
+    });
   }
-  if (req.method === "POST" && url.pathname === "/debug/faults" && m.o.faultInjection) return faults(m, req);
+  if (req.method === "POST" && url.pathname === "/debug/faults" && m.o.faultInjection)
+    return faults(m, req);
   return new Response(`not found: ${req.method} ${url.pathname}\n`, { status: 404 });
 }
 
@@ -86,6 +98,9 @@ async function faults(m: Member, req: Request): Promise<Response> {
     sw.cut(body.cut as number[], dir as FaultDirection);
   } else if (body.heal === "all" || ids(body.heal)) {
     sw.heal(body.heal as number[] | "all");
-  } else return new Response('send {"cut":[ids],"direction":...} or {"heal":[ids]|"all"}\n', { status: 400 });
+  } else
+    return new Response('send {"cut":[ids],"direction":...} or {"heal":[ids]|"all"}\n', {
+      status: 400,
+    });
   return Response.json(sw.describe());
 }

@@ -4,8 +4,9 @@
  * its stdout/stderr lines go to `onLine`. Ports are given, or found free
  * (bound to port 0 and released just before the members start).
  */
-import type { Subprocess } from "bun";
+
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import type { MemberStatus } from "./http.ts";
 
 const MEMBER_MAIN = join(import.meta.dir, "member-main.ts");
@@ -37,7 +38,9 @@ export interface MemberProcess {
 }
 
 export async function freePorts(n: number, host = "127.0.0.1"): Promise<number[]> {
-  const listeners = Array.from({ length: n }, () => Bun.listen({ hostname: host, port: 0, socket: { data() {} } }));
+  const listeners = Array.from({ length: n }, () =>
+    Bun.listen({ hostname: host, port: 0, socket: { data() {} } }),
+  );
   const ports = listeners.map((l) => l.port);
   for (const l of listeners) l.stop(true);
   return ports;
@@ -52,14 +55,23 @@ export class LocalCluster {
     ports: MemberPorts[],
   ) {
     this.host = o.host ?? "127.0.0.1";
-    this.members = ports.map((p, i) => ({ id: i + 1, ports: p, dataDir: join(o.dataDir, `member-${i + 1}`), proc: null }));
+    this.members = ports.map((p, i) => ({
+      id: i + 1,
+      ports: p,
+      dataDir: join(o.dataDir, `member-${i + 1}`),
+      proc: null,
+    }));
   }
 
   static async create(o: LaunchOptions): Promise<LocalCluster> {
     let ports = o.ports;
     if (!ports) {
       const f = await freePorts(3 * o.members, o.host);
-      ports = Array.from({ length: o.members }, (_, i) => ({ peer: f[3 * i]!, client: f[3 * i + 1]!, http: f[3 * i + 2]! }));
+      ports = Array.from({ length: o.members }, (_, i) => ({
+        peer: f[3 * i]!,
+        client: f[3 * i + 1]!,
+        http: f[3 * i + 2]!,
+      }));
     }
     return new LocalCluster(o, ports);
   }
@@ -81,13 +93,28 @@ export class LocalCluster {
   /** Spawns member `id` (again, after a kill: it restarts from its data dir). */
   spawn(id: number): MemberProcess {
     const m = this.member(id);
-    if (m.proc && m.proc.exitCode === null && !m.proc.killed) throw new Error(`member ${id} is already running`);
+    if (m.proc && m.proc.exitCode === null && !m.proc.killed)
+      throw new Error(`member ${id} is already running`);
     const args = [
-      "--id", String(id), "--peers", this.peersFlag, "--data-dir", m.dataDir,
-      "--client-port", String(m.ports.client), "--http-port", String(m.ports.http), "--host", this.host,
+      "--id",
+      String(id),
+      "--peers",
+      this.peersFlag,
+      "--data-dir",
+      m.dataDir,
+      "--client-port",
+      String(m.ports.client),
+      "--http-port",
+      String(m.ports.http),
+      "--host",
+      this.host,
       ...(this.o.memberArgs ?? []),
     ];
-    const proc = Bun.spawn([process.execPath, MEMBER_MAIN, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn([process.execPath, MEMBER_MAIN, ...args], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     m.proc = proc;
     void pipeLines(proc.stdout, (l) => this.o.onLine?.(id, l));
     void pipeLines(proc.stderr, (l) => this.o.onLine?.(id, l));
@@ -104,7 +131,8 @@ export class LocalCluster {
     const m = this.member(id);
     const until = performance.now() + timeoutMs;
     while (performance.now() < until) {
-      if (m.proc && m.proc.exitCode !== null) throw new Error(`member ${id} exited with code ${m.proc.exitCode} while starting`);
+      if (m.proc && m.proc.exitCode !== null)
+        throw new Error(`member ${id} exited with code ${m.proc.exitCode} while starting`);
       const st = await this.status(id);
       if (st) return st;
       await Bun.sleep(50);
@@ -141,16 +169,24 @@ export class LocalCluster {
   }
 }
 
-export async function fetchStatus(httpAddress: string, timeoutMs = 1000): Promise<MemberStatus | null> {
+export async function fetchStatus(
+  httpAddress: string,
+  timeoutMs = 1000,
+): Promise<MemberStatus | null> {
   try {
-    const r = await fetch(`http://${httpAddress}/status`, { signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(`http://${httpAddress}/status`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     return r.ok ? ((await r.json()) as MemberStatus) : null;
   } catch {
     return null;
   }
 }
 
-async function pipeLines(stream: ReadableStream<Uint8Array>, onLine: (l: string) => void): Promise<void> {
+async function pipeLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (l: string) => void,
+): Promise<void> {
   const dec = new TextDecoder();
   let rest = "";
   for await (const chunk of stream) {

@@ -60,7 +60,12 @@ export class LogMachine {
     const s = this.sessions.get(p.clientId);
     if (s && p.seq <= s.lastSeq) {
       this.duplicateCount++;
-      return { kind: "duplicate", clientId: p.clientId, seq: p.seq, index: s.results.get(p.seq) ?? null };
+      return {
+        kind: "duplicate",
+        clientId: p.clientId,
+        seq: p.seq,
+        index: s.results.get(p.seq) ?? null,
+      };
     }
     if (s && p.seq !== s.lastSeq + 1) {
       this.gapCount++;

@@ -7,9 +7,9 @@
 import { helpText, UsageError } from "../../core/cli-args.ts";
 import { ClientServer } from "./client-server.ts";
 import { startHttp } from "./http.ts";
+import { maxClientFrameBytes } from "./limits.ts";
 import { Member } from "./member.ts";
 import { MEMBER_FLAGS, type MemberOptions, parseMemberArgs } from "./member-options.ts";
-import { maxClientFrameBytes } from "./limits.ts";
 import { openHostStorage } from "./storage-factory.ts";
 
 const USAGE = `usage: bun run raft:member --id N --peers 1=HOST:PORT,... --data-dir DIR --client-port P --http-port Q [options]
@@ -42,7 +42,9 @@ async function main(): Promise<number> {
       log: o.log,
     });
   } catch (err) {
-    process.stderr.write(`raft:member: cannot open storage in ${o.dataDir}: ${(err as Error).message}\n`);
+    process.stderr.write(
+      `raft:member: cannot open storage in ${o.dataDir}: ${(err as Error).message}\n`,
+    );
     return 1;
   }
   const member = new Member(o, storage);

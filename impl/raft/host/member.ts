@@ -13,11 +13,16 @@
 import { Rng } from "../../core/rng.ts";
 import { RaftNode } from "../node.ts";
 import type { Entry, Message, Ready } from "../types.ts";
-import { encodeBatch, BARRIER_PAYLOAD } from "./entry-format.ts";
-import { MAX_APP_BYTES, MAX_ENTRIES_PER_APP, MAX_PENDING_EVENTS, SNAPSHOT_CATCHUP_ENTRIES } from "./limits.ts";
+import { BARRIER_PAYLOAD, encodeBatch } from "./entry-format.ts";
+import {
+  MAX_APP_BYTES,
+  MAX_ENTRIES_PER_APP,
+  MAX_PENDING_EVENTS,
+  SNAPSHOT_CATCHUP_ENTRIES,
+} from "./limits.ts";
 import { type AcceptedEntry, type ApplyOutcome, LogMachine } from "./log-machine.ts";
-import { MemberMetrics } from "./metrics.ts";
 import type { MemberOptions } from "./member-options.ts";
+import { MemberMetrics } from "./metrics.ts";
 import type { HostStorage } from "./storage-factory.ts";
 import { Transport } from "./transport.ts";
 
@@ -29,7 +34,10 @@ export type AppendResult =
   | { kind: "out-of-order"; expectedSeq: number }
   | { kind: "session-expired" };
 
-export type ReadResult = { kind: "ok"; upToIndex: number; entries: AcceptedEntry[] } | { kind: "not-leader" } | { kind: "retry"; reason: string };
+export type ReadResult =
+  | { kind: "ok"; upToIndex: number; entries: AcceptedEntry[] }
+  | { kind: "not-leader" }
+  | { kind: "retry"; reason: string };
 
 type Waiter<T> = (r: T) => void;
 
@@ -107,7 +115,9 @@ export class Member {
     if (this.stopped) return;
     if (this.busy) {
       if (this.pending.length >= MAX_PENDING_EVENTS) {
-        this.o.log(`dropping an event: ${MAX_PENDING_EVENTS} already wait for the Ready in progress`);
+        this.o.log(
+          `dropping an event: ${MAX_PENDING_EVENTS} already wait for the Ready in progress`,
+        );
         return;
       }
       this.pending.push(fn);
@@ -142,7 +152,10 @@ export class Member {
       }
       if (!this.node.propose(encodeBatch(clientId, seq, records))) {
         this.metrics.proposalsRefused++;
-        return done({ kind: "retry", reason: "the leader refused the proposal (transfer or uncommitted limit)" });
+        return done({
+          kind: "retry",
+          reason: "the leader refused the proposal (transfer or uncommitted limit)",
+        });
       }
       this.metrics.proposals++;
       this.appendWaiters.set(key, [done]);
@@ -159,7 +172,9 @@ export class Member {
         return done({ kind: "retry", reason: "the leader refused the read barrier" });
       }
       this.metrics.proposals++;
-      this.barrierWaiters.set(index, (r) => done(r.kind === "ok" ? { ...r, entries: this.machine.read(from, maxEntries) ?? [] } : r));
+      this.barrierWaiters.set(index, (r) =>
+        done(r.kind === "ok" ? { ...r, entries: this.machine.read(from, maxEntries) ?? [] } : r),
+      );
     });
   }
 
@@ -234,9 +249,11 @@ export class Member {
   private lastLeader: number | null = null;
 
   private onSoftState(role: string, leader: number | null): void {
-    if ((role === "candidate" || role === "pre-candidate") && role !== this.lastRole) this.metrics.elections++;
+    if ((role === "candidate" || role === "pre-candidate") && role !== this.lastRole)
+      this.metrics.elections++;
     if (leader !== null && leader !== this.lastLeader) this.metrics.leaderChanges++;
-    if (this.lastRole === "leader" && role !== "leader") this.failWaiters("leadership lost; outcome unknown, resend with the same seq");
+    if (this.lastRole === "leader" && role !== "leader")
+      this.failWaiters("leadership lost; outcome unknown, resend with the same seq");
     this.lastRole = role;
     this.lastLeader = leader;
   }

@@ -41,7 +41,8 @@ export function decodeHello(body: Uint8Array): Hello {
   const from = r.i32("from");
   const to = r.i32("to");
   const lane = r.u8("lane");
-  if (lane !== Lane.Messages && lane !== Lane.Snapshots) throw new DecodeError(`unknown lane ${lane}`);
+  if (lane !== Lane.Messages && lane !== Lane.Snapshots)
+    throw new DecodeError(`unknown lane ${lane}`);
   const clientAddress = r.str("client address");
   r.end("hello");
   return { from, to, lane: lane as Lane, clientAddress };

@@ -49,7 +49,11 @@ export class PeerLane {
   send(body: Uint8Array, done?: (ok: boolean) => void): boolean {
     if (this.state === "idle") this.connect();
     const bytes = frame(body);
-    if (this.state === "backoff" || this.state === "stopped" || this.queuedBytes + bytes.length > this.t.maxQueueBytes) {
+    if (
+      this.state === "backoff" ||
+      this.state === "stopped" ||
+      this.queuedBytes + bytes.length > this.t.maxQueueBytes
+    ) {
       this.t.counters.droppedOut++;
       done?.(false);
       return false;

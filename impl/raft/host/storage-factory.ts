@@ -60,10 +60,16 @@ class MemoryHostStorage extends MemoryStorage implements HostStorage {
 
 /** Opens the member's storage in `dataDir` (the one line to change when the WAL lands). */
 export async function openHostStorage(o: StorageOptions): Promise<HostStorage> {
-  const s = new FileHostStorage(o.dataDir, { peers: o.peers, fsync: o.fsync, maxRecordBytes: o.maxRecordBytes });
+  const s = new FileHostStorage(o.dataDir, {
+    peers: o.peers,
+    fsync: o.fsync,
+    maxRecordBytes: o.maxRecordBytes,
+  });
   const r = s.recovery;
   if (r.tornTail) o.log(`WAL: torn tail cut: ${JSON.stringify(r.tornTail)}`);
-  o.log(`WAL ${o.dataDir}: ${r.segments} segment(s), entries ${r.firstIndex}..${r.lastIndex}, snapshot ${r.snapshotIndex}, term ${r.hardState.term}, mode ${r.mode}`);
+  o.log(
+    `WAL ${o.dataDir}: ${r.segments} segment(s), entries ${r.firstIndex}..${r.lastIndex}, snapshot ${r.snapshotIndex}, term ${r.hardState.term}, mode ${r.mode}`,
+  );
   return s;
 }
 

@@ -71,7 +71,9 @@ export class Transport {
         },
       });
     } catch (err) {
-      throw new Error(`peer port ${this.o.listenHost}:${self.port} is not available: ${(err as Error).message}`);
+      throw new Error(
+        `peer port ${this.o.listenHost}:${self.port} is not available: ${(err as Error).message}`,
+      );
     }
     for (const [id, addr] of this.o.peers) {
       if (id === this.o.selfId) continue;
@@ -79,13 +81,21 @@ export class Transport {
         new PeerLane({
           host: addr.host,
           port: addr.port,
-          hello: encodeHello({ from: this.o.selfId, to: id, lane: l, clientAddress: this.o.clientAddress }),
+          hello: encodeHello({
+            from: this.o.selfId,
+            to: id,
+            lane: l,
+            clientAddress: this.o.clientAddress,
+          }),
           maxQueueBytes,
           counters: this.o.metrics.peer(id),
           log: this.o.log,
           name: `to member ${id} (${name})`,
         });
-      const pair = { messages: lane(Lane.Messages, PEER_QUEUE_BYTES, "messages"), snapshots: lane(Lane.Snapshots, PEER_SNAPSHOT_QUEUE_BYTES, "snapshots") };
+      const pair = {
+        messages: lane(Lane.Messages, PEER_QUEUE_BYTES, "messages"),
+        snapshots: lane(Lane.Snapshots, PEER_SNAPSHOT_QUEUE_BYTES, "snapshots"),
+      };
       this.lanes.set(id, pair);
       pair.messages.connect();
     }
@@ -140,7 +150,10 @@ export class Transport {
         return this.reject(s, `bad hello: ${(err as Error).message}`);
       }
       if (h.to !== this.o.selfId || h.from === this.o.selfId || !this.o.peers.has(h.from)) {
-        return this.reject(s, `hello from ${h.from} to ${h.to}: not a peer of member ${this.o.selfId}`);
+        return this.reject(
+          s,
+          `hello from ${h.from} to ${h.to}: not a peer of member ${this.o.selfId}`,
+        );
       }
       st.hello = h;
       const max = h.lane === Lane.Snapshots ? MAX_PEER_SNAPSHOT_FRAME_BYTES : MAX_PEER_FRAME_BYTES;

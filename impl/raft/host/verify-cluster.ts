@@ -45,7 +45,8 @@ export function verifyClusterDir(dataDir: string): ClusterVerdict {
   const members = dirs.map(verifyMember);
   const conflicts: string[] = [];
   for (let a = 0; a < members.length; a++) {
-    for (let b = a + 1; b < members.length; b++) conflicts.push(...compare(members[a]!, members[b]!));
+    for (let b = a + 1; b < members.length; b++)
+      conflicts.push(...compare(members[a]!, members[b]!));
   }
   const ok = conflicts.length === 0 && members.every((m) => m.corruption === null);
   return { members, conflicts, ok };
@@ -67,8 +68,12 @@ function verifyMember(dir: string): MemberVerdict {
   for (const a of machine.read(1, Number.MAX_SAFE_INTEGER) ?? []) records += a.records.length;
   return {
     dir,
-    corruption: r.corruption ? `${r.corruption.file} offset ${r.corruption.offset}: ${r.corruption.reason}` : null,
-    tornTail: r.tornTail ? `${r.tornTail.file} offset ${r.tornTail.offset} (${r.tornTail.droppedBytes} bytes)` : null,
+    corruption: r.corruption
+      ? `${r.corruption.file} offset ${r.corruption.offset}: ${r.corruption.reason}`
+      : null,
+    tornTail: r.tornTail
+      ? `${r.tornTail.file} offset ${r.tornTail.offset} (${r.tornTail.droppedBytes} bytes)`
+      : null,
     firstIndex: r.firstIndex,
     lastIndex: r.lastIndex,
     commitIndex: commit,
@@ -87,7 +92,9 @@ function compare(a: MemberVerdict, b: MemberVerdict): string[] {
     const f = byIndex.get(e.index);
     if (!f) continue;
     if (f.term !== e.term || f.type !== e.type || !sameBytes(f.data, e.data)) {
-      out.push(`${a.dir} and ${b.dir} differ at committed index ${e.index} (terms ${e.term} vs ${f.term})`);
+      out.push(
+        `${a.dir} and ${b.dir} differ at committed index ${e.index} (terms ${e.term} vs ${f.term})`,
+      );
       if (out.length >= 10) break;
     }
   }
