@@ -232,8 +232,12 @@ export async function checkCluster(cluster: LocalCluster, acked: AckedAppend[]):
   };
 }
 
-export function checkLinearizable(history: KvOperation[]): LinearizabilityResult {
-  return checkKvHistory(history);
+/** Search-step limit: the checker's default, or `maxSearchSteps` for long (STRESS) histories. */
+export function checkLinearizable(
+  history: KvOperation[],
+  maxSearchSteps?: number,
+): LinearizabilityResult {
+  return checkKvHistory(history, maxSearchSteps);
 }
 
 /** Polls every member's /status, recording which ids claimed leadership in each term. */
