@@ -20,12 +20,15 @@ import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
+import { ACK_OUTCOME_ACKED } from "../impl/pipeline/messages.ts";
 import {
+  ACK_REASON_SHIFT,
   decodeServerFrame,
   ErrorCode,
   EVENTS_HEADER_BYTES,
   encodeAck,
   encodeError,
+  RejectReason,
   ServerFrameReader,
 } from "../impl/pipeline/protocol.ts";
 import { eventsFrame } from "./pipeline-helpers.ts";
@@ -165,14 +168,14 @@ describe("commit stage seam", () => {
     const frame = eventsFrame(RB, 10, 3);
     stage.submit(frame, EVENTS_HEADER_BYTES, 3, RB);
     expect(stage.pending()).toBe(3);
-    const seen: [number, number, boolean][] = [];
-    expect(stage.poll((p, s, ok) => seen.push([p, s, ok]))).toBe(3);
+    const seen: [number, number, number][] = [];
+    expect(stage.poll((p, s, outcome) => seen.push([p, s, outcome]))).toBe(3);
     expect(seen).toEqual([
-      [0, 10, true],
-      [0, 11, true],
-      [0, 12, true],
+      [0, 10, ACK_OUTCOME_ACKED],
+      [0, 11, ACK_OUTCOME_ACKED],
+      [0, 12, ACK_OUTCOME_ACKED],
     ]);
-    expect(stage.poll(() => seen.push([0, 0, false]))).toBe(0);
+    expect(stage.poll(() => seen.push([0, 0, 0]))).toBe(0);
     expect(() => createCommitStage("nope")).toThrow(/valid choices: immediate/);
   });
 });
@@ -180,7 +183,22 @@ describe("commit stage seam", () => {
 describe("protocol and options", () => {
   test("ACK and ERROR frames round-trip", () => {
     const ack = decodeServerFrame(encodeAck(70000, [3, 9], 2, 1), 0);
-    expect(ack).toEqual({ type: "ack", resolvedThrough: 70000, rejects: [3, 9], final: true });
+    expect(ack).toEqual({
+      type: "ack",
+      resolvedThrough: 70000,
+      rejects: [3, 9],
+      final: true,
+      rejectReason: RejectReason.INVALID,
+    });
+    const late = decodeServerFrame(
+      encodeAck(8, [5], 1, RejectReason.COMMIT_DEADLINE << ACK_REASON_SHIFT),
+      0,
+    );
+    expect(late).toMatchObject({
+      final: false,
+      rejects: [5],
+      rejectReason: RejectReason.COMMIT_DEADLINE,
+    });
     const err = decodeServerFrame(encodeError(ErrorCode.UNKNOWN_LANE, 5, "lane 7"), 0);
     expect(err).toMatchObject({
       type: "error",
@@ -250,9 +268,9 @@ describe("IngestConnection writes to a slow reader", () => {
     const reader = new ServerFrameReader();
     reader.push(new Uint8Array(written), (f) => frames.push(f));
     expect(frames).toEqual([
-      { type: "ack", resolvedThrough: 4, rejects: [], final: false },
-      { type: "ack", resolvedThrough: 10, rejects: [7], final: false },
-      { type: "ack", resolvedThrough: 10, rejects: [], final: true },
+      { type: "ack", resolvedThrough: 4, rejects: [], final: false, rejectReason: 0 },
+      { type: "ack", resolvedThrough: 10, rejects: [7], final: false, rejectReason: 0 },
+      { type: "ack", resolvedThrough: 10, rejects: [], final: true, rejectReason: 0 },
     ]);
   });
 });

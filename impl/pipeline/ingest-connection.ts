@@ -10,7 +10,13 @@
 import type { Socket } from "bun";
 import { AckWindow } from "./ack-window.ts";
 import { FrameReader } from "./frame-reader.ts";
-import { ACK_FLAG_FINAL, type ErrorCode, encodeAck, encodeError } from "./protocol.ts";
+import {
+  ACK_FLAG_FINAL,
+  ACK_REASON_SHIFT,
+  type ErrorCode,
+  encodeAck,
+  encodeError,
+} from "./protocol.ts";
 
 export class IngestConnection {
   readonly reader: FrameReader;
@@ -84,6 +90,7 @@ export class IngestConnection {
         this.window.resolvedThrough,
         this.window.rejects,
         this.window.rejectCount,
+        this.window.rejectCount > 0 ? this.window.rejectReason << ACK_REASON_SHIFT : 0,
       );
       this.window.reported();
       if (!this.write(frame) || this.outPending) return;

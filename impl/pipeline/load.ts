@@ -15,12 +15,13 @@
 import { z } from "zod";
 import { monoNowNs } from "../core/clock.ts";
 import { RecordBytesSchema } from "../core/contracts.ts";
-import { DEFAULT_RECORD_BYTES, RECORD_SIZES } from "../core/record.ts";
+import { clientTag, DEFAULT_RECORD_BYTES, LANE_NAMES, RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import { runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+import { REJECT_REASON_NAMES } from "./protocol.ts";
 
 export const LoadOptionsSchema = z
   .object({
@@ -57,6 +58,8 @@ export const LoadOptionsSchema = z
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Fill payloads with the checkable pattern (the server's --verify checks it). */
     pattern: z.boolean().default(false),
+    /** Write every acked TRANSACTIONAL run "tag from to" to this file as acks arrive. */
+    recordAcks: z.string().min(1).optional(),
     /** How long to wait for outstanding acks after the sending window, ms. */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     quiet: z.boolean().default(false),
@@ -124,6 +127,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     help: "fill payloads with the checkable pattern (pair with the server's --verify)",
   },
   {
+    flag: "record-acks",
+    key: "recordAcks",
+    kind: "string",
+    help: "write each acked TRANSACTIONAL sequence run as a line 'TAG FROM TO' ([FROM, TO), client tag in payload bytes 0..3) to this file, for `bun run cluster verify --acks`; not with --pattern",
+  },
+  {
     flag: "drain-timeout-ms",
     key: "drainTimeoutMs",
     kind: "int",
@@ -145,6 +154,10 @@ export interface LoadResult {
   offeredPerS: number;
   achievedPerS: number;
   latency: LatencySummary;
+  /** End-to-end latency per lane (REALTIME, TRANSACTIONAL, BATCH), acked events only (eventlab protocol only). */
+  laneLatency?: LatencySummary[];
+  /** Rejects by reason, REJECT_REASON_NAMES order (eventlab protocol only). */
+  rejectedByReason?: number[];
   /**
    * Open loop: how late the generator itself sent each batch against its
    * intended time (per event, measured window only). A large figure means the
@@ -162,7 +175,14 @@ export interface LoadResult {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
+  if (cfg.recordAcks && cfg.pattern)
+    throw new Error("--record-acks needs the client tag in the payload: not with --pattern");
   const latency = newHistogram();
+  const laneLatency = LANE_NAMES.map(() => newHistogram());
+  const sink = cfg.recordAcks ? Bun.file(cfg.recordAcks).writer() : null;
+  const recorder = sink
+    ? (tag: number, from: number, to: number) => void sink.write(`${tag} ${from} ${to}\n`)
+    : null;
   const sendLag = newHistogram();
   const rng = new Rng(cfg.seed);
   const conns = Array.from(
@@ -176,6 +196,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         rng.fork(i),
         cfg.pattern,
         latency,
+        laneLatency,
+        clientTag(cfg.seed, i),
+        recorder,
       ),
   );
   await Promise.all(conns.map((c) => connect(cfg, c)));
@@ -193,7 +216,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const run = { failure: null as Error | null };
   const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
-  return summarizeRun(
+  if (sink) await sink.end();
+  const result = summarizeRun(
     cfg,
     mode,
     conns,
@@ -204,6 +228,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     sendEndNs,
     run.failure,
   );
+  result.laneLatency = laneLatency.map(summarize);
+  return result;
 }
 
 function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
@@ -267,6 +293,8 @@ function summarizeRun(
     offeredPerS: sent / Math.max(1e-9, (sendEndNs - startNs) / 1e9),
     achievedPerS: (sum((s) => s.acked) + sum((s) => s.rejected)) / elapsedS,
     latency: summarize(latency),
+    laneLatency: [],
+    rejectedByReason: REJECT_REASON_NAMES.map((_, r) => sum((s) => s.rejectedByReason?.[r] ?? 0)),
     sendLag: summarize(sendLag),
     connections: summaries,
     errors,

@@ -37,6 +37,7 @@ import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
   ACK_OUTCOME_REJECTED,
+  type AckOutcome,
   ingestOfProducer,
   type ProcessInit,
   type WorkerReport,
@@ -106,7 +107,13 @@ class ProcessManager {
       recordBytes: this.cfg.recordBytes,
     });
     this.scratch = newEventFields(this.rb);
-    this.commit = createCommitStage(this.cfg.commitStage);
+    this.commit = createCommitStage(this.cfg.commitStage, {
+      port: init.commitPort ?? null,
+      batchEvents: this.cfg.commitBatchEvents,
+      batchBytes: this.cfg.commitBatchBytes,
+      lingerUs: this.cfg.commitLingerUs,
+      maxPendingEvents: this.cfg.commitMaxPendingEvents,
+    });
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
@@ -118,9 +125,10 @@ class ProcessManager {
     // Bounded by the stream: each round processes a batch, idles, or finds every lane ended.
     for (;;) {
       this.refill();
+      // TRANSACTIONAL waits while its commit stage is full: backpressure, never an overflow.
       const lane = this.sched.pick(
         this.laneCount[0]! > 0,
-        this.laneCount[1]! > 0,
+        this.laneCount[1]! > 0 && this.commit.room() >= this.laneCount[1]!,
         this.laneCount[2]! > 0,
       );
       if (lane >= 0) {
@@ -133,7 +141,8 @@ class ProcessManager {
       // No lane has work: post what the last batches resolved before spinning or parking.
       this.flushAcks();
       if (this.commit.pending() > 0) {
-        this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
+        this.commit.flush();
+        this.commit.poll((p, s, outcome) => this.addOutcome(p, s, outcome));
         this.flushAcks();
       } else if (this.laneEnded.every(Boolean)) break;
       const now = monoNowNs();
@@ -203,10 +212,11 @@ class ProcessManager {
         this.commit.submit(buf, off, 1, this.rb);
       } else {
         const producerId = dv.getUint32(off + OFF_PRODUCER, true);
-        this.addOutcome(producerId, dv.getUint32(off + OFF_SEQUENCE, true), ok);
+        const outcome = ok ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+        this.addOutcome(producerId, dv.getUint32(off + OFF_SEQUENCE, true), outcome);
       }
     }
-    this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
+    this.commit.poll((p, s, outcome) => this.addOutcome(p, s, outcome));
     for (const ref of this.refs) this.alloc.release(ref);
     this.refs.length = 0;
     this.laneCount[lane] = 0;
@@ -216,7 +226,7 @@ class ProcessManager {
       recordNs(this.profiler.get("process.local"), monoNowNs() - startNs, n);
   }
 
-  private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
+  private addOutcome(producerId: number, sequence: number, outcome: AckOutcome): void {
     const ingest = ingestOfProducer(producerId);
     if (ingest >= this.ackTriples.length) {
       // A corrupted producer id (only an --unsafe queue makes one): counted, not routable.
@@ -229,9 +239,9 @@ class ProcessManager {
     const k = this.ackCount[ingest]!;
     t[3 * k] = producerId;
     t[3 * k + 1] = sequence;
-    t[3 * k + 2] = accepted ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+    t[3 * k + 2] = outcome;
     this.ackCount[ingest] = k + 1;
-    if (accepted) this.counters.acked!++;
+    if (outcome === ACK_OUTCOME_ACKED) this.counters.acked!++;
     else this.counters.rejected!++;
   }
 
