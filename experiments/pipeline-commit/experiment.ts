@@ -32,7 +32,7 @@ const open = (offered: number[], durationS: number) => ({
   durationS: [durationS],
 });
 const closed = (durationS: number) => ({
-  commit: ["raft-fsync", "raft-nofsync", "etcd"] as const,
+  commit: ["immediate", "raft-fsync", "raft-nofsync", "etcd"] as const,
   txPercent: [100],
   offeredEventsPerS: [0],
   connections: [4],

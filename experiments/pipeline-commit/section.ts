@@ -4,6 +4,7 @@
  * table of every point's per-lane p50/p99/p99.9 and the commit stage's share.
  */
 import { barChart, type ChartDef } from "../report/charts.ts";
+import { type ClaimResult, reportClaim } from "../report/claims.ts";
 import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
 
 const LANES = [
@@ -12,7 +13,7 @@ const LANES = [
   ["BATCH", "batch"],
 ] as const;
 const load = (r: Row) =>
-  r.offeredEventsPerS === 0 ? "closed loop" : `${r.offeredEventsPerS} events/s offered`;
+  r.offeredEventsPerS === 0 ? "closed" : `${Number(r.offeredEventsPerS) / 1000}k/s`;
 
 function laneLatencyChart(rows: Row[], pct: "P50" | "P99"): ChartDef {
   const melted: Row[] = rows.flatMap((r) =>
@@ -45,7 +46,24 @@ function laneLatencyChart(rows: Row[], pct: "P50" | "P99"): ChartDef {
   };
 }
 
-export const pipelineCommitSection: SectionBuilder = (rows) => {
+/** Hit when the claim's median satisfies its target's direction (at most, or at least, the claimed value). */
+const TARGET_DIRECTION: Record<string, "atMost" | "atLeast"> = {
+  "commit-realtime-isolation": "atMost",
+  "commit-raft-vs-etcd": "atLeast",
+};
+
+function verdicts(claims: ClaimResult[], exp: Parameters<SectionBuilder>[1]): string[] {
+  return claims.map((c) => {
+    const target = exp.claims.find((k) => k.id === c.id)?.claimed?.value;
+    const dir = TARGET_DIRECTION[c.id];
+    if (!c.spread || target === undefined || !dir) return `${c.id}: not measured (${c.measured}).`;
+    const hit = dir === "atMost" ? c.spread.median <= target : c.spread.median >= target;
+    return `${c.id}: ${hit ? "HIT" : "MISS"}: measured ${c.measured}, target ${dir === "atMost" ? "at most" : "at least"} ${target}.`;
+  });
+}
+
+export const pipelineCommitSection: SectionBuilder = (rows, exp) => {
+  const claims = exp.claims.map((c) => reportClaim(c, rows));
   const charts: ChartDef[] = [
     laneLatencyChart(rows, "P99"),
     laneLatencyChart(rows, "P50"),
@@ -57,7 +75,7 @@ export const pipelineCommitSection: SectionBuilder = (rows) => {
       spec: barChart(
         "pipeline-commit: achieved events/s",
         summaryPoints(
-          rows.map((r) => ({ ...r, mix: `${r.txPercent}% TX, ${load(r)}` })),
+          rows.map((r) => ({ ...r, mix: `${r.txPercent}% TX ${load(r)}` })),
           { series: "commit", x: "mix", value: "achievedEventsPerS" },
         ),
         { xTitle: "mix and load", yTitle: "events/s", seriesTitle: "commit stage", yLog: true },
@@ -86,7 +104,7 @@ export const pipelineCommitSection: SectionBuilder = (rows) => {
         ],
       ),
     ],
-    claims: [],
-    findings: [],
+    claims,
+    findings: verdicts(claims, exp),
   };
 };
