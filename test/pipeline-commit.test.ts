@@ -253,6 +253,31 @@ describe("commit stage raft (real processes)", () => {
   });
 });
 
+describe("commit stage options", () => {
+  const PIPELINE = join(import.meta.dir, "../impl/pipeline/cli/pipeline.ts");
+  const run = async (args: string[]) => {
+    const p = Bun.spawn([process.execPath, PIPELINE, ...args], { stdout: "pipe", stderr: "pipe" });
+    const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+    return { err, code };
+  };
+  test("bad values exit 2 with a one-line error naming the option", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--commit", "paxos"], /unknown commit stage "paxos".*immediate, raft, etcd/],
+      [["--commit", "raft", "--raft-peers", "1=nohost"], /--raft-peers/],
+      [["--commit", "etcd", "--etcd-endpoints", "localhost:2379"], /--etcd-endpoints/],
+      [["--commit", "etcd"], /--etcd-endpoints is required/],
+      [["--commit-deadline-ms", "1"], /--commit-deadline-ms/],
+      [["--commit-batch-events", "5000"], /--commit-batch-events/],
+      [["--http-port", "70000"], /--http-port/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(re);
+    }
+  });
+});
+
 describe("commit stage etcd (real etcd)", () => {
   const etcd = Bun.which("etcd");
   test.skipIf(!etcd)("acked TRANSACTIONAL events are in etcd exactly once", async () => {

@@ -20,7 +20,11 @@ import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
-import { ACK_OUTCOME_ACKED } from "../impl/pipeline/messages.ts";
+import {
+  ACK_OUTCOME_ACKED,
+  ACK_OUTCOME_REJECTED,
+  ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+} from "../impl/pipeline/messages.ts";
 import {
   ACK_REASON_SHIFT,
   decodeServerFrame,
@@ -129,6 +133,31 @@ describe("AckWindow", () => {
     expect(w.hasNews()).toBe(false);
     expect(w.resolve(7, 1)).toBe(false);
     expect(() => w.admit(7)).toThrow();
+  });
+
+  test("rejects of different reasons go in separate reports, each naming its reason", () => {
+    const w = new AckWindow(8);
+    w.admit(5);
+    // 0 acked, 1 INVALID, 2 COMMIT_DEADLINE, 3 COMMIT_DEADLINE, 4 acked
+    const outcomes = [
+      ACK_OUTCOME_ACKED,
+      ACK_OUTCOME_REJECTED,
+      ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+      ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+      ACK_OUTCOME_ACKED,
+    ];
+    for (const [seq, o] of outcomes.entries()) expect(w.resolve(seq, o)).toBe(true);
+    const reports: [number, number[], number][] = [];
+    for (let round = 0; round < 4; round++) {
+      w.advance();
+      if (!w.hasNews()) break;
+      reports.push([w.resolvedThrough, [...w.rejects.subarray(0, w.rejectCount)], w.rejectReason]);
+      w.reported();
+    }
+    expect(reports).toEqual([
+      [2, [1], RejectReason.INVALID],
+      [5, [2, 3], RejectReason.COMMIT_DEADLINE],
+    ]);
   });
 
   test("sequences wrap at 2^32", () => {

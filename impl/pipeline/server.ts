@@ -157,7 +157,10 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     [],
   );
   let port = cfg.port;
+  let http: ReturnType<typeof startPipelineHttp> | null = null;
   try {
+    if (cfg.httpPort !== undefined)
+      http = startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
     for (let i = 0; i < cfg.ingestWorkers; i++) {
       const producer = dispatchQ.producerHandle(i);
       const ackPorts = acks.map((row) => row[i]!.port2);
@@ -180,14 +183,11 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     for (const id of ingestIds.slice(1, -1)) await reports.next(id, "listening");
   } catch (err) {
     for (const w of workers) w.terminate();
+    http?.stop(true);
     await commitHost?.close();
     await setup?.stop();
     throw err;
   }
-  const http =
-    cfg.httpPort === undefined
-      ? null
-      : startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
 
   let stopped: Promise<PipelineStats> | null = null;
   const stop = async (): Promise<PipelineStats> => {
