@@ -11,6 +11,7 @@ import {
 } from "./registry.ts";
 import { parseArgs, type RunArgs, USAGE, UsageError } from "./runner/args.ts";
 import { GridError } from "./runner/grid.ts";
+import { experimentHelp } from "./runner/help.ts";
 import { experimentsIn, MergeError, mergeExperiment } from "./runner/merge.ts";
 import {
   dirtyTreeReason,
@@ -190,6 +191,16 @@ async function main(): Promise<number> {
     throw err;
   }
   if (args.help) {
+    // With one experiment named, its own help (e.g. `bun run raft:election --help`).
+    if (args.command === "run" && args.names.length === 1) {
+      try {
+        console.log(experimentHelp(findExperiment(args.names[0]!)));
+        return 0;
+      } catch (err) {
+        if (err instanceof UnknownExperimentError) fail(2, err.message);
+        throw err;
+      }
+    }
     console.log(USAGE);
     return 0;
   }
