@@ -258,7 +258,7 @@ export const queueSection: SectionBuilder = (rows, exp) => {
       {
         id: "message-port-batched-rate",
         text: "A MessagePort that transfers one ArrayBuffer per batch reaches 25-30M records/s of 64 B.",
-        source: "DESIGN.md (measured on a 16-core machine)",
+        source: "docs/claims.md: design notes (measured on a 16-core machine)",
         claimed: "25–30 M records/s",
         interpretation:
           "The baseline's strength on this machine; a 2-core box shares its cores between producer, consumer and the main thread.",
