@@ -292,9 +292,9 @@ export const queueSection: SectionBuilder = (rows, exp) => {
         ["queue", "producers", "capacitySlots", "batchRecords", "recordBytes", "waitStrategy"],
         [
           { column: "throughputEventsPerS", title: "events/s" },
-          { column: "latencyNsP50", title: "p50 (ns)" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
-          { column: "latencyNsP999", title: "p99.9 (ns)" },
+          { column: "latencyNsP50", title: "p50", unit: "ns" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
+          { column: "latencyNsP999", title: "p99.9", unit: "ns" },
           { column: "cpuSPerMillionEvents", title: "CPU s / M events" },
         ],
       ),

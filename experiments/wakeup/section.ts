@@ -112,9 +112,9 @@ export const wakeupSection: SectionBuilder = (rows) => {
         ["queue", "waitStrategy", "loadThreads", "gapUs"],
         [
           { column: "roundTripsPerS", title: "round trips/s" },
-          { column: "latencyNsP50", title: "p50 (ns)" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
-          { column: "latencyNsP999", title: "p99.9 (ns)" },
+          { column: "latencyNsP50", title: "p50", unit: "ns" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
+          { column: "latencyNsP999", title: "p99.9", unit: "ns" },
           { column: "cpuUtilisationCores", title: "CPU (cores)" },
           { column: "cpuUsPerRoundTrip", title: "CPU µs / round trip" },
         ],
