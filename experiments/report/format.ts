@@ -45,6 +45,15 @@ export function timeUnitFor(ns: number): { unit: string; ns: number } {
   return TIME_UNITS.find((u) => abs >= u.ns) ?? TIME_UNITS[TIME_UNITS.length - 1]!;
 }
 
+/**
+ * The unit for a chart of durations: the one their median reads best in, so
+ * a chart and the tables beside it speak the same unit for the same figures.
+ */
+export function timeUnitForValues(ns: readonly number[]): { unit: string; ns: number } {
+  const sorted = ns.filter(Number.isFinite).sort((a, b) => a - b);
+  return timeUnitFor(sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0);
+}
+
 /** A duration in nanoseconds in its human unit: "481 ms", "12.3 µs", "2.5 s". */
 export function fmtNs(ns: number): string {
   const u = timeUnitFor(ns);
