@@ -26,6 +26,7 @@ import {
   portQueueRegistration,
   pushBatchWithCredit,
 } from "./message-port-channel.ts";
+import { wordsOver } from "./copy.ts";
 import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_QUEUE_NAME = "message-port";
@@ -46,7 +47,7 @@ class Copier {
     // Compared by view identity: reading `.buffer` costs ~40 ns on Bun.
     if (buf !== this.userView) {
       this.userView = buf;
-      this.userU32 = new Uint32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
+      this.userU32 = wordsOver(buf.buffer); // tracks a resizable buffer's length
     }
     return this.userU32;
   }
