@@ -19,6 +19,7 @@
 import { assert } from "../core/assert.ts";
 import type { QueueConsumer, QueueEndHandle, QueueProducer } from "../core/contracts.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
+import { wordsOver } from "./copy.ts";
 import {
   PortInbox,
   PortSender,
@@ -26,7 +27,6 @@ import {
   portQueueRegistration,
   pushBatchWithCredit,
 } from "./message-port-channel.ts";
-import { wordsOver } from "./copy.ts";
 import { checkSpan } from "./span-check.ts";
 
 export const MESSAGE_PORT_QUEUE_NAME = "message-port";
