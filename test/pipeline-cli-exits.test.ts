@@ -7,14 +7,21 @@
  * - `load` with no server exits 1 naming the address and `bun run pipeline --port N`;
  * - `load` whose server is killed (-9) or stopped (SIGTERM) mid-run exits 1
  *   saying the server went away and when;
- * - a bad value in a `--config` file is reported as that file's key, not as a flag.
+ * - a bad value in a `--config` file is reported as that file's key, not as a flag;
+ * - the Redis baseline server asked for a port in use is refused naming the
+ *   port, and the server already there keeps answering (skipped without redis-server).
  * Children are stopped by PID.
  */
 import { afterEach, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort } from "../impl/pipeline/resp-server.ts";
+import {
+  freePort,
+  pingOnce,
+  redisServerBinary,
+  startRedisServer,
+} from "../impl/pipeline/resp-server.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const PIPELINE = join(ROOT, "impl/pipeline/cli/pipeline.ts");
@@ -126,3 +133,18 @@ test("a bad value in a --config file names the file and the key, not a flag", as
   expect(f.code).toBe(2);
   expect(f.err).toContain("--ingest-workers (got 77)");
 });
+
+test.skipIf(!redisServerBinary())(
+  "redis-server baseline on a port in use is refused naming the port",
+  async () => {
+    const first = (await startRedisServer())!;
+    try {
+      await expect(startRedisServer({ port: first.port })).rejects.toThrow(
+        `port ${first.port} on 127.0.0.1 is already in use`,
+      );
+      expect(await pingOnce(first.port)).toBe(true);
+    } finally {
+      await first.stop();
+    }
+  },
+);
