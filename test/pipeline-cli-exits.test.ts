@@ -7,13 +7,11 @@
  * - `load` with no server exits 1 naming the address and `bun run pipeline --port N`;
  * - `load` whose server is killed (-9) or stopped (SIGTERM) mid-run exits 1
  *   saying the server went away and when;
- * - a bad value in a `--config` file is reported as that file's key, not as a flag;
  * - the Redis baseline server asked for a port in use is refused naming the
  *   port, and the server already there keeps answering (skipped without redis-server).
  * Children are stopped by PID.
  */
 import { afterEach, expect, test } from "bun:test";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import {
@@ -120,19 +118,6 @@ for (const signal of ["SIGKILL", "SIGTERM"] as const) {
     expect(load.err).toContain(signal === "SIGKILL" ? "without a final ack" : "stopped");
   });
 }
-
-test("a bad value in a --config file names the file and the key, not a flag", async () => {
-  const cfg = join(tmpdir(), `eventlab-bad-value-${process.pid}.json`);
-  await Bun.write(cfg, JSON.stringify({ consumers: 1, ingestWorkers: 99 }));
-  const r = await run([PIPELINE, "--config", cfg]);
-  expect(r.code).toBe(2);
-  expect(r.err).toContain(`--config ${cfg}: key "ingestWorkers" (got 99)`);
-  expect(r.err).not.toContain("--ingest-workers (got");
-  // the same value given as a flag is still reported as the flag
-  const f = await run([PIPELINE, "--config", cfg, "--ingest-workers", "77"]);
-  expect(f.code).toBe(2);
-  expect(f.err).toContain("--ingest-workers (got 77)");
-});
 
 test.skipIf(!redisServerBinary())(
   "redis-server baseline on a port in use is refused naming the port",

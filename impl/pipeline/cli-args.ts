@@ -61,22 +61,11 @@ function convert(spec: FlagSpec, raw: string): unknown {
   return n;
 }
 
-/** Where option values read from a `--config` file came from, so errors can name the file. */
-export interface ConfigFileSource {
-  path: string;
-  /** Keys whose value in `raw` is the file's (not overridden by a flag). */
-  keys: ReadonlySet<string>;
-}
-
-/**
- * Validates `raw` with `schema`; errors name the flag and its help line, or
- * for a value taken from the config file, the file and its key.
- */
+/** Validates `raw` with `schema`; errors name the flag (or config key) and its help line. */
 export function validateOptions<S extends z.ZodType>(
   schema: S,
   raw: Record<string, unknown>,
   specs: FlagSpec[],
-  file?: ConfigFileSource,
 ): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
@@ -84,13 +73,7 @@ export function validateOptions<S extends z.ZodType>(
   const lines = parsed.error.issues.map((issue) => {
     const key = String(issue.path[0] ?? "");
     const spec = byKey.get(key);
-    const where = file?.keys.has(key)
-      ? `--config ${file.path}: key "${key}"`
-      : spec
-        ? `--${spec.flag}`
-        : key
-          ? `option "${key}"`
-          : "options";
+    const where = spec ? `--${spec.flag}` : key ? `option "${key}"` : "options";
     const value = key in raw ? ` (got ${JSON.stringify(raw[key])})` : "";
     return `${where}${value}: ${issue.message}${spec ? `; ${spec.help}` : ""}`;
   });

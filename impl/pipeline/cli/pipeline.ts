@@ -30,16 +30,7 @@ export async function parsePipelineArgs(argv: string[]): Promise<PipelineConfig>
   const flags = parseFlags(argv, PIPELINE_FLAGS);
   const { config: path, ...rest } = flags;
   const file = typeof path === "string" ? await loadConfigFile(path) : {};
-  const fromFile =
-    typeof path === "string"
-      ? { path, keys: new Set(Object.keys(file).filter((k) => !(k in rest))) }
-      : undefined;
-  const cfg = validateOptions(
-    PipelineOptionsSchema,
-    { ...file, ...rest },
-    PIPELINE_FLAGS,
-    fromFile,
-  );
+  const cfg = validateOptions(PipelineOptionsSchema, { ...file, ...rest }, PIPELINE_FLAGS);
   await import("../../index.ts");
   try {
     checkWiring(cfg);
