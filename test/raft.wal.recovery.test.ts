@@ -187,6 +187,21 @@ describe("corruption before the tail is refused with file and offset", () => {
     expect(err.message).toMatch(/crc chain broken/);
   });
 
+  test("a WAL whose first segment is gone (no checkpoint to start from) is refused", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1], segmentBytes: 400 });
+    storage.append(range(1, 40, 1, 20));
+    storage.sync();
+    storage.close();
+    const segs = readdirSync(dir)
+      .filter((n) => n.endsWith(".log"))
+      .sort();
+    unlinkSync(join(dir, segs[0]!));
+    const err = catchError(() => openFileStorage(dir)) as WalCorruptionError;
+    expect(err.problem.file).toBe(join(dir, segs[1]!));
+    expect(err.message).toMatch(/does not start with a checkpoint/);
+  });
+
   test("a missing or damaged snapshot file is refused, naming it", () => {
     const dir = tempDir();
     const { storage } = openFileStorage(dir, { peers: [1] });
