@@ -105,6 +105,22 @@ describe("FileStorage behaves like MemoryStorage and survives reopen", () => {
     s.close();
   });
 
+  test("§5.3: a truncation reaching back across segment rolls survives reopen", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1], segmentBytes: 512 });
+    storage.append(range(1, 60, 1, 24));
+    storage.sync();
+    const before = readdirSync(dir).filter((n) => n.endsWith(".log")).length;
+    storage.append(range(10, 12, 3, 24)); // replaces 10..60 with 10..12 of term 3
+    storage.sync();
+    storage.close();
+    expect(before).toBeGreaterThan(3);
+    const s = openFileStorage(dir, { segmentBytes: 512 }).storage;
+    expect(s.lastIndex()).toBe(12);
+    expect(s.entries(1, 13)).toEqual([...range(1, 9, 1, 24), ...range(10, 12, 3, 24)]);
+    s.close();
+  });
+
   test("entries() honours maxBytes but always returns at least one entry", () => {
     const { storage } = openFileStorage(tempDir(), { peers: [1] });
     storage.append([ent(1, 1, 100), ent(2, 1, 100), ent(3, 1, 100)]);

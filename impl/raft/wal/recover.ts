@@ -91,8 +91,15 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
   for (let s = 0; s < listing.segments.length && !out.corruption; s++) {
     const { name, seq } = listing.segments[s]!;
     const file = join(dir, name);
-    // A plain Uint8Array (not a Buffer), so slices of it are copies, not views pinning the file.
-    const bytes = new Uint8Array(readFileSync(file));
+    let bytes: Uint8Array;
+    try {
+      // A plain Uint8Array (not a Buffer), so slices of it are copies, not views pinning the file.
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      // e.g. a live member compacted it away while an offline reader was listing
+      out.corruption = { file, offset: 0, reason: `cannot read: ${(e as Error).message}` };
+      break;
+    }
     const headerSeed = (p: Uint8Array): number => {
       try {
         return decodeSegmentHeader(p).seedCrc;
