@@ -222,6 +222,51 @@ describe("corruption before the tail is refused with file and offset", () => {
   });
 });
 
+describe("crash windows of checkpoints and snapshots", () => {
+  test("a crash after a checkpoint segment is created but before old segments are deleted", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1], segmentBytes: 600 });
+    storage.append(range(1, 30, 1, 20));
+    storage.setHardState({ term: 1, vote: 1, commit: 30 });
+    storage.createSnapshot(25, new Uint8Array([25]));
+    storage.sync();
+    const old = new Map(
+      readdirSync(dir).map((n) => [n, new Uint8Array(readFileSync(join(dir, n)))]),
+    );
+    storage.compact(20);
+    storage.close();
+    for (const [n, b] of old) writeFileSync(join(dir, n), b); // the deletions never happened
+    const { storage: s, recovery } = openFileStorage(dir);
+    expect([s.firstIndex(), s.lastIndex(), s.snapshot().index]).toEqual([21, 30, 25]);
+    expect(s.entries(21, 31)).toEqual(range(21, 30, 1, 20));
+    expect(recovery.tornTail).toBeNull();
+    const oldSegments = [...old.keys()].filter((n) => n.endsWith(".log")).sort();
+    expect(recovery.removedFiles).toEqual(oldSegments);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".log")).length).toBe(1);
+    s.close();
+  });
+
+  test("a snapshot file whose WAL record never reached the disk is removed; the older snapshot stays", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1] });
+    storage.append(range(1, 10, 1));
+    storage.createSnapshot(4, new Uint8Array([4]));
+    storage.sync();
+    const seg = join(dir, readdirSync(dir).find((n) => n.endsWith(".log"))!);
+    const syncedBytes = statSync(seg).size;
+    storage.createSnapshot(8, new Uint8Array([8]));
+    storage.close();
+    writeFileSync(seg, readFileSync(seg).subarray(0, syncedBytes)); // the record was lost
+    const { storage: s, recovery } = openFileStorage(dir);
+    expect(s.snapshot()).toMatchObject({ index: 4, data: new Uint8Array([4]) });
+    expect(recovery.removedFiles).toEqual(["snap-0000000000000008.snap"]);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".snap"))).toEqual([
+      "snap-0000000000000004.snap",
+    ]);
+    s.close();
+  });
+});
+
 function catchError(f: () => unknown): unknown {
   try {
     f();

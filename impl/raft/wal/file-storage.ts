@@ -71,7 +71,7 @@ export interface RecoveryReport {
   lastIndex: number;
   snapshotIndex: number;
   hardState: HardState;
-  /** Half-written temp files and superseded snapshot files removed. */
+  /** Half-written temp files, superseded snapshot files and segments before the newest checkpoint, removed. */
   removedFiles: string[];
 }
 
@@ -117,7 +117,8 @@ export class FileStorage implements Storage {
     this.state = r.state;
     this.snap = r.snapshot;
     if (r.tornTail) this.cutTornTail(r.tornTail.file, r.tornTail.offset);
-    removeFiles(dir, r.strayFiles, this.fsync);
+    const removed = [...r.strayFiles, ...r.supersededSegments];
+    removeFiles(dir, removed, this.fsync);
     const last = r.segments.at(-1);
     if (last) this.writer.openExisting(last.seq, last.goodBytes, last.lastCrc);
     else this.writer.createSegment(0, this.checkpointRecords());
@@ -131,7 +132,7 @@ export class FileStorage implements Storage {
       lastIndex: this.lastIndex(),
       snapshotIndex: this.snap.index,
       hardState: { ...this.state.hard },
-      removedFiles: r.strayFiles,
+      removedFiles: removed,
     };
   }
 

@@ -71,6 +71,8 @@ export interface WalReadResult {
   snapshot: Snapshot;
   /** Files ending in .tmp and snapshot files not in effect (open removes them). */
   strayFiles: string[];
+  /** Segments before the newest checkpoint (a crash came before their deletion); open removes them. */
+  supersededSegments: string[];
 }
 
 export function readWal(dir: string, maxRecordBytes: number, peers: number[] = []): WalReadResult {
@@ -86,6 +88,7 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
     state,
     snapshot: { index: 0, term: 0, peers: [...peers], data: new Uint8Array(0) },
     strayFiles: [...listing.temps],
+    supersededSegments: [],
   };
   let chainCrc: number | null = null;
   for (let s = 0; s < listing.segments.length && !out.corruption; s++) {
@@ -141,6 +144,8 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
       }
     }
     if (out.corruption) break;
+    if (s > 0 && scan.records.some((r) => r.type === RecordType.State))
+      out.supersededSegments = listing.segments.slice(0, s).map((x) => x.name);
     if (scan.stop) {
       if (isLast && scan.stop.kind === "torn")
         out.tornTail = {
