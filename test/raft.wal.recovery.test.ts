@@ -5,8 +5,9 @@
  * reports file, offset and bytes dropped; the WAL then takes new writes), a
  * bit flipped at EVERY byte before the last record (a refusal naming the file
  * and the offset of the damaged record), a torn non-last segment, a missing
- * middle segment (broken crc chain), a missing snapshot file, and a
- * zero-filled tail. A torn tail is what a crash during a write leaves; only
+ * middle segment (broken crc chain), a missing snapshot file, a zero-filled
+ * tail, and a zero (unwritten) sector inside a late record as a power loss
+ * can leave. A torn tail is what a crash during a write leaves; only
  * the last record can be torn, because each segment is synced before the next.
  */
 import { afterAll, describe, expect, test } from "bun:test";
@@ -83,6 +84,36 @@ describe("torn tail: the last record cut at every byte offset", () => {
       again.storage.close();
     }
     expect(reported).toBe(bytes.length - floor - (written.length - 1));
+  });
+
+  test("power loss: a zero (unwritten) sector inside a late record makes it torn; a flipped bit there is corruption", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1] });
+    const path = join(dir, readdirSync(dir).find((n) => n.endsWith(".log"))!);
+    const ends: number[] = [];
+    for (let i = 1; i <= 6; i++) {
+      storage.append([ent(i, 1, 2000)]);
+      ends.push(statSync(path).size);
+    }
+    storage.sync();
+    storage.close();
+    const bytes = new Uint8Array(readFileSync(path));
+    const fifthStart = ends[3]!;
+    const sector = Math.ceil((fifthStart + 100) / 512) * 512; // a whole sector inside record 5
+    expect(sector + 512).toBeLessThan(ends[4]!);
+    const holed = bytes.slice();
+    holed.fill(0, sector, sector + 512);
+    writeFileSync(path, holed);
+    const { storage: s, recovery } = openFileStorage(dir);
+    expect(recovery.tornTail).toMatchObject({ file: path, offset: fifthStart });
+    expect(recovery.tornTail!.reason).toContain(`unwritten (zero) sector at ${sector}`);
+    expect(s.lastIndex()).toBe(4); // record 6 came after the hole: never synced, dropped too
+    s.close();
+    const flipped = bytes.slice();
+    flipped[sector + 7]! ^= 0x20;
+    writeFileSync(path, flipped);
+    const err = catchError(() => openFileStorage(dir)) as WalCorruptionError;
+    expect(err.problem).toMatchObject({ file: path, offset: fifthStart });
   });
 
   test("a cut inside the segment's creation bytes is refused (segments are created whole)", () => {
