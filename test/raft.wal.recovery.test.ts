@@ -198,6 +198,12 @@ describe("corruption before the tail is refused with file and offset", () => {
     const size = statSync(first).size;
     writeFileSync(first, readFileSync(first).subarray(0, size - 3));
     expect(() => openFileStorage(dir)).toThrow(/not the last segment/);
+    // A second damaged segment: the offline reader lists both, not only the first.
+    const third = join(dir, segs[2]!);
+    const damaged = new Uint8Array(readFileSync(third));
+    damaged[30]! ^= 1;
+    writeFileSync(third, damaged);
+    expect(readWalReport(dir).crcErrors.map((p) => p.file)).toEqual([first, third]);
     const err = catchError(() => openFileStorage(dir)) as WalCorruptionError;
     expect(err.problem.file).toBe(first);
     expect(err.problem.offset).toBeLessThan(size - 3);
@@ -216,6 +222,7 @@ describe("corruption before the tail is refused with file and offset", () => {
     const err = catchError(() => openFileStorage(dir)) as WalCorruptionError;
     expect(err.problem).toMatchObject({ file: join(dir, segs[2]!), offset: 0 });
     expect(err.message).toMatch(/crc chain broken/);
+    expect(readWalReport(dir).crcErrors).toEqual([]); // each remaining segment is intact on its own
   });
 
   test("a WAL whose first segment is gone (no checkpoint to start from) is refused", () => {

@@ -103,13 +103,6 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
       out.corruption = { file, offset: 0, reason: `cannot read: ${(e as Error).message}` };
       break;
     }
-    const headerSeed = (p: Uint8Array): number => {
-      try {
-        return decodeSegmentHeader(p).seedCrc;
-      } catch {
-        return 0; // the crc check then fails and reports the record
-      }
-    };
     const scan = scanRecords(bytes, headerSeed, maxRecordBytes);
     const info: SegmentInfo = {
       name,
@@ -164,6 +157,15 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
   }
   if (!out.corruption) loadSnapshot(out, listing.snapshots);
   return out;
+}
+
+/** The crc seed a segment's first record (its header) claims to continue from. */
+export function headerSeed(payload: Uint8Array): number {
+  try {
+    return decodeSegmentHeader(payload).seedCrc;
+  } catch {
+    return 0; // the crc check then fails and reports the record
+  }
 }
 
 function checkHeader(
