@@ -21,6 +21,7 @@ import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { startPipelineHttp } from "./pipeline-http.ts";
+import { refuseIfPortInUse } from "./port-guard.ts";
 import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
 
 export interface PipelineStats {
@@ -159,6 +160,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   let port = cfg.port;
   let http: ReturnType<typeof startPipelineHttp> | null = null;
   try {
+    refuseIfPortInUse(cfg.host, port); // SO_REUSEPORT would let the Workers share it silently
     if (cfg.httpPort !== undefined)
       http = startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
     for (let i = 0; i < cfg.ingestWorkers; i++) {
