@@ -78,7 +78,7 @@ export default defineExperiment({
     {
       id: "commit-realtime-isolation",
       text: "Target: with 10% TRANSACTIONAL events committed through raft (fsync on), REALTIME p99 at most 2x its value with the immediate stage at the same offered load.",
-      source: "issue 10 (the commit stage's acceptance target)",
+      source: "docs/commit-stage.md: Targets (issue 10)",
       claimed: { value: 2, unit: "x (REALTIME p99, raft-fsync / immediate)" },
       measured: {
         kind: "ratio",
@@ -106,7 +106,7 @@ export default defineExperiment({
     {
       id: "commit-raft-vs-etcd",
       text: "Target: 100% TRANSACTIONAL through raft reaches at least 10x the event rate of the same mix through etcd, same run.",
-      source: "issue 10 (the commit stage's acceptance target)",
+      source: "docs/commit-stage.md: Targets (issue 10)",
       claimed: { value: 10, unit: "x (events/s closed loop, raft-fsync / etcd)" },
       measured: {
         kind: "ratio",
