@@ -5,8 +5,9 @@
  *
  * Commit stages: `immediate`; `raft-fsync` / `raft-nofsync`, the eventlab Raft
  * cluster (3 member processes, members with --fsync true / false), started
- * once per process and shared by the points; `etcd`, one local etcd (started
- * once per process on free ports; skipped when /usr/bin/etcd is missing).
+ * once per process and shared by the points; `etcd`, a local 3-member etcd
+ * cluster (started once per process on free ports; skipped when etcd is
+ * missing). etcd always fsyncs its WAL.
  *
  * Open loop (offeredEventsPerS > 0): two loads at once, REALTIME+BATCH
  * (80:20) on their own connections and TRANSACTIONAL on others, splitting the
@@ -101,48 +102,60 @@ function raftCluster(fsync: boolean): Promise<LocalCluster> {
   return c;
 }
 
-let etcdUrl: Promise<string> | null = null;
+/** Members of the local etcd cluster: 3, as many as the eventlab Raft cluster it is compared with. */
+export const ETCD_MEMBERS = 3;
+
+let etcdUrls: Promise<string> | null = null;
+/** Starts a local etcd cluster of ETCD_MEMBERS processes once; resolves with its client URLs, comma-separated. */
 function localEtcd(): Promise<string> {
-  etcdUrl ??= (async () => {
+  etcdUrls ??= (async () => {
     const bin = etcdBinary();
     if (!bin) throw new Error("skipped: etcd is not installed");
-    const [client, peer] = await freePorts(2);
+    const ports = await freePorts(2 * ETCD_MEMBERS);
     const dir = mkdtempSync(join(tmpdir(), "eventlab-commit-etcd-"));
-    const url = `http://127.0.0.1:${client}`;
-    const proc = Bun.spawn(
-      [
-        bin,
-        "--data-dir",
-        dir,
-        "--listen-client-urls",
-        url,
-        "--advertise-client-urls",
-        url,
-        "--listen-peer-urls",
-        `http://127.0.0.1:${peer}`,
-        "--initial-advertise-peer-urls",
-        `http://127.0.0.1:${peer}`,
-        "--initial-cluster",
-        `default=http://127.0.0.1:${peer}`,
-      ],
-      { stdout: "ignore", stderr: "ignore" },
+    const peerUrl = (i: number) => `http://127.0.0.1:${ports[2 * i + 1]}`;
+    const clientUrl = (i: number) => `http://127.0.0.1:${ports[2 * i]}`;
+    const initial = Array.from({ length: ETCD_MEMBERS }, (_, i) => `e${i}=${peerUrl(i)}`).join(",");
+    const procs = Array.from({ length: ETCD_MEMBERS }, (_, i) =>
+      Bun.spawn(
+        [
+          bin,
+          "--name",
+          `e${i}`,
+          "--data-dir",
+          join(dir, `e${i}`),
+          "--listen-client-urls",
+          clientUrl(i),
+          "--advertise-client-urls",
+          clientUrl(i),
+          "--listen-peer-urls",
+          peerUrl(i),
+          "--initial-advertise-peer-urls",
+          peerUrl(i),
+          "--initial-cluster",
+          initial,
+          "--initial-cluster-state",
+          "new",
+        ],
+        { stdout: "ignore", stderr: "ignore" },
+      ),
     );
     process.once("exit", () => {
-      proc.kill("SIGKILL");
+      for (const p of procs) p.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
     });
     const until = performance.now() + ETCD_START_TIMEOUT_MS;
     while (performance.now() < until) {
-      const ok = await fetch(`${url}/health`).then(
+      const ok = await fetch(`${clientUrl(0)}/health`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ok) return url;
+      if (ok) return Array.from({ length: ETCD_MEMBERS }, (_, i) => clientUrl(i)).join(",");
       await Bun.sleep(100);
     }
     throw new Error(`etcd did not answer /health within ${ETCD_START_TIMEOUT_MS} ms`);
   })();
-  return etcdUrl;
+  return etcdUrls;
 }
 
 async function stageOptions(commit: Commit) {
