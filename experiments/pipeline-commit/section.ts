@@ -15,21 +15,34 @@ const LANES = [
 const load = (r: Row) =>
   r.offeredEventsPerS === 0 ? "closed" : `${Number(r.offeredEventsPerS) / 1000}k/s`;
 
+/** Short x labels, so four stages fit under a small-multiple panel. */
+const SHORT: Record<string, string> = {
+  immediate: "imm",
+  "raft-fsync": "raft",
+  "raft-nofsync": "raft-nf",
+  etcd: "etcd",
+};
+
 function laneLatencyChart(rows: Row[], pct: "P50" | "P99"): ChartDef {
   const melted: Row[] = rows.flatMap((r) =>
-    LANES.map(([lane, col]) => ({ ...r, lane, v: r[`${col}Ns${pct}`] })),
+    LANES.map(([lane, col]) => ({
+      ...r,
+      stage: SHORT[String(r.commit)] ?? r.commit,
+      lane,
+      v: r[`${col}Ns${pct}`],
+    })),
   );
   return {
     name: `lane-latency-${pct.toLowerCase()}`,
     title: `Per-lane ${pct.toLowerCase()} end-to-end latency by commit stage`,
-    caption: `Open loop; REALTIME+BATCH and TRANSACTIONAL on separate connections. Panels: TRANSACTIONAL share and offered load. A stage whose commits slow the other lanes shows taller REALTIME bars than immediate. Log scale.`,
+    caption: `Open loop; REALTIME+BATCH and TRANSACTIONAL on separate connections. Stages: imm = immediate, raft = Raft with fsync, raft-nf = Raft without fsync, etcd = 3-member etcd. Panels: TRANSACTIONAL share and offered load. A stage whose commits slow the other lanes shows taller REALTIME bars than immediate. Log scale.`,
     spec: barChart(
       `pipeline-commit: ${pct.toLowerCase()} by lane`,
       summaryPoints(
         melted.filter((r) => r.offeredEventsPerS !== 0),
         {
           series: "lane",
-          x: "commit",
+          x: "stage",
           value: "v",
           scale: 1e6,
           facet: (r) => `${r.txPercent}% TX, ${load(r)}`,
