@@ -8,9 +8,11 @@
  * Owner: the ingest Worker; single-threaded.
  */
 import type { Socket } from "bun";
+import { monoNowNs } from "../core/clock.ts";
 import { AckWindow } from "./ack-window.ts";
 import { FrameReader } from "./frame-reader.ts";
 import { ACK_FLAG_FINAL, type ErrorCode, encodeAck, encodeError } from "./protocol.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
 
 export class IngestConnection {
   readonly reader: FrameReader;
@@ -34,6 +36,13 @@ export class IngestConnection {
   finalSent = false;
   /** The client half-closed: close once everything it sent is admitted and acked. */
   peerEnded = false;
+  /** When the socket was paused, and why (StallKind.SOCKET_PAUSED detail). */
+  pausedAtNs = 0;
+  pauseReason = 0;
+  /** When outPending first held bytes (an ACK write the socket did not take). */
+  outPendingSinceNs = 0;
+  /** The Worker's stall log (episodes of this connection go there). */
+  stalls: StallLog | null = null;
   /** Marks the connection as touched by the current ack message (dedupe). */
   touchedGeneration = -1;
 
@@ -69,7 +78,10 @@ export class IngestConnection {
   private write(bytes: Uint8Array): boolean {
     const n = this.socket.write(bytes);
     if (n < 0) return false;
-    if (n < bytes.length) this.outPending = bytes.subarray(n);
+    if (n < bytes.length) {
+      if (!this.outPending) this.outPendingSinceNs = monoNowNs();
+      this.outPending = bytes.subarray(n);
+    }
     return true;
   }
 
@@ -105,8 +117,13 @@ export class IngestConnection {
   onDrain(): void {
     if (this.outPending) {
       const tail = this.outPending;
+      const sinceNs = this.outPendingSinceNs;
       this.outPending = null;
-      if (!this.write(tail) || this.outPending) return;
+      if (!this.write(tail) || this.outPending) {
+        this.outPendingSinceNs = sinceNs;
+        return;
+      }
+      this.stalls?.note(StallKind.ACK_WRITE_BLOCKED, sinceNs, monoNowNs() - sinceNs);
     }
     if (this.finalSent) this.socket.end();
     else if (this.finalWanted) this.sendFinal();

@@ -27,6 +27,7 @@ import {
 } from "./messages.ts";
 import { recordNs, StageProfiler } from "./profiler.ts";
 import { ERROR_NAMES, ErrorCode } from "./protocol.ts";
+import { LOOP_LAG_PROBE_MS, StallKind, StallLog, startLoopLagProbe } from "./stall-log.ts";
 
 /** Named maximum: records pushed per tryPushBatch call. */
 const MAX_PUSH_RECORDS = 4096;
@@ -35,6 +36,9 @@ const RETRY_INTERVAL_MS = 1;
 /** Stop: how long to wait for slow readers to take their FINAL ack, ms. */
 export const STOP_GRACE_MS = 3000;
 const TWO_POW_32 = 4294967296;
+/** StallKind.SOCKET_PAUSED detail: why the socket was paused. */
+const PAUSED_FOR_QUEUE = 0;
+const PAUSED_FOR_WINDOW = 1;
 
 type Data = { conn: IngestConnection | null };
 
@@ -45,6 +49,8 @@ export class IngestWorker {
   private readonly conns = new Map<number, IngestConnection>();
   private readonly blocked = new Set<IngestConnection>();
   private readonly profiler = new StageProfiler();
+  private readonly stalls = new StallLog();
+  private readonly lagProbe: ReturnType<typeof setInterval>;
   private readonly counters: Record<string, number> = {
     connectionsAccepted: 0,
     connectionsRefused: 0,
@@ -77,6 +83,8 @@ export class IngestWorker {
     for (const port of init.ackPorts) {
       port.onmessage = (e) => this.onAcks(e.data as AckBatch);
     }
+    // Started here, not in start(): it must run from the first event on.
+    this.lagProbe = startLoopLagProbe(this.stalls, monoNowNs, LOOP_LAG_PROBE_MS);
   }
 
   start(): void {
@@ -118,6 +126,7 @@ export class IngestWorker {
       this.cfg.maxUnacked,
       performance.now(),
     );
+    conn.stalls = this.stalls;
     s.data = { conn };
     this.conns.set(serial, conn);
     if (open > this.cfg.maxConnections || this.stopping) {
@@ -220,7 +229,7 @@ export class IngestWorker {
           );
       }
       if (pushed < want || want === 0) {
-        this.block(conn);
+        this.block(conn, want === 0 ? PAUSED_FOR_WINDOW : PAUSED_FOR_QUEUE);
         return;
       }
     }
@@ -241,11 +250,15 @@ export class IngestWorker {
     }
   }
 
-  private block(conn: IngestConnection): void {
+  private block(conn: IngestConnection, reason: number): void {
     if (!conn.blocked) {
       conn.blocked = true;
       // Counts pauses, not the 1 ms retries of a connection that stays paused.
-      if (!conn.paused) this.counters.pauses!++;
+      if (!conn.paused) {
+        this.counters.pauses!++;
+        conn.pausedAtNs = monoNowNs();
+        conn.pauseReason = reason;
+      }
       conn.pause();
       this.blocked.add(conn);
     }
@@ -258,6 +271,15 @@ export class IngestWorker {
     if (conn.blocked) {
       conn.blocked = false;
       this.blocked.delete(conn);
+    }
+    if (conn.paused) {
+      const now = monoNowNs();
+      this.stalls.note(
+        StallKind.SOCKET_PAUSED,
+        conn.pausedAtNs,
+        now - conn.pausedAtNs,
+        conn.pauseReason,
+      );
     }
     conn.resume();
   }
@@ -344,6 +366,7 @@ export class IngestWorker {
     this.listener?.stop(false);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.idleTimer) clearInterval(this.idleTimer);
+    clearInterval(this.lagProbe);
     for (const conn of this.conns.values()) conn.pause();
     this.producer.close();
     // Bounded: a pipeline that lost events (an --unsafe queue) would never drain.
@@ -386,6 +409,7 @@ export class IngestWorker {
           index: this.init.index,
           counters: this.counters,
           histograms: this.profiler.encode(),
+          stalls: this.stalls.encode(),
         },
       });
     }, 5);

@@ -7,6 +7,7 @@
  */
 import { monoNowNs } from "../core/clock.ts";
 import { type newHistogram, recordNs } from "./profiler.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
 
 /** How often the sender wakes to send what is due (the schedule's resolution). */
 export const SEND_TICK_MS = 1;
@@ -83,6 +84,7 @@ export interface SendLoopConfig {
  * or send what the open-loop schedule says is due, until `endNs`; then waits
  * for the answers to drain (drainTimeoutMs) and closes the sockets. The first
  * error thrown while sending goes to `run.failure` and stops the loop.
+ * Timer ticks late by STALL_MIN_NS or more are noted in `stalls` (LOOP_LAG).
  * Returns when sending ended (ns).
  */
 export async function runSendLoop(
@@ -93,12 +95,16 @@ export async function runSendLoop(
   endNs: number,
   sendLag: ReturnType<typeof newHistogram>,
   run: { failure: Error | null },
+  stalls: StallLog | null = null,
 ): Promise<number> {
   const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
   const sentBatches = new Float64Array(cfg.connections);
   await new Promise<void>((resolve) => {
+    let dueNs = 0;
     const tick = () => {
       const now = monoNowNs();
+      // The generator's own event-loop lag: this tick against when its timer was due.
+      if (dueNs > 0) stalls?.note(StallKind.LOOP_LAG, dueNs, now - dueNs);
       try {
         if (mode === "closed") for (const c of conns) topUp(c, cfg.batch, cfg.max!);
         else {
@@ -111,7 +117,10 @@ export async function runSendLoop(
         return resolve();
       }
       if (run.failure || now >= endNs || conns.every((c) => c.done())) resolve();
-      else setTimeout(tick, SEND_TICK_MS);
+      else {
+        dueNs = monoNowNs() + SEND_TICK_MS * 1e6;
+        setTimeout(tick, SEND_TICK_MS);
+      }
     };
     tick();
   });

@@ -20,6 +20,7 @@ import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import { runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+import { LoadStalls, type StallRecord } from "./stall-log.ts";
 
 export const LoadOptionsSchema = z
   .object({
@@ -154,10 +155,15 @@ export interface LoadResult {
   connections: ConnectionSummary[];
   /** Conservation and protocol failures; empty means every event is accounted for. */
   errors: string[];
+  /**
+   * Every measured batch acked SLOW_E2E_NS or more after its intended send
+   * time (kind e2e-slow: atNs = intended time, detail = events), plus the
+   * generator's own episodes (loop-lag, send-backlog), in time order.
+   */
+  stalls: StallRecord[];
+  /** Episodes left out because a log was full (MAX_STALL_RECORDS). */
+  stallsDropped: number;
 }
-
-/** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
-/** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
@@ -177,6 +183,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         latency,
       ),
   );
+  const stalls = new LoadStalls();
+  for (const c of conns) {
+    c.slow = stalls.slow;
+    c.backlog.stalls = stalls.generator;
+  }
   await Promise.all(conns.map((c) => connect(cfg, c)));
   const mode = cfg.max !== undefined ? "closed" : "open";
   const startNs = monoNowNs();
@@ -191,18 +202,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   for (const c of conns) c.onAck = onAck;
 
   const run = { failure: null as Error | null };
-  const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
-  return summarizeRun(
+  const sendEndNs = await runSendLoop(
+    conns,
     cfg,
     mode,
-    conns,
-    latency,
-    sendLag,
     startNs,
-    Math.max(lastAckNs, startNs),
-    sendEndNs,
-    run.failure,
+    endNs,
+    sendLag,
+    run,
+    stalls.generator,
   );
+  return {
+    ...summarizeRun(
+      cfg,
+      mode,
+      conns,
+      latency,
+      sendLag,
+      startNs,
+      Math.max(lastAckNs, startNs),
+      sendEndNs,
+      run.failure,
+    ),
+    ...stalls.result(),
+  };
 }
 
 function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
@@ -239,7 +262,7 @@ function summarizeRun(
   lastAckNs: number,
   sendEndNs: number,
   failure: Error | null,
-): LoadResult {
+): Omit<LoadResult, "stalls" | "stallsDropped"> {
   const summaries = conns.map((c) => c.summary());
   const errors: string[] = failure ? [failure.message] : [];
   for (const s of summaries) {

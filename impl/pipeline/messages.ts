@@ -65,6 +65,8 @@ export interface WorkerStats {
   counters: Record<string, number>;
   /** Encoded HDR histograms by stage (profiler.ts). */
   histograms: Record<string, string>;
+  /** StallLog.encode() of this Worker (stall-log.ts). */
+  stalls: number[];
 }
 
 /** Worker -> main. */

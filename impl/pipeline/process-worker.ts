@@ -41,6 +41,7 @@ import {
   type WorkerReport,
 } from "./messages.ts";
 import { recordNs, recordSinceIngest, type Stage, StageProfiler } from "./profiler.ts";
+import { StallKind, StallLog } from "./stall-log.ts";
 
 /** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
 const PARK_SLICE_MS = 20;
@@ -80,6 +81,7 @@ class ProcessManager {
   private ackOldestNs = 0;
   private readonly busHists;
   private readonly profiler = new StageProfiler();
+  private readonly stalls = new StallLog();
   private readonly counters: Record<string, number> = {
     events: 0,
     acked: 0,
@@ -116,6 +118,7 @@ class ProcessManager {
     let idleSinceNs = 0;
     // Bounded by the stream: each round processes a batch, idles, or finds every lane ended.
     for (;;) {
+      const roundNs = monoNowNs();
       this.refill();
       const lane = this.sched.pick(
         this.laneCount[0]! > 0,
@@ -127,6 +130,7 @@ class ProcessManager {
         this.processLane(lane);
         if (this.ackOldestNs > 0 && monoNowNs() - this.ackOldestNs >= ACK_COALESCE_MAX_NS)
           this.flushAcks();
+        this.stalls.note(StallKind.BUSY, roundNs, monoNowNs() - roundNs, lane);
         continue;
       }
       // No lane has work: post what the last batches resolved before spinning or parking.
@@ -148,6 +152,7 @@ class ProcessManager {
         index: this.init.index,
         counters: this.counters,
         histograms: this.profiler.encode(),
+        stalls: this.stalls.encode(),
       },
     });
   }

@@ -19,6 +19,7 @@ import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { type LatencySummary, StageProfiler, summarize } from "./profiler.ts";
+import { decodeStalls, type StallRecord } from "./stall-log.ts";
 
 export interface PipelineStats {
   /** Counters summed per role: ingest.*, dispatcher.*, process.* */
@@ -26,6 +27,10 @@ export interface PipelineStats {
   stages: Record<string, LatencySummary>;
   /** Each Worker's own counters (e.g. how SO_REUSEPORT spread connections over ingest Workers). */
   workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
+  /** Every Worker's stall episodes (stall-log.ts), in time order. */
+  stalls: StallRecord[];
+  /** Episodes left out because a Worker's log was full. */
+  stallsDropped: number;
   elapsedMs: number;
 }
 
@@ -193,7 +198,16 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
   const stages: Record<string, LatencySummary> = {};
   for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
   const workers = all.map((s) => ({ role: s.role, index: s.index, counters: s.counters }));
-  return { counters, stages, workers, elapsedMs };
+  const stalls: StallRecord[] = [];
+  let stallsDropped = 0;
+  for (const s of all) {
+    const thread = s.role === "dispatcher" ? s.role : `${s.role} ${s.index}`;
+    const d = decodeStalls(s.stalls, thread);
+    stalls.push(...d.records);
+    stallsDropped += d.dropped;
+  }
+  stalls.sort((a, b) => a.atNs - b.atNs);
+  return { counters, stages, workers, stalls, stallsDropped, elapsedMs };
 }
 
 /** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */
