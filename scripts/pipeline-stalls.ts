@@ -8,15 +8,19 @@
  *
  * --log-gc re-runs this script as a child with BUN_JSC_logGC=1 and stamps each
  * collection's END line with CLOCK_MONOTONIC as it arrives on the pipe (a few
- * ms late at worst: fine against 50 ms samples).
+ * ms late at worst: fine against 50 ms samples), and samples the child's
+ * per-thread run-queue wait every 10 ms (that sampling costs the host a
+ * little CPU itself).
  */
 import "../impl/index.ts";
+import { readdirSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { monoNowNs } from "../impl/core/clock.ts";
 import { helpText, parseFlags, UsageError, validateOptions } from "../impl/pipeline/cli-args.ts";
 import { runLoad } from "../impl/pipeline/load.ts";
 import { fmtNs, formatStageTable } from "../impl/pipeline/profiler.ts";
 import { startPipeline } from "../impl/pipeline/server.ts";
+import { STALL_MIN_NS, type StallRecord } from "../impl/pipeline/stall-log.ts";
 import { formatStallReport, type GcEvent, parseGcLine } from "../impl/pipeline/stall-report.ts";
 
 const Options = z
@@ -91,6 +95,50 @@ async function runOnce(o: z.output<typeof Options>): Promise<string> {
   return `${head.join("\n")}\n${formatStageTable(stats.stages)}\n@@STALLS@@${marker}`;
 }
 
+/** How often the --log-gc parent samples the child's per-thread run-queue wait, ms. */
+const SCHEDSTAT_EVERY_MS = 10;
+
+/**
+ * Samples /proc/<pid>/task/<tid>/schedstat (field 2: ns runnable without a
+ * core) every SCHEDSTAT_EVERY_MS and notes each interval in which a thread
+ * waited STALL_MIN_NS or more: the OS, not the code, held that thread.
+ */
+function sampleRunQueue(pid: number, out: StallRecord[]): () => void {
+  const last = new Map<string, number>();
+  let prevNs = monoNowNs();
+  const timer = setInterval(() => {
+    const now = monoNowNs();
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) {
+      let waitNs = 0;
+      let comm = "";
+      try {
+        waitNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+        comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+      } catch {
+        continue;
+      }
+      const before = last.get(tid);
+      last.set(tid, waitNs);
+      if (before !== undefined && waitNs - before >= STALL_MIN_NS)
+        out.push({
+          kind: "runqueue-wait",
+          thread: `tid ${tid} ${comm}`,
+          atNs: prevNs,
+          durationNs: waitNs - before,
+          detail: 0,
+        });
+    }
+    prevNs = now;
+  }, SCHEDSTAT_EVERY_MS);
+  return () => clearInterval(timer);
+}
+
 async function runWithGcLog(argv: string[]): Promise<void> {
   const child = Bun.spawn(["bun", import.meta.path, ...argv, "--child"], {
     env: { ...process.env, BUN_JSC_logGC: "1" },
@@ -98,6 +146,8 @@ async function runWithGcLog(argv: string[]): Promise<void> {
     stderr: "pipe",
   });
   const gcs: GcEvent[] = [];
+  const runQueue: StallRecord[] = [];
+  const stopSampling = sampleRunQueue(child.pid, runQueue);
   const readGc = (async () => {
     const decoder = new TextDecoder();
     let rest = "";
@@ -115,15 +165,17 @@ async function runWithGcLog(argv: string[]): Promise<void> {
   const out = await new Response(child.stdout).text();
   await readGc;
   await child.exited;
-  printResult(out, gcs);
+  stopSampling();
+  printResult(out, gcs, runQueue);
 }
 
-function printResult(out: string, gcs: GcEvent[]): void {
+function printResult(out: string, gcs: GcEvent[], runQueue: StallRecord[]): void {
   const [text, marker] = out.split("@@STALLS@@");
   console.log(text!.trimEnd());
   if (!marker) return;
-  const { originNs, stalls } = JSON.parse(marker);
-  console.log(formatStallReport(stalls, gcs, originNs));
+  const { originNs, stalls } = JSON.parse(marker) as { originNs: number; stalls: StallRecord[] };
+  const all = [...stalls, ...runQueue.filter((r) => r.atNs >= originNs)];
+  console.log(formatStallReport(all, gcs, originNs));
 }
 
 async function main(): Promise<number> {
@@ -150,7 +202,7 @@ async function main(): Promise<number> {
   }
   const out = await runOnce(o);
   if (o.child) process.stdout.write(out);
-  else printResult(out, []);
+  else printResult(out, [], []);
   return 0;
 }
 

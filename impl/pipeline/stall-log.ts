@@ -29,6 +29,8 @@ export const StallKind = {
   SEND_BACKLOG: 5,
   /** Load generator: a batch's events were acked this long after their intended send time (detail: events). */
   E2E_SLOW: 6,
+  /** A thread was runnable but had no core for this long within one sampling interval (/proc schedstat). */
+  RUNQUEUE_WAIT: 7,
 } as const;
 export type StallKindCode = (typeof StallKind)[keyof typeof StallKind];
 export const STALL_KIND_NAMES = [
@@ -39,6 +41,7 @@ export const STALL_KIND_NAMES = [
   "lane-full",
   "send-backlog",
   "e2e-slow",
+  "runqueue-wait",
 ] as const;
 
 /** End-to-end samples at or above this are each noted with their time (issue 13's stall bar), ns. */

@@ -60,38 +60,58 @@ export function summarizeStalls(stalls: StallRecord[], gcs: GcEvent[]): StallSum
   };
 }
 
-/** What overlapped one slow sample's window [intended, intended + latency]. */
-export interface SlowSampleCause {
-  sample: StallRecord;
+/**
+ * One stall as the client saw it: slow samples whose windows [intended,
+ * ack] overlap, merged, with what overlapped the merged window.
+ */
+export interface SlowEpisode {
+  fromNs: number;
+  toNs: number;
+  batches: number;
+  events: number;
+  worstNs: number;
   overlapping: StallRecord[];
   gcs: GcEvent[];
 }
 
-/** Named maximum: slow samples explained one by one (the rest are only counted). */
-export const MAX_SAMPLES_EXPLAINED = 50;
+/** Named maximum: slow episodes explained one by one (the rest are only counted). */
+export const MAX_EPISODES_EXPLAINED = 40;
 
-export function explainSlowSamples(
-  stalls: StallRecord[],
-  gcs: GcEvent[],
-): { explained: SlowSampleCause[]; slowSamples: number } {
-  const slow = stalls.filter((s) => s.kind === "e2e-slow");
+export function slowEpisodes(stalls: StallRecord[], gcs: GcEvent[]): SlowEpisode[] {
+  const slow = stalls.filter((s) => s.kind === "e2e-slow").sort((a, b) => a.atNs - b.atNs);
   const episodes = stalls.filter((s) => s.kind !== "e2e-slow");
-  const explained = slow.slice(0, MAX_SAMPLES_EXPLAINED).map((sample) => {
-    const from = sample.atNs;
-    const to = sample.atNs + sample.durationNs;
-    return {
-      sample,
-      overlapping: episodes.filter((e) => e.atNs < to && e.atNs + e.durationNs > from),
-      gcs: gcs.filter((g) => g.endNs - g.cycleMs * 1e6 < to && g.endNs > from),
-    };
-  });
-  return { explained, slowSamples: slow.length };
+  const out: SlowEpisode[] = [];
+  for (const s of slow) {
+    const end = s.atNs + s.durationNs;
+    const last = out[out.length - 1];
+    if (last && s.atNs <= last.toNs) {
+      last.toNs = Math.max(last.toNs, end);
+      last.batches++;
+      last.events += s.detail;
+      last.worstNs = Math.max(last.worstNs, s.durationNs);
+      continue;
+    }
+    out.push({
+      fromNs: s.atNs,
+      toNs: end,
+      batches: 1,
+      events: s.detail,
+      worstNs: s.durationNs,
+      overlapping: [],
+      gcs: [],
+    });
+  }
+  for (const e of out) {
+    e.overlapping = episodes.filter((o) => o.atNs < e.toNs && o.atNs + o.durationNs > e.fromNs);
+    e.gcs = gcs.filter((g) => g.endNs - g.cycleMs * 1e6 < e.toNs && g.endNs > e.fromNs);
+  }
+  return out;
 }
 
 /** Human text: the summary, then each explained sample with its time since `originNs`. */
 export function formatStallReport(stalls: StallRecord[], gcs: GcEvent[], originNs: number): string {
   const sum = summarizeStalls(stalls, gcs);
-  const { explained, slowSamples } = explainSlowSamples(stalls, gcs);
+  const eps = slowEpisodes(stalls, gcs);
   const at = (ns: number) => `${((ns - originNs) / 1e9).toFixed(3)}s`;
   const lines = ["episodes >= 5 ms by thread and kind (count, total, longest):"];
   for (const k of sum.byKind)
@@ -104,15 +124,19 @@ export function formatStallReport(stalls: StallRecord[], gcs: GcEvent[], originN
     lines.push(
       `  ${h.heap.padEnd(16)} ${String(h.count).padStart(6)} ${h.maxPauseMs.toFixed(2)}ms ${h.maxCycleMs.toFixed(2)}ms`,
     );
-  lines.push(`e2e samples >= 50 ms: ${slowSamples} batches`);
-  for (const e of explained) {
-    const s = e.sample;
+  const batches = eps.reduce((a, e) => a + e.batches, 0);
+  lines.push(
+    `e2e samples >= 50 ms: ${batches} batches in ${eps.length} episodes (window: first intended send to last ack)`,
+  );
+  for (const e of eps.slice(0, MAX_EPISODES_EXPLAINED)) {
     const what = e.overlapping.map(
       (o) => `${o.thread} ${o.kind} ${fmtNs(o.durationNs)} @${at(o.atNs)}`,
     );
-    const gc = e.gcs.map((g) => `gc ${g.heap} pause ${g.maxPauseMs.toFixed(1)}ms`);
+    const gc = e.gcs.map(
+      (g) => `gc ${g.heap} pause<=${g.maxPauseMs.toFixed(1)}ms cycle ${g.cycleMs.toFixed(1)}ms`,
+    );
     lines.push(
-      `  @${at(s.atNs)} ${fmtNs(s.durationNs)} (${s.detail} events): ${[...what, ...gc].join("; ") || "no episode overlapped"}`,
+      `  @${at(e.fromNs)}..${at(e.toNs)} worst ${fmtNs(e.worstNs)}, ${e.events} events: ${[...what, ...gc].join("; ") || "no episode overlapped"}`,
     );
   }
   return lines.join("\n");
