@@ -11,11 +11,11 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { monoNowNs } from "../core/clock.ts";
-import type { QueueProducer } from "../core/contracts.ts";
 import { OFF_INGEST_NS_HI, OFF_INGEST_NS_LO, OFF_PRODUCER } from "../core/record.ts";
 import { openProducer } from "../core/registry.ts";
 import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
+import { type AdmitTarget, InlineTarget, QueueTarget } from "./ingest-target.ts";
 import {
   type AckBatch,
   INGEST_ID_BITS,
@@ -44,7 +44,9 @@ type Data = { conn: IngestConnection | null };
 
 export class IngestWorker {
   private readonly cfg: IngestInit["config"];
-  private readonly producer: QueueProducer;
+  /** Dispatcher queue (staged topology) or processing on this thread (compact). */
+  private readonly target: AdmitTarget;
+  private readonly inline: InlineTarget | null = null;
   private readonly ctl: Int32Array;
   private readonly conns = new Map<number, IngestConnection>();
   private readonly blocked = new Set<IngestConnection>();
@@ -78,8 +80,19 @@ export class IngestWorker {
     private readonly post: (r: WorkerReport) => void,
   ) {
     this.cfg = init.config;
-    this.producer = openProducer(init.producer);
     this.ctl = new Int32Array(init.control);
+    if (init.producer) this.target = new QueueTarget(openProducer(init.producer));
+    else {
+      this.inline = new InlineTarget(
+        this.cfg,
+        MAX_PUSH_RECORDS,
+        this.profiler,
+        this.ctl,
+        (b) => this.applyOutcomes(b),
+        (b) => this.onAcks(b),
+      );
+      this.target = this.inline;
+    }
     for (const port of init.ackPorts) {
       port.onmessage = (e) => this.onAcks(e.data as AckBatch);
     }
@@ -160,7 +173,7 @@ export class IngestWorker {
     conn.peerEnded = true;
     if (!conn.blocked && !this.stopping) {
       this.pump(conn);
-      this.producer.flush();
+      this.target.flush();
     }
     conn.endIfDone();
   }
@@ -176,7 +189,7 @@ export class IngestWorker {
     }
     if (conn.blocked || this.stopping) return;
     this.pump(conn);
-    this.producer.flush();
+    this.target.flush();
   }
 
   private failConn(conn: IngestConnection, code: ErrorCode, message: string): void {
@@ -216,7 +229,7 @@ export class IngestWorker {
         continue;
       }
       const want = Math.min(r.recordsLeft, conn.window.room(), MAX_PUSH_RECORDS);
-      const pushed = want > 0 ? this.producer.tryPushBatch(r.buf, r.recordOff, want) : 0;
+      const pushed = want > 0 ? this.target.take(r.buf, r.recordOff, want) : 0;
       if (pushed > 0) {
         conn.window.admit(pushed);
         r.consume(pushed);
@@ -227,6 +240,7 @@ export class IngestWorker {
             monoNowNs() - conn.frameIngestNs,
             pushed,
           );
+        this.target.afterAdmit();
       }
       if (pushed < want || want === 0) {
         this.block(conn, want === 0 ? PAUSED_FOR_WINDOW : PAUSED_FOR_QUEUE);
@@ -293,11 +307,18 @@ export class IngestWorker {
       this.pump(conn);
       conn.endIfDone();
     }
-    this.producer.flush();
+    this.target.flush();
   }
 
-  /** One processed batch from a process manager: resolve, then ack each touched connection once. */
+  /** One processed batch from a process manager (or a commit-stage poll): resolve, ack, then retry or finish a stop. */
   private onAcks(batch: AckBatch): void {
+    this.applyOutcomes(batch);
+    if (this.stopping) this.checkDrained();
+    else if (this.blocked.size > 0) this.retryBlocked();
+  }
+
+  /** Resolves a batch of outcomes, then acks each touched connection once. */
+  private applyOutcomes(batch: AckBatch): void {
     const t = batch.triples;
     const gen = ++this.ackGeneration;
     this.touched.length = 0;
@@ -330,8 +351,6 @@ export class IngestWorker {
     }
     if (batch.doneNs >= statsFromNs(this.ctl))
       recordNs(this.profiler.get("ack.done_to_written"), monoNowNs() - batch.doneNs, batch.count);
-    if (this.stopping) this.checkDrained();
-    else if (this.blocked.size > 0) this.retryBlocked();
   }
 
   private checkIdle(): void {
@@ -368,7 +387,7 @@ export class IngestWorker {
     if (this.idleTimer) clearInterval(this.idleTimer);
     clearInterval(this.lagProbe);
     for (const conn of this.conns.values()) conn.pause();
-    this.producer.close();
+    this.target.close();
     // Bounded: a pipeline that lost events (an --unsafe queue) would never drain.
     setTimeout(() => this.finishStop(true), this.cfg.stopDrainTimeoutMs);
     this.checkDrained();
@@ -407,7 +426,9 @@ export class IngestWorker {
         stats: {
           role: "ingest",
           index: this.init.index,
-          counters: this.counters,
+          counters: this.inline
+            ? { ...this.counters, "inline.events": this.inline.events }
+            : this.counters,
           histograms: this.profiler.encode(),
           stalls: this.stalls.encode(),
         },

@@ -55,6 +55,7 @@ export const WORKER_REPORT_TIMEOUT_MS = 30_000;
 export function checkWiring(cfg: PipelineConfig): void {
   lookup(cfg.alloc, "allocator");
   createCommitStage(cfg.commitStage);
+  if (cfg.topology === "compact") return; // no queues to wire
   queueConfig(cfg.queue, {
     capacitySlots: cfg.capacity,
     recordBytes: cfg.recordBytes,
@@ -83,12 +84,14 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     waitStrategy: cfg.wait,
     unsafe: cfg.unsafe && producers > 1,
   });
-  const dispatchQ = createQueue(cfg.queue, queueOpts(cfg.ingestWorkers));
-  const laneQs = Array.from({ length: cfg.consumers }, () =>
+  const staged = cfg.topology === "staged";
+  // The compact topology has no queues, no process managers and no ack channels.
+  const dispatchQ = staged ? createQueue(cfg.queue, queueOpts(cfg.ingestWorkers)) : null;
+  const laneQs = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: LANE_COUNT }, () => createQueue(cfg.laneQueue ?? cfg.queue, queueOpts(1))),
   );
   // acks[c][i]: process manager c -> ingest Worker i
-  const acks = Array.from({ length: cfg.consumers }, () =>
+  const acks = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: cfg.ingestWorkers }, () => new MessageChannel()),
   );
 
@@ -123,22 +126,22 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     );
   });
   const laneProducers = laneQs.map((qs) => qs.map((q) => q.producerHandle(0)));
-  const dispatcherConsumer = dispatchQ.consumerHandle();
-  const dispatcherId = spawn(
-    {
+  const dispatcherIds: number[] = [];
+  if (dispatchQ) {
+    const dispatcherConsumer = dispatchQ.consumerHandle();
+    const init: WorkerInit = {
       role: "dispatcher",
       config: cfg,
       consumer: dispatcherConsumer,
       lanes: laneProducers,
       control,
-    },
-    [dispatcherConsumer, ...laneProducers.flat()],
-    [],
-  );
+    };
+    dispatcherIds.push(spawn(init, [dispatcherConsumer, ...laneProducers.flat()], []));
+  }
   let port = cfg.port;
   try {
     for (let i = 0; i < cfg.ingestWorkers; i++) {
-      const producer = dispatchQ.producerHandle(i);
+      const producer = dispatchQ ? dispatchQ.producerHandle(i) : null;
       const ackPorts = acks.map((row) => row[i]!.port2);
       const init: WorkerInit = {
         role: "ingest",
@@ -149,7 +152,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
         ackPorts,
         control,
       };
-      start(ingestIds[i]!, init, [producer], ackPorts);
+      start(ingestIds[i]!, init, producer ? [producer] : [], ackPorts);
       // Worker 0 picks the port (maybe ephemeral); the others bind the same one after it.
       if (i === 0 || i === cfg.ingestWorkers - 1) {
         const r = await reports.next(ingestIds[i]!, "listening");
@@ -165,7 +168,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   let stopped: Promise<PipelineStats> | null = null;
   const stop = async (): Promise<PipelineStats> => {
     for (const id of ingestIds) workers[id]!.postMessage("stop");
-    const all = [...ingestIds, dispatcherId, ...processIds];
+    const all = [...ingestIds, ...dispatcherIds, ...processIds];
     try {
       const stats = await Promise.all(all.map((id) => reports.next(id, "stopped")));
       return mergeStats(
