@@ -7,6 +7,8 @@
  *
  *   bun run scripts/pipeline-ab.ts --rate 400000 --rounds 4 --duration 5 \
  *     --variant staged='{"topology":"staged"}' --variant compact='{"topology":"compact"}'
+ *
+ * A variant's JSON is pipeline options, plus "load": load options (e.g. {"tickOnly": true}).
  */
 import "../impl/index.ts";
 import { readFileSync } from "node:fs";
@@ -69,7 +71,8 @@ async function main(): Promise<void> {
     }
     for (const v of order) {
       const load1m = loadAverage1m();
-      const server = await startPipeline({ port: 0, quiet: true, ...v.options });
+      const { load: loadOptions, ...serverOptions } = v.options as { load?: object };
+      const server = await startPipeline({ port: 0, quiet: true, ...serverOptions });
       const res = await runLoad({
         port: server.port,
         rate,

@@ -104,6 +104,7 @@ export interface SendLoopConfig {
   connections: number;
   max?: number;
   drainTimeoutMs: number;
+  tickOnly?: boolean;
 }
 
 /**
@@ -146,7 +147,7 @@ export async function runSendLoop(
       if (run.failure || now >= endNs || conns.every((c) => c.done())) return resolve();
       const t = monoNowNs();
       const waitNs =
-        mode === "open"
+        mode === "open" && !cfg.tickOnly
           ? nextDueNs(sentBatches, startNs, batchIntervalNs, cfg.connections) - t
           : Number.POSITIVE_INFINITY;
       if (waitNs < SEND_TICK_MS * 1e6) {

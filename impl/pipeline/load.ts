@@ -60,6 +60,8 @@ export const LoadOptionsSchema = z
     /** How long to wait for outstanding acks after the sending window, ms. */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     quiet: z.boolean().default(false),
+    /** Open loop: send only on the 1 ms timer tick, never a futex sleep (the generator before; for A/B runs). */
+    tickOnly: z.boolean().default(false),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
@@ -130,6 +132,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     help: "wait this long for outstanding acks after sending, 0..600000 (default 10000)",
   },
   { flag: "quiet", key: "quiet", kind: "bool", help: "print only the result (no start line)" },
+  {
+    flag: "tick-only",
+    key: "tickOnly",
+    kind: "bool",
+    help: "open loop: send only on the 1 ms timer tick (batches leave up to ~1 ms late); default sleeps on a futex up to 200 µs when a batch is due sooner",
+  },
 ];
 
 export interface LoadResult {
