@@ -81,6 +81,7 @@ async function main(): Promise<void> {
         seed,
         connections,
         quiet: true,
+        ...loadOptions,
       });
       await server.stop();
       const l = res.latency;
