@@ -30,10 +30,9 @@ import {
   patternByte,
 } from "../core/record.ts";
 import { createAllocator } from "../core/registry.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import { type CommitStage, createCommitStage, type OutcomeSink } from "./commit-stage.ts";
 import type { PipelineConfig } from "./config.ts";
-
-const TWO_POW_32 = 4294967296;
 
 export class EventProcessor {
   private readonly alloc;

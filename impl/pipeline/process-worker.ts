@@ -23,7 +23,7 @@ import {
   type ProcessInit,
   type WorkerReport,
 } from "./messages.ts";
-import { recordNs, recordSinceIngest, type Stage, StageProfiler } from "./profiler.ts";
+import { busStage, recordNs, recordSinceIngest, StageProfiler } from "./profiler.ts";
 import { StallKind, StallLog } from "./stall-log.ts";
 
 /** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
@@ -90,7 +90,7 @@ class ProcessManager {
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
-    this.busHists = LANE_NAMES.map((l) => this.profiler.get(`bus.${l}.since_ingest` as Stage));
+    this.busHists = LANE_NAMES.map((l) => this.profiler.get(busStage(l)));
   }
 
   run(): void {
