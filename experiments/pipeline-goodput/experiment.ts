@@ -30,6 +30,7 @@ import { defineExperiment } from "../runner/types.ts";
 import { measureStep, stopGoodputRedis } from "./measure.ts";
 import { choosePlacement } from "./placement.ts";
 import { type SearchOptions, searchGoodput } from "./search.ts";
+import { goodputSection } from "./section.ts";
 
 export const REDIS_QUEUE = "redis-xadd";
 
@@ -95,6 +96,7 @@ export default defineExperiment({
   description:
     "goodput at a p99 SLO (5 ms, 1 ms): the highest open-loop rate each target sustains within it, by a search over rates with repetition at the boundary, eventlab per queue and topology and Redis XADD in one run; every step is a point of the latency-throughput curve",
   module: import.meta.url,
+  section: goodputSection,
   params,
   measured,
   rowKey: ["step"],
