@@ -73,6 +73,13 @@ const SEARCH: Omit<SearchOptions, "sloNs"> = {
   boundaryRepeats: 3,
 };
 
+/**
+ * Steps per search: ramp (~6 doublings from 100k), bisection (~3 to 15%) and
+ * 3 boundary repeats fit in 12-14; the full profile's 20 searches x 14 steps
+ * x ~2.3 s (1.5 s + warm-up + server start/stop) stay under ~11 minutes.
+ */
+const MAX_STEPS = { quick: 12, full: 14 } as const;
+
 const quickTargets = [
   { target: ["eventlab" as const], queue: ["fan-in"], topology: ["staged" as const] },
   { target: ["eventlab" as const], queue: ["-"], topology: ["compact" as const] },
@@ -135,7 +142,7 @@ export default defineExperiment({
         seed = (seed + 1) >>> 0;
         return measureStep(p, rate, p.stepS, seed, placement);
       },
-      { ...SEARCH, sloNs: p.sloMs * 1e6, maxSteps: ctx.profile === "quick" ? 12 : 16 },
+      { ...SEARCH, sloNs: p.sloMs * 1e6, maxSteps: MAX_STEPS[ctx.profile] },
     );
     result.steps.forEach((s, i) => {
       rows.push({
