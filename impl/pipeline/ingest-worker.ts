@@ -11,9 +11,7 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { monoNowNs } from "../core/clock.ts";
-import { OFF_INGEST_NS_HI, OFF_INGEST_NS_LO, OFF_PRODUCER } from "../core/record.ts";
 import { openProducer } from "../core/registry.ts";
-import { TWO_POW_32 } from "../core/words.ts";
 import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
 import { type AdmitTarget, InlineTarget, QueueTarget } from "./ingest-target.ts";
@@ -225,7 +223,10 @@ export class IngestWorker {
           return;
         }
         this.counters.framesIn!++;
-        if (r.recordsLeft > 0) this.stamp(conn);
+        if (r.recordsLeft > 0) {
+          conn.frameIngestNs = monoNowNs();
+          r.stampFrame(conn.producerId, conn.frameIngestNs);
+        }
         continue;
       }
       const want = Math.min(r.recordsLeft, conn.window.room(), MAX_PUSH_RECORDS);
@@ -246,21 +247,6 @@ export class IngestWorker {
         this.block(conn, want === 0 ? PAUSED_FOR_WINDOW : PAUSED_FOR_QUEUE);
         return;
       }
-    }
-  }
-
-  /** Writes the connection's producer id and the ingest time into every record of the admitted frame. */
-  private stamp(conn: IngestConnection): void {
-    const r = conn.reader;
-    const now = monoNowNs();
-    conn.frameIngestNs = now;
-    const lo = now % TWO_POW_32;
-    const hi = Math.floor(now / TWO_POW_32);
-    const rb = r.recordBytes;
-    for (let i = 0, off = r.recordOff; i < r.recordsLeft; i++, off += rb) {
-      r.dv.setUint32(off + OFF_PRODUCER, conn.producerId, true);
-      r.dv.setUint32(off + OFF_INGEST_NS_LO, lo, true);
-      r.dv.setUint32(off + OFF_INGEST_NS_HI, hi, true);
     }
   }
 
