@@ -11,8 +11,9 @@
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
-import type { ElectionTimerReset, Message } from "../types.ts";
+import type { ElectionTimerReset, Message, Ready } from "../types.ts";
 import { EntryType, MessageType } from "../types.ts";
+import { BudgetExceeded, DEFAULT_MAX_EVENTS, DEFAULT_MAX_VIRTUAL_MS } from "./budget.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
 import { SimHost } from "./host.ts";
@@ -53,12 +54,34 @@ export interface SimClusterOptions {
    * semantics unchanged). Default 0.
    */
   syncDelayMs?: number;
+  /** Budget: events (ticks, deliveries, calls) before the run fails with BudgetExceeded. Default DEFAULT_MAX_EVENTS. */
+  maxEvents?: number;
+  /** Budget: virtual ms the run may reach before it fails with BudgetExceeded. Default DEFAULT_MAX_VIRTUAL_MS. */
+  maxVirtualMs?: number;
+  /**
+   * Per-node clock rate: node i ticks every tickMs / clockRates[i] virtual
+   * ms, so its election and heartbeat timers run fast (> 1) or slow (< 1).
+   * Default: all 1.
+   */
+  clockRates?: number[];
 }
 
 type SimEvent =
   | { k: "msg"; m: Message; wire: Uint8Array | null }
   | { k: "call"; fn: () => void }
   | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
+
+/** Message types whose higher term the receiver must adopt (all but vote and pre-vote traffic). */
+const MUST_ADOPT_TERM: boolean[] = [];
+for (const t of [
+  MessageType.App,
+  MessageType.AppResp,
+  MessageType.Heartbeat,
+  MessageType.HeartbeatResp,
+  MessageType.Snap,
+  MessageType.VoteResp,
+])
+  MUST_ADOPT_TERM[t] = true;
 
 /** Named limit: Readies handled per node per event before we call it a livelock. */
 const MAX_READY_ROUNDS = 10_000;
@@ -68,6 +91,10 @@ export class SimCore {
   readonly size: number;
   readonly tickMs: number;
   readonly syncDelayMs: number;
+  readonly maxEvents: number;
+  readonly maxVirtualMs: number;
+  /** Virtual ms between two ticks of node i (tickMs / its clock rate). */
+  protected readonly tickMsOf: number[] = [];
   readonly checker: SafetyChecker | null;
   readonly trace = new Trace();
   protected readonly rng: Rng;
@@ -92,6 +119,7 @@ export class SimCore {
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
   protected readonly sendListeners: Array<(m: Message) => void> = [];
+  protected readonly readyListeners: Array<(id: number, rd: Ready) => boolean> = [];
   protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
   constructor(private readonly opts: SimClusterOptions) {
@@ -105,6 +133,15 @@ export class SimCore {
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
     this.syncDelayMs = opts.syncDelayMs ?? 0;
     assert(this.syncDelayMs >= 0, () => `syncDelayMs must be >= 0, got ${this.syncDelayMs}`);
+    this.maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
+    this.maxVirtualMs = opts.maxVirtualMs ?? DEFAULT_MAX_VIRTUAL_MS;
+    assert(this.maxEvents > 0, () => `maxEvents must be > 0, got ${this.maxEvents}`);
+    assert(this.maxVirtualMs > 0, () => `maxVirtualMs must be > 0, got ${this.maxVirtualMs}`);
+    const rates = opts.clockRates ?? [];
+    assert(
+      rates.length === 0 || rates.length === opts.nodes,
+      () => `clockRates needs one rate per node (${opts.nodes}), got ${rates.length}`,
+    );
     const [lo, hi] = opts.electionTimeoutMs;
     assert(
       lo > 0 && hi >= lo,
@@ -133,6 +170,9 @@ export class SimCore {
       };
       const make = opts.stateMachine;
       this.hosts.push(new SimHost(id, params, this.rng.fork(id), make ? () => make(id) : null));
+      const rate = rates[id] ?? 1;
+      assert(rate > 0, () => `clockRates[${id}] must be > 0, got ${rate}`);
+      this.tickMsOf.push(this.tickMs / rate);
       this.phaseMs.push(opts.tickPhase === false ? 0 : this.rng.next() * this.tickMs);
       this.tickN.push(0);
       this.nextTickMs.push(0);
@@ -150,7 +190,7 @@ export class SimCore {
   runFor(ms: number): void {
     const end = this.nowMs + ms;
     while (this.nextEventMs() <= end) this.step();
-    this.nowMs = end;
+    this.setNow(end);
   }
 
   /** Runs until `done()` holds (checked after each event) or `maxMs` pass; returns whether it held. */
@@ -161,7 +201,7 @@ export class SimCore {
       this.step();
       if (done()) return true;
     }
-    this.nowMs = end;
+    this.setNow(end);
     return done();
   }
 
@@ -182,6 +222,14 @@ export class SimCore {
     return t;
   }
 
+  /** Moves virtual time to `ms`, failing past the virtual-time budget. */
+  protected setNow(ms: number): void {
+    if (ms > this.maxVirtualMs)
+      throw new BudgetExceeded("virtual-ms", this.maxVirtualMs, this.seed, this.nowMs);
+    this.nowMs = ms;
+    if (this.checker) this.checker.nowMs = ms;
+  }
+
   protected step(): void {
     let tickId = -1;
     let tickMs = Number.POSITIVE_INFINITY;
@@ -192,16 +240,15 @@ export class SimCore {
       }
     }
     const head = this.queue.peek();
-    this.eventsRun++;
+    if (++this.eventsRun > this.maxEvents)
+      throw new BudgetExceeded("events", this.maxEvents, this.seed, this.nowMs);
     if (tickId >= 0 && (head === undefined || tickMs <= head.timeMs)) {
-      this.nowMs = tickMs;
-      if (this.checker) this.checker.nowMs = tickMs;
+      this.setNow(tickMs);
       this.onTick(tickId);
       return;
     }
     const e = this.queue.pop()!;
-    this.nowMs = e.timeMs;
-    if (this.checker) this.checker.nowMs = this.nowMs;
+    this.setNow(e.timeMs);
     const ev = e.payload;
     switch (ev.k) {
       case "msg":
@@ -223,7 +270,7 @@ export class SimCore {
 
   protected scheduleTick(id: number, n: number): void {
     this.tickN[id] = n;
-    this.nextTickMs[id] = this.phaseMs[id]! + n * this.tickMs;
+    this.nextTickMs[id] = this.phaseMs[id]! + n * this.tickMsOf[id]!;
   }
 
   protected onTick(id: number): void {
@@ -238,6 +285,13 @@ export class SimCore {
     if (!h.up || !this.net.linked(m.from, m.to)) return;
     this.trace.recordDelivery(this.nowMs, m);
     h.node.step(m);
+    this.checker?.observeTermRule(
+      m.to,
+      m.type,
+      m.term,
+      h.node.term,
+      MUST_ADOPT_TERM[m.type] === true,
+    );
     this.drain(m.to);
   }
 
@@ -247,6 +301,7 @@ export class SimCore {
   protected drain(id: number): void {
     const h = this.hosts[id]!;
     this.drainingId = id;
+    let crashed = false;
     try {
       for (let round = 0; h.node.hasReady(); round++) {
         assert(
@@ -261,6 +316,13 @@ export class SimCore {
           if (rd.hardState)
             ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
           if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
+          for (const m of rd.messages)
+            if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)
+              ck.observeReply(id, m, h.durableView());
+        }
+        if (this.readyListeners.length > 0 && this.crashPointHit(id, rd)) {
+          crashed = true; // died after persisting, before sending: the messages never leave
+          break;
         }
         const diskMs = rd.mustSync || rd.snapshot ? this.syncDelayMs : 0;
         for (const m of rd.messages) this.send(m, diskMs);
@@ -282,7 +344,23 @@ export class SimCore {
     } finally {
       this.drainingId = -1;
     }
-    if (this.checker && h.node.role === "leader") this.checker.observeLeader(id, h.node.term);
+    if (crashed) this.crashHost(id);
+    else if (this.checker && h.node.role === "leader") this.checker.observeLeader(id, h.node.term);
+  }
+
+  /** Asks every onReady listener (all of them, so each sees every Ready) whether the node dies here. */
+  private crashPointHit(id: number, rd: Ready): boolean {
+    let hit = false;
+    for (const fn of this.readyListeners) if (fn(id, rd)) hit = true;
+    return hit;
+  }
+
+  /** Stops node `id`: it loses everything not fsynced; its timers and inbound messages vanish. */
+  protected crashHost(id: number): void {
+    const h = this.hosts[id]!;
+    if (!h.up) return;
+    h.crash();
+    this.nextTickMs[id] = Number.POSITIVE_INFINITY;
   }
 
   protected maybeSnapshot(h: SimHost): void {

@@ -15,7 +15,7 @@ import type { Rng } from "../../core/rng.ts";
 import { RaftNode } from "../node.ts";
 import { MemoryStorage } from "../storage.ts";
 import type { Entry, HardState, RaftConfig, Ready, Snapshot } from "../types.ts";
-import type { LogView } from "./checker.ts";
+import type { DurableView, LogView } from "./checker.ts";
 import { AppliedState, type StateMachine } from "./state-machine.ts";
 
 type Write =
@@ -118,13 +118,13 @@ export class SimHost {
   }
 
   logView(): LogView {
-    const s = this.live;
-    return {
-      lastIndex: s.lastIndex(),
-      snapshotIndex: s.snapshot().index,
-      snapshotTerm: s.snapshot().term,
-      termAt: (i) => (i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i)),
-    };
+    return viewOf(this.live);
+  }
+
+  /** What a crash now would leave: the durable hard state and log. */
+  durableView(): DurableView {
+    const hs = this.durable.hardState;
+    return { term: hs.term, vote: hs.vote, log: viewOf(this.durable) };
   }
 
   entryAt(i: number): Entry | undefined {
@@ -132,6 +132,15 @@ export class SimHost {
     if (i < s.firstIndex() || i > s.lastIndex()) return undefined;
     return s.entries(i, i + 1)[0];
   }
+}
+
+function viewOf(s: MemoryStorage): LogView {
+  return {
+    lastIndex: s.lastIndex(),
+    snapshotIndex: s.snapshot().index,
+    snapshotTerm: s.snapshot().term,
+    termAt: (i) => (i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i)),
+  };
 }
 
 /** A fresh MemoryStorage holding exactly what `src` holds. */
