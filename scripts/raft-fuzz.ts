@@ -12,8 +12,8 @@
  * simulator's speed for the reference load (impl/raft/sim/speed.ts).
  */
 import cliProgress from "cli-progress";
-import { FAULT_FAMILIES, type FaultFamily } from "../impl/raft/sim/fuzz-schedules.ts";
 import { FUZZ_MAX_EVENTS, type FuzzResult, runFuzzSeed } from "../impl/raft/sim/fuzz.ts";
+import { FAULT_FAMILIES, type FaultFamily } from "../impl/raft/sim/fuzz-schedules.ts";
 import { measureSimSpeed } from "../impl/raft/sim/speed.ts";
 
 const HELP = `bun run raft:fuzz [options]
