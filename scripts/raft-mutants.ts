@@ -39,6 +39,7 @@ A mutant that survives fails the command (exit 1).
   --seeds N       seeds per mutant (default ${DEFAULT_SEEDS})
   --only NAME     run only the mutant NAME
   --timeout-s S   wall seconds per mutant before it counts as hung (default ${DEFAULT_TIMEOUT_S})
+  --all           run all N seeds per mutant and count the failing ones (slower)
   --help          this text`;
 
 const MutantsSchema = z.object({
@@ -59,6 +60,8 @@ type Mutant = z.infer<typeof MutantsSchema>["mutants"][number];
 interface Outcome {
   mutant: Mutant;
   firstFailSeed: number | null;
+  /** With --all: how many of the seeds failed. */
+  failingSeeds: number | null;
   family: string;
   invariant: string;
   wallS: number;
@@ -69,13 +72,24 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): { seeds: number; only: string | null; timeoutS: number } {
-  const a = { seeds: DEFAULT_SEEDS, only: null as string | null, timeoutS: DEFAULT_TIMEOUT_S };
+interface Args {
+  seeds: number;
+  only: string | null;
+  timeoutS: number;
+  all: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { seeds: DEFAULT_SEEDS, only: null, timeoutS: DEFAULT_TIMEOUT_S, all: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === "--help" || flag === "-h") {
       console.log(HELP);
       process.exit(0);
+    }
+    if (flag === "--all") {
+      a.all = true;
+      continue;
     }
     const v = argv[++i];
     if (v === undefined) fail(`${flag} needs a value`);
@@ -113,7 +127,8 @@ function mutantTree(m: Mutant): string {
   return dir;
 }
 
-async function runMutant(m: Mutant, seeds: number, timeoutS: number): Promise<Outcome> {
+async function runMutant(m: Mutant, a: Args): Promise<Outcome> {
+  const { seeds, timeoutS } = a;
   const dir = mutantTree(m);
   const t0 = performance.now();
   try {
@@ -123,8 +138,8 @@ async function runMutant(m: Mutant, seeds: number, timeoutS: number): Promise<Ou
         join(dir, "scripts/raft-fuzz.ts"),
         "--seeds",
         String(seeds),
-        "--stop-on-fail",
         "--no-speed",
+        ...(a.all ? [] : ["--stop-on-fail"]),
       ],
       { cwd: dir, stdout: "pipe", stderr: "pipe" },
     );
@@ -134,10 +149,12 @@ async function runMutant(m: Mutant, seeds: number, timeoutS: number): Promise<Ou
     clearTimeout(timer);
     const wallS = (performance.now() - t0) / 1000;
     const hit = /FAIL seed (\d+) \(family ([^,]+), invariant ([^)]+)\)/.exec(out);
+    const failingSeeds = a.all ? (out.match(/^FAIL seed /gm) ?? []).length : null;
     if (hit)
       return {
         mutant: m,
         firstFailSeed: Number(hit[1]),
+        failingSeeds,
         family: hit[2]!,
         invariant: hit[3]!,
         wallS,
@@ -146,6 +163,7 @@ async function runMutant(m: Mutant, seeds: number, timeoutS: number): Promise<Ou
     return {
       mutant: m,
       firstFailSeed: null,
+      failingSeeds,
       family: "-",
       invariant: timedOut ? `run timed out after ${timeoutS} s` : "survived",
       wallS,
@@ -155,14 +173,17 @@ async function runMutant(m: Mutant, seeds: number, timeoutS: number): Promise<Ou
   }
 }
 
-function table(rows: Outcome[], seeds: number): string {
+function table(rows: Outcome[], seeds: number, all: boolean): string {
   const lines = [
-    "| mutant | bug | seeds to first failure | family | invariant that fired |",
-    "|---|---|---|---|---|",
+    `| mutant | bug | seeds to first failure | ${all ? `failing seeds of ${seeds} | ` : ""}family | invariant that fired |`,
+    `|---|---|---|${all ? "---|" : ""}---|---|`,
   ];
   for (const r of rows) {
     const found = r.firstFailSeed === null ? `not found in ${seeds}` : String(r.firstFailSeed);
-    lines.push(`| ${r.mutant.name} | ${r.mutant.bug} | ${found} | ${r.family} | ${r.invariant} |`);
+    const count = all ? ` ${r.failingSeeds} |` : "";
+    lines.push(
+      `| ${r.mutant.name} | ${r.mutant.bug} | ${found} |${count} ${r.family} | ${r.invariant} |`,
+    );
   }
   return lines.join("\n");
 }
@@ -178,13 +199,13 @@ async function main(): Promise<void> {
   );
   const rows: Outcome[] = [];
   for (const m of mutants) {
-    const r = await runMutant(m, a.seeds, a.timeoutS);
+    const r = await runMutant(m, a);
     console.log(
       `  ${m.name}: ${r.firstFailSeed === null ? r.invariant : `seed ${r.firstFailSeed}, ${r.invariant} (${r.family})`} [${r.wallS.toFixed(0)} s]`,
     );
     rows.push(r);
   }
-  console.log(`\n${table(rows, a.seeds)}`);
+  console.log(`\n${table(rows, a.seeds, a.all)}`);
   const survivors = rows.filter((r) => r.firstFailSeed === null);
   if (survivors.length > 0) {
     console.log(
