@@ -194,7 +194,8 @@ export class RaftNode extends LeaderState {
     const hard = this.hardState();
     const softChanged = !softEqual(soft, this.prevSoft);
     const hardChanged = !hardEqual(hard, this.prevHard);
-    const entries = [...this.log.unstableEntries()];
+    const unstable = this.log.unstableEntries();
+    const entries = unstable.length === 0 ? [] : [...unstable];
     const snapshot = this.log.unstableSnapshot;
     const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
     const messages = this.msgs;

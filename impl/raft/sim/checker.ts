@@ -27,6 +27,7 @@
  * internals, so a bug in the node cannot hide a violation from it.
  */
 import { type Entry, type Message, MessageType } from "../types.ts";
+import { hashEntry } from "./payload-hash.ts";
 
 export class SafetyViolation extends Error {
   override name = "SafetyViolation";
@@ -66,7 +67,8 @@ export interface DurableView {
 
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
-  private readonly facts = new Map<string, EntryFact>();
+  /** Keyed by factKey(index, term). */
+  private readonly facts = new Map<number, EntryFact>();
   /** Globally committed entries: index -> {term, payloadHash}. */
   private readonly committed = new Map<number, { term: number; payloadHash: number }>();
   private maxCommitted = 0;
@@ -110,7 +112,7 @@ export class SafetyChecker {
       const prevIndex = e.index - 1;
       const prevTerm = prevIndex === 0 ? 0 : log.termAt(prevIndex);
       if (prevTerm === undefined) continue; // predecessor compacted: nothing to compare
-      const key = `${e.index}:${e.term}`;
+      const key = factKey(e.index, e.term);
       const fact = { payloadHash: hashEntry(e), prevTerm };
       const seen = this.facts.get(key);
       if (seen === undefined) {
@@ -258,11 +260,12 @@ export class SafetyChecker {
   }
 }
 
-/** FNV-1a over the entry's type and payload (the term and index are compared separately). */
-export function hashEntry(e: Entry): number {
-  let h = 0x811c9dc5 ^ e.type;
-  h = Math.imul(h, 0x01000193);
-  const d = e.data;
-  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
-  return (h ^ d.length) >>> 0;
+/** Named limit: terms below 2^21 and indexes below 2^32 pack into one exact double key. */
+const MAX_FACT_TERM = 2 ** 21;
+
+/** One number for (index, term): a Map with number keys is much cheaper than one with string keys. */
+function factKey(index: number, term: number): number {
+  if (term >= MAX_FACT_TERM || index >= 2 ** 32)
+    throw new RangeError(`checker: index ${index} term ${term} beyond the fact key's range`);
+  return index * MAX_FACT_TERM + term;
 }

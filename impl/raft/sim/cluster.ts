@@ -89,17 +89,17 @@ export class SimCluster extends SimCore {
 
   /** A host to drive (propose, crash, ...): refused while a node is mid-Ready. */
   protected controlHost(id: number): SimHost {
-    assert(
-      this.drainingId === -1,
-      () =>
+    // A plain if, not assert(cond, () => msg): this runs on every client proposal.
+    if (this.drainingId !== -1)
+      throw new Error(
         `node ${this.drainingId} is mid-Ready: drive nodes from events (at()), not from inside an onApply callback`,
-    );
+      );
     return this.host(id);
   }
 
   protected host(id: number): SimHost {
     const h = this.hosts[id];
-    assert(h !== undefined, () => `no node ${id} (cluster of ${this.size})`);
+    if (h === undefined) throw new Error(`no node ${id} (cluster of ${this.size})`);
     return h;
   }
 

@@ -58,6 +58,8 @@ export interface FuzzResult {
   opsCompleted: number;
   faults: number;
   linearizability: string;
+  /** Fingerprint of every delivered message (trace.ts): equal across replays of the seed. */
+  traceHash: number;
 }
 
 export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult {
@@ -103,6 +105,7 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
     opsCompleted: clients.completed,
     faults: ctx.faults,
     linearizability: lin,
+    traceHash: c.trace.hash,
   });
   try {
     while (c.virtualMs < faultMs) schedule.step(c);
