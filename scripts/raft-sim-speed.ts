@@ -87,7 +87,7 @@ function main(): void {
     `const [tree, ms, seed] = process.argv.slice(2);
 const { measureSimSpeed } = await import(tree + "/impl/raft/sim/speed.ts");
 const r = measureSimSpeed({ measureVirtualMs: Number(ms), seed: Number(seed) });
-console.log("virtualPerWall=" + r.virtualPerWall + " opsPerVirtualS=" + r.opsPerVirtualS);
+console.log("virtualPerWall=" + r.virtualPerWall + " virtualPerCpu=" + r.virtualPerCpu + " opsPerVirtualS=" + r.opsPerVirtualS);
 `,
   );
   const base = a.base ? baseTree(a.base) : null;

@@ -94,7 +94,9 @@ export class SimCluster extends SimCore {
       throw new Error(
         `node ${this.drainingId} is mid-Ready: drive nodes from events (at()), not from inside an onApply callback`,
       );
-    return this.host(id);
+    const h = this.host(id);
+    if (h.up) this.catchUp(id); // its quiet ticks up to now happen before it is driven
+    return h;
   }
 
   protected host(id: number): SimHost {
@@ -219,7 +221,7 @@ export class SimCluster extends SimCore {
     if (h.up) return;
     h.restart();
     this.checker?.observeRestore(id, h.state.appliedIndex);
-    this.scheduleTick(id, Math.ceil((this.nowMs - this.phaseMs[id]!) / this.tickMsOf[id]!) + 1);
+    this.startTicksAt(id, Math.ceil((this.nowMs - this.phaseMs[id]!) / this.tickMsOf[id]!) + 1);
     this.drain(id);
   }
 

@@ -34,6 +34,8 @@ export interface FuzzOptions {
   family?: FaultFamily;
   /** Event budget of the run. Default FUZZ_MAX_EVENTS. */
   maxEvents?: number;
+  /** SimClusterOptions.tickEveryTick (tests compare it with the default). */
+  tickEveryTick?: boolean;
 }
 
 /** Named limit: events per fuzz seed (a healthy seed runs under 200k; a livelock fails here). */
@@ -85,6 +87,7 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
     network: randomNetwork(rng),
     stateMachine: () => new KvStore(),
     maxEvents: options.maxEvents ?? FUZZ_MAX_EVENTS,
+    tickEveryTick: options.tickEveryTick,
     maxVirtualMs: faultMs + 2 * healMs + FUZZ_SLACK_MS,
     ...schedule.options,
   });
