@@ -68,14 +68,19 @@ function baseTree(ref: string): string {
   return dir;
 }
 
-/** Runs one measurement in a fresh process; returns virtual/real. */
-function measure(tree: string, virtualS: number, seed: number, runner: string): number {
+interface Speed {
+  wall: number;
+  cpu: number;
+}
+
+/** Runs one measurement in a fresh process; returns virtual time per wall and per CPU time. */
+function measure(tree: string, virtualS: number, seed: number, runner: string): Speed {
   const r = spawnSync("bun", [runner, tree, String(virtualS * 1000), String(seed)], {
     encoding: "utf8",
   });
-  const m = /virtualPerWall=([\d.]+)/.exec(r.stdout ?? "");
+  const m = /virtualPerWall=([\d.]+) virtualPerCpu=([\d.]+)/.exec(r.stdout ?? "");
   if (!m) fail(`measurement in ${tree} failed: ${r.stderr || r.stdout}`);
-  return Number(m[1]);
+  return { wall: Number(m[1]), cpu: Number(m[2]) };
 }
 
 function main(): void {
@@ -95,26 +100,33 @@ console.log("virtualPerWall=" + r.virtualPerWall + " virtualPerCpu=" + r.virtual
     `simulator speed: 5 nodes, 8 KV clients, ${a.virtualS} virtual s after 10 s warm-up, seed ${a.seed}, ${a.rounds} rounds${a.base ? `, head vs ${a.base} interleaved` : ""} (shared machine: noisy)`,
   );
   const rng = new Rng(a.seed);
-  const ratios: number[] = [];
+  const ratios = { wall: [] as number[], cpu: [] as number[] };
   try {
     for (let r = 0; r < a.rounds; r++) {
       const order = base && rng.chance(0.5) ? ["base", "head"] : ["head", "base"];
-      const got: Record<string, number> = {};
+      const got: Record<string, Speed> = {};
       for (const which of order) {
         if (which === "base" && !base) continue;
         got[which] = measure(which === "base" ? base! : ROOT, a.virtualS, a.seed, runner);
-        console.log(`  round ${r + 1} ${which}: ${got[which]!.toFixed(1)}x real time`);
+        const g = got[which]!;
+        console.log(
+          `  round ${r + 1} ${which}: ${g.wall.toFixed(1)}x real time, ${g.cpu.toFixed(1)}x CPU time`,
+        );
       }
-      if (base) ratios.push(got.head! / got.base!);
+      if (base) {
+        ratios.wall.push(got.head!.wall / got.base!.wall);
+        ratios.cpu.push(got.head!.cpu / got.base!.cpu);
+      }
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
     if (base) rmSync(base, { recursive: true, force: true });
   }
-  if (ratios.length > 0) {
-    const s = [...ratios].sort((x, y) => x - y);
+  for (const kind of ["wall", "cpu"] as const) {
+    const s = [...ratios[kind]].sort((x, y) => x - y);
+    if (s.length === 0) continue;
     console.log(
-      `head/base speed ratio: median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, min ${s[0]!.toFixed(2)}, max ${s[s.length - 1]!.toFixed(2)} over ${s.length} rounds`,
+      `head/base speed ratio (${kind} time): median ${s[Math.floor(s.length / 2)]!.toFixed(2)}, min ${s[0]!.toFixed(2)}, max ${s[s.length - 1]!.toFixed(2)} over ${s.length} rounds`,
     );
   }
 }
