@@ -7,7 +7,9 @@
  * election timer fires sooner, §5.2); a crash point kills a leader after it
  * persisted a Ready and before that Ready's messages leave; skipping quiet
  * ticks (the simulator's default) replays exactly the run that ticks every
- * tick, over ten fuzz seeds of all five fault families. The two checker
+ * tick, over ten fuzz seeds of all five fault families; the voter's and the
+ * candidate's fsync latencies (Figure 16's broadcast-time split) hold back
+ * just the vote grant and the vote request. The two checker
  * rules added for the fuzzer fire on hand-made breaches: the term rule
  * (Figure 2, rules for all servers) and persistence before reply (Figure 2:
  * persistent state is on stable storage before responding to RPCs).
@@ -114,6 +116,29 @@ describe("fault tools", () => {
       ]);
       expect(lazy.events).toBeLessThan(eager.events); // the quiet ticks were skipped
     }
+  });
+
+  test("voter and candidate fsync latencies delay exactly the vote grant and the vote request", () => {
+    const electedAfterMs = (voter: number, candidate: number) => {
+      const c = new SimCluster({
+        ...base,
+        nodes: 3,
+        seed: 4,
+        electionTimeoutMs: [1000, 2000],
+        network: { delayMs: [1, 1] },
+        voterSyncDelayMs: voter,
+        candidateSyncDelayMs: candidate,
+        tickPhase: false,
+      });
+      const t0 = c.virtualMs;
+      c.campaign(0);
+      expect(c.runUntil(() => c.leader() === 0, 500)).toBe(true);
+      return c.virtualMs - t0;
+    };
+    // Request 1 ms on the wire, reply 1 ms: 2 ms, plus each side's sync.
+    expect(electedAfterMs(0, 0)).toBeCloseTo(2, 6);
+    expect(electedAfterMs(10, 0)).toBeCloseTo(12, 6);
+    expect(electedAfterMs(10, 5)).toBeCloseTo(17, 6);
   });
 
   test("seeds cycle through every fault family", () => {

@@ -54,6 +54,16 @@ export interface SimClusterOptions {
    * semantics unchanged). Default 0.
    */
   syncDelayMs?: number;
+  /**
+   * Disk latency of a Ready that grants a vote (the voter's fsync of its vote
+   * before it replies), ms. Default syncDelayMs.
+   */
+  voterSyncDelayMs?: number;
+  /**
+   * Disk latency of a Ready that starts an election (the candidate's fsync
+   * of its new term and self-vote before it sends RequestVote), ms. Default syncDelayMs.
+   */
+  candidateSyncDelayMs?: number;
   /** Budget: events (ticks, deliveries, calls) before the run fails with BudgetExceeded. Default DEFAULT_MAX_EVENTS. */
   maxEvents?: number;
   /** Budget: virtual ms the run may reach before it fails with BudgetExceeded. Default DEFAULT_MAX_VIRTUAL_MS. */
@@ -96,6 +106,8 @@ export class SimCore {
   readonly size: number;
   readonly tickMs: number;
   readonly syncDelayMs: number;
+  readonly voterSyncDelayMs: number;
+  readonly candidateSyncDelayMs: number;
   readonly maxEvents: number;
   readonly maxVirtualMs: number;
   /** Virtual ms between two ticks of node i (tickMs / its clock rate). */
@@ -146,6 +158,13 @@ export class SimCore {
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
     this.syncDelayMs = opts.syncDelayMs ?? 0;
     assert(this.syncDelayMs >= 0, () => `syncDelayMs must be >= 0, got ${this.syncDelayMs}`);
+    this.voterSyncDelayMs = opts.voterSyncDelayMs ?? this.syncDelayMs;
+    this.candidateSyncDelayMs = opts.candidateSyncDelayMs ?? this.syncDelayMs;
+    assert(
+      this.voterSyncDelayMs >= 0 && this.candidateSyncDelayMs >= 0,
+      () =>
+        `voterSyncDelayMs and candidateSyncDelayMs must be >= 0, got ${this.voterSyncDelayMs}, ${this.candidateSyncDelayMs}`,
+    );
     this.maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
     this.maxVirtualMs = opts.maxVirtualMs ?? DEFAULT_MAX_VIRTUAL_MS;
     assert(this.maxEvents > 0, () => `maxEvents must be > 0, got ${this.maxEvents}`);
@@ -376,7 +395,7 @@ export class SimCore {
           crashed = true; // died after persisting, before sending: the messages never leave
           break;
         }
-        const diskMs = rd.mustSync || rd.snapshot ? this.syncDelayMs : 0;
+        const diskMs = rd.mustSync || rd.snapshot ? this.diskDelayMs(rd) : 0;
         for (const m of rd.messages) this.send(m, diskMs);
         if (rd.snapshot) {
           h.state.restore(rd.snapshot.data);
@@ -400,6 +419,15 @@ export class SimCore {
     else this.rescheduleTimer(id);
     if (!crashed && this.checker && h.node.role === "leader")
       this.checker.observeLeader(id, h.node.term);
+  }
+
+  /** How long a Ready's fsync holds its messages: a vote grant and a campaign may have their own latency. */
+  private diskDelayMs(rd: Ready): number {
+    for (const m of rd.messages) {
+      if (m.type === MessageType.VoteResp && !m.reject) return this.voterSyncDelayMs;
+      if (m.type === MessageType.Vote) return this.candidateSyncDelayMs;
+    }
+    return this.syncDelayMs;
   }
 
   /** Asks every onReady listener (all of them, so each sees every Ready) whether the node dies here. */
