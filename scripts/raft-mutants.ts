@@ -127,9 +127,23 @@ function mutantTree(m: Mutant): string {
   return dir;
 }
 
+/** The running mutant's tree and fuzz process, cleaned up if we are interrupted. */
+const live: { dir: string | null; proc: ReturnType<typeof Bun.spawn> | null } = {
+  dir: null,
+  proc: null,
+};
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    live.proc?.kill(9);
+    if (live.dir) rmSync(live.dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+
 async function runMutant(m: Mutant, a: Args): Promise<Outcome> {
   const { seeds, timeoutS } = a;
   const dir = mutantTree(m);
+  live.dir = dir;
   const t0 = performance.now();
   try {
     const proc = Bun.spawn(
@@ -143,6 +157,7 @@ async function runMutant(m: Mutant, a: Args): Promise<Outcome> {
       ],
       { cwd: dir, stdout: "pipe", stderr: "pipe" },
     );
+    live.proc = proc;
     const timer = setTimeout(() => proc.kill(9), timeoutS * 1000);
     const out = await new Response(proc.stdout).text();
     await proc.exited;
@@ -169,6 +184,8 @@ async function runMutant(m: Mutant, a: Args): Promise<Outcome> {
       wallS,
     };
   } finally {
+    live.proc = null;
+    live.dir = null;
     rmSync(dir, { recursive: true, force: true });
   }
 }
