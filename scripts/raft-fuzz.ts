@@ -12,7 +12,12 @@
  * simulator's speed for the reference load (impl/raft/sim/speed.ts).
  */
 import cliProgress from "cli-progress";
-import { FUZZ_MAX_EVENTS, type FuzzResult, runFuzzSeed } from "../impl/raft/sim/fuzz.ts";
+import {
+  FUZZ_ELECTION_TIMEOUT_MS,
+  FUZZ_MAX_EVENTS,
+  type FuzzResult,
+  runFuzzSeed,
+} from "../impl/raft/sim/fuzz.ts";
 import { FAULT_FAMILIES, type FaultFamily } from "../impl/raft/sim/fuzz-schedules.ts";
 import { measureSimSpeed } from "../impl/raft/sim/speed.ts";
 
@@ -20,10 +25,10 @@ const HELP = `bun run raft:fuzz [options]
 
 Randomized fault schedules over many seeds on the deterministic Raft simulator.
 
-  --seeds N      number of seeds to run (default 1000)
-  --from S       first seed (default 1)
-  --fault-ms MS  virtual ms of faults per seed (default 3000)
-  --heal-ms MS   virtual ms allowed to recover after healing (default 5000)
+  --seeds N      number of seeds to run, >= 1 (default 1000)
+  --from S       first seed, >= 0 (default 1)
+  --fault-ms MS  virtual ms of faults per seed, >= 0 (default 3000)
+  --heal-ms MS   virtual ms allowed to recover after healing, >= ${FUZZ_ELECTION_TIMEOUT_MS[1]} (default 5000)
   --family F     run every seed with fault family F instead of the seed's own
                  (${FAULT_FAMILIES.join(", ")})
   --stop-on-fail stop at the first failing seed
@@ -44,6 +49,15 @@ interface Args {
   speed: boolean;
 }
 
+/** Each numeric flag's key and the least value it takes (one source for the check and its message). */
+const FLAGS: Record<string, { key: "seeds" | "from" | "faultMs" | "healMs"; min: number }> = {
+  "--seeds": { key: "seeds", min: 1 },
+  "--from": { key: "from", min: 0 },
+  "--fault-ms": { key: "faultMs", min: 0 },
+  // a shorter heal window than the longest election timeout can never elect a leader
+  "--heal-ms": { key: "healMs", min: FUZZ_ELECTION_TIMEOUT_MS[1] },
+};
+
 function parseArgs(argv: string[]): Args {
   const args: Args = {
     seeds: 1000,
@@ -53,12 +67,6 @@ function parseArgs(argv: string[]): Args {
     family: undefined,
     stopOnFail: false,
     speed: true,
-  };
-  const names: Record<string, "seeds" | "from" | "faultMs" | "healMs"> = {
-    "--seeds": "seeds",
-    "--from": "from",
-    "--fault-ms": "faultMs",
-    "--heal-ms": "healMs",
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -81,15 +89,14 @@ function parseArgs(argv: string[]): Args {
       args.family = f as FaultFamily;
       continue;
     }
-    const key = names[a];
-    if (key === undefined) fail(`unknown option ${a} (see --help)`);
+    const flag = FLAGS[a];
+    if (flag === undefined) fail(`unknown option ${a} (see --help)`);
     const raw = argv[++i];
     const v = Number(raw);
-    if (raw === undefined || !Number.isInteger(v) || v < 0)
-      fail(`${a} needs a non-negative integer, got ${raw ?? "nothing"}`);
-    args[key] = v;
+    if (raw === undefined || raw.trim() === "" || !Number.isInteger(v) || v < flag.min)
+      fail(`${a} needs an integer >= ${flag.min}, got ${raw ?? "nothing"}`);
+    args[flag.key] = v;
   }
-  if (args.seeds < 1) fail(`--seeds must be >= 1, got ${args.seeds}`);
   return args;
 }
 

@@ -5,8 +5,9 @@
  */
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { PIPELINE_FLAGS, type PipelineConfig, PipelineOptionsSchema } from "../config.ts";
+import { PortInUseError } from "../port-guard.ts";
 import { formatStageTable } from "../profiler.ts";
-import { checkWiring, type PipelineStats, startPipeline } from "../server.ts";
+import { checkWiring, type PipelineServer, type PipelineStats, startPipeline } from "../server.ts";
 
 const USAGE =
   "usage: bun run pipeline [options]\n\nTCP ingest -> dispatcher -> 3-lane bus -> process managers, acks back (docs/protocol.md).";
@@ -62,7 +63,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const server = await startPipeline(cfg);
+  let server: PipelineServer;
+  try {
+    server = await startPipeline(cfg);
+  } catch (err) {
+    process.stderr.write(`pipeline: ${(err as Error).message}\n`);
+    return err instanceof PortInUseError ? 2 : 1;
+  }
   console.log(
     `pipeline listening on ${server.host}:${server.port} (ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B)`,
   );
