@@ -30,7 +30,16 @@ export async function parsePipelineArgs(argv: string[]): Promise<PipelineConfig>
   const flags = parseFlags(argv, PIPELINE_FLAGS);
   const { config: path, ...rest } = flags;
   const file = typeof path === "string" ? await loadConfigFile(path) : {};
-  const cfg = validateOptions(PipelineOptionsSchema, { ...file, ...rest }, PIPELINE_FLAGS);
+  const configFile =
+    typeof path === "string"
+      ? { path, keys: Object.keys(file).filter((k) => !(k in rest)) }
+      : undefined;
+  const cfg = validateOptions(
+    PipelineOptionsSchema,
+    { ...file, ...rest },
+    PIPELINE_FLAGS,
+    configFile,
+  );
   await import("../register.ts");
   try {
     checkWiring(cfg);
