@@ -7,7 +7,7 @@
  * a commit is refused before anything is created, with an error naming it.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -96,6 +96,12 @@ export async function withWorktree<T>(
       throw new WorktreeError(`git worktree add ${commit.slice(0, 12)} failed: ${add.err}`);
     log(`base ${ref} = ${commit.slice(0, 12)} checked out in ${dir}`);
     if (opts.install ?? true) {
+      // Without a lockfile `bun install --frozen-lockfile` resolves afresh and succeeds,
+      // which would measure the base with other dependency versions than it pinned.
+      if (!existsSync(join(dir, "bun.lock")) && !existsSync(join(dir, "bun.lockb")))
+        throw new WorktreeError(
+          `--base ${ref}: ${commit.slice(0, 12)} has no bun.lock to install from`,
+        );
       const inst = run("bun", ["install", "--frozen-lockfile"], dir, INSTALL_TIMEOUT_MS);
       if (!inst.ok)
         throw new WorktreeError(
