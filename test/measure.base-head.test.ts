@@ -1,0 +1,117 @@
+/**
+ * The `compare --base` core (experiments/measure/base-head.ts) on synthetic
+ * sides whose figures come from a seeded generator (no timing): a head 20%
+ * slower than its base is a regression, an unchanged head is "no change
+ * established", a head 20% faster an improvement, for a figure where higher
+ * is better and one where lower is better; a side whose trials throw leaves
+ * its row "not measured" with the errors listed, and the gate fails; the
+ * Markdown states the method, the load and every row's interval and verdict.
+ */
+import { describe, expect, test } from "bun:test";
+import {
+  type BaseHeadRow,
+  type BaseHeadSides,
+  baseHeadFailed,
+  runBaseHead,
+  type Side,
+} from "../experiments/measure/base-head.ts";
+import { baseHeadJson, baseHeadMarkdown } from "../experiments/measure/base-head-format.ts";
+import { Rng } from "../impl/core/rng.ts";
+
+const who = { baseRef: "main", baseCommit: "a".repeat(40), headCommit: "b".repeat(40) };
+
+/** Sides where head's figure is base's times `headFactor` (in the "better" sense), with 10% noise. */
+function syntheticSides(
+  headFactor: Record<string, number>,
+  seed: number,
+  failing?: Side,
+): BaseHeadSides {
+  const rng = new Rng(seed);
+  return {
+    warmupChunk: () => 1000,
+    trial: (side, row) => {
+      if (side === failing) throw new Error(`${side} crashed`);
+      const noise = Math.exp(0.1 * (rng.next() - 0.5) * 3.46); // uniform, sd 0.1 on the log scale
+      const better = side === "head" ? headFactor[row.id]! : 1;
+      const base = row.higherIsBetter ? 1e6 : 50;
+      return row.higherIsBetter ? base * better * noise : (base / better) * noise;
+    },
+  };
+}
+
+const rows: BaseHeadRow[] = [
+  { id: "q slower", figureName: "throughput", figureUnit: "events/s", higherIsBetter: true },
+  { id: "q same", figureName: "throughput", figureUnit: "events/s", higherIsBetter: true },
+  { id: "a slower", figureName: "time per op", figureUnit: "ns/op", higherIsBetter: false },
+  { id: "a faster", figureName: "time per op", figureUnit: "ns/op", higherIsBetter: false },
+];
+const factors = { "q slower": 0.8, "q same": 1, "a slower": 0.8, "a faster": 1.25 };
+
+describe("runBaseHead", () => {
+  test("decides each row on its interval, whichever way the figure points", async () => {
+    const r = await runBaseHead(
+      rows,
+      syntheticSides(factors, 1),
+      { blocks: 20, seed: 7, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows.map((x) => x.verdict)).toEqual([
+      "regression",
+      "no change established",
+      "regression",
+      "improvement",
+    ]);
+    const slower = r.rows[0]!.interval!;
+    expect(slower.lo).toBeLessThan(0.8);
+    expect(slower.hi).toBeGreaterThan(0.8);
+    expect(r.rows.every((x) => x.base.length === 20 && x.head.length === 20)).toBe(true);
+    expect(baseHeadFailed(r)).toBe(true);
+    expect(r.mode).toBe("interleaved");
+  });
+
+  test("no regression passes the gate", async () => {
+    const r = await runBaseHead(
+      rows.slice(1, 2),
+      syntheticSides(factors, 2),
+      { blocks: 12, seed: 3, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows[0]!.verdict).toBe("no change established");
+    expect(baseHeadFailed(r)).toBe(false);
+  });
+
+  test("a side whose trials throw leaves the row not measured, errors listed, gate failed", async () => {
+    const r = await runBaseHead(
+      rows.slice(0, 1),
+      syntheticSides(factors, 3, "base"),
+      { blocks: 5, seed: 1, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows[0]!.verdict).toBe("not measured");
+    expect(r.rows[0]!.notes.filter((n) => n.includes("base crashed"))).toHaveLength(5);
+    expect(baseHeadFailed(r)).toBe(true);
+  });
+
+  test("the Markdown states method, load and each row's interval and verdict; JSON round-trips", async () => {
+    const r = await runBaseHead(
+      rows,
+      syntheticSides(factors, 4),
+      { blocks: 10, seed: 5, threshold: 0.05 },
+      who,
+    );
+    const md = baseHeadMarkdown(r);
+    expect(md).toContain("## eventlab compare --base main");
+    expect(md).toContain("95% percentile-bootstrap interval");
+    expect(md).toContain("Load average (1 min)");
+    expect(md).toContain("whole interval lies below 0.95");
+    const qs = r.rows[0]!.interval!;
+    expect(md).toContain(`| q slower | throughput (events/s, higher is better) |`);
+    expect(md).toContain(
+      `${qs.estimate.toFixed(3)} (${qs.lo.toFixed(3)}–${qs.hi.toFixed(3)}) | **REGRESSION** |`,
+    );
+    expect(md).toContain("**FAILED**: q slower (regression), a slower (regression)");
+    const json = JSON.parse(baseHeadJson(r));
+    expect(json.rows[0].head).toEqual(r.rows[0]!.head);
+    expect(json.baseCommit).toBe(who.baseCommit);
+  });
+});
