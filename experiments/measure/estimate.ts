@@ -124,3 +124,58 @@ export function ratioInterval(
 export function relativeHalfWidth(i: Pick<RatioInterval, "lo" | "hi">): number {
   return (Math.log(i.hi) - Math.log(i.lo)) / 2;
 }
+
+function medianOfSorted(sorted: Float64Array): number {
+  return quantileOfSorted(sorted, 0.5);
+}
+
+/**
+ * B relative to A from two independent samples (two runs, nothing to pair):
+ * median(B)/median(A), oriented so > 1 means B is better, with a percentile
+ * bootstrap that resamples each run on its own. Wider than a paired interval
+ * of the same data would be; used only where no pairing exists (experiments diff).
+ */
+export function independentRatioInterval(
+  a: readonly number[],
+  b: readonly number[],
+  higherIsBetter: boolean,
+  opts: { level?: number; resamples?: number; seed?: number } = {},
+): RatioInterval {
+  const level = opts.level ?? 0.95;
+  const resamples = opts.resamples ?? BOOTSTRAP_RESAMPLES;
+  const seed = opts.seed ?? DEFAULT_BOOTSTRAP_SEED;
+  for (const [name, xs] of [
+    ["A", a],
+    ["B", b],
+  ] as const) {
+    if (xs.length < MIN_PAIRS)
+      throw new RangeError(`run ${name} has ${xs.length} values; an interval needs ${MIN_PAIRS}`);
+    if (!xs.every((x) => x > 0 && Number.isFinite(x)))
+      throw new RangeError(`run ${name} has a value that is not positive and finite`);
+  }
+  const orient = (ma: number, mb: number) => (higherIsBetter ? mb / ma : ma / mb);
+  const sa = Float64Array.from(a).sort();
+  const sb = Float64Array.from(b).sort();
+  const estimate = orient(medianOfSorted(sa), medianOfSorted(sb));
+  const rng = new Rng(seed);
+  const ra = new Float64Array(a.length);
+  const rb = new Float64Array(b.length);
+  const stats = new Float64Array(resamples);
+  for (let k = 0; k < resamples; k++) {
+    for (let i = 0; i < a.length; i++) ra[i] = a[rng.int(a.length)]!;
+    for (let i = 0; i < b.length; i++) rb[i] = b[rng.int(b.length)]!;
+    stats[k] = orient(medianOfSorted(ra.sort()), medianOfSorted(rb.sort()));
+  }
+  stats.sort();
+  const tail = (1 - level) / 2;
+  return {
+    statistic: "median",
+    estimate,
+    lo: quantileOfSorted(stats, tail),
+    hi: quantileOfSorted(stats, 1 - tail),
+    level,
+    n: Math.min(a.length, b.length),
+    resamples,
+    seed,
+  };
+}
