@@ -66,7 +66,7 @@ describe("runBaseHead", () => {
     expect(slower.hi).toBeGreaterThan(0.8);
     expect(r.rows.every((x) => x.base.length === 20 && x.head.length === 20)).toBe(true);
     expect(baseHeadFailed(r)).toBe(true);
-    expect(r.mode).toBe("interleaved");
+    expect(r.rows.every((x) => x.mode === "interleaved")).toBe(true);
   });
 
   test("no regression passes the gate", async () => {
@@ -105,7 +105,7 @@ describe("runBaseHead", () => {
     expect(md).toContain("Load average (1 min)");
     expect(md).toContain("whole interval lies below 0.95");
     const qs = r.rows[0]!.interval!;
-    expect(md).toContain(`| q slower | throughput (events/s, higher is better) |`);
+    expect(md).toContain(`| q slower | throughput (events/s, higher is better) | interleaved |`);
     expect(md).toContain(
       `${qs.estimate.toFixed(3)} (${qs.lo.toFixed(3)}–${qs.hi.toFixed(3)}) | **REGRESSION** |`,
     );

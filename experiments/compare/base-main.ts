@@ -28,6 +28,8 @@ export const DEFAULT_BASE_SEED = 20260101;
 export const DEFAULT_BASE_BLOCKS = 10;
 /** Upper bound on --blocks. */
 export const MAX_BASE_BLOCKS = 1000;
+/** Warm-up chunks per side and row at most: a queue chunk starts fresh Workers, so 24 bounds a row's warm-up to seconds. */
+export const MAX_WARMUP_CHUNKS = 24;
 
 export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   recordBytes: 64,
@@ -37,9 +39,11 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   capacitySlots: 65536,
   batchRecords: 256,
   multiProducers: 4,
-  queueEventsPerProducer: 400_000,
-  queueWarmupEventsPerProducer: 150_000,
-  queueChunkEventsPerProducer: 50_000,
+  queueTimedS: 0.25,
+  queueLeadInS: 0.1,
+  queueMinEventsPerProducer: 20_000,
+  queueMaxEventsPerProducer: 20_000_000,
+  queueChunkEventsPerProducer: 30_000,
   timeoutMs: 60_000,
 };
 
@@ -168,7 +172,13 @@ export async function compareBase(argv: string[]): Promise<number> {
         const report = await runBaseHead(
           chosen,
           baseHeadSides({ base, head }, DEFAULT_BASE_SIZES, args.seed),
-          { blocks: args.blocks, seed: args.seed, threshold: args.threshold, log },
+          {
+            blocks: args.blocks,
+            seed: args.seed,
+            threshold: args.threshold,
+            warmup: { maxChunks: MAX_WARMUP_CHUNKS },
+            log,
+          },
           { baseRef: args.ref, baseCommit: wt.commit, headCommit: headCommit() },
         );
         let md = baseHeadMarkdown(report);

@@ -12,8 +12,12 @@
 import { join, resolve } from "node:path";
 import type { Allocator, AllocatorOptions } from "../../impl/core/contracts.ts";
 import type { WorkloadOptions, WorkloadResult } from "../../impl/queue/workload.ts";
-import { measureNsPerOp } from "../compare-alloc.ts";
 import type { BaseHeadRow, BaseHeadSides, Side } from "../measure/base-head.ts";
+import type { DuetSide } from "../measure/duet.ts";
+import type { AllocDuetParams } from "./alloc-duet-workload.ts";
+
+/** The duet Worker module of allocator rows. */
+const ALLOC_DUET_MODULE = join(import.meta.dir, "alloc-duet-workload.ts");
 
 /** Pool capacity of allocator trials: the live window never exceeds it. */
 const POOL_CAPACITY = 65536;
@@ -70,9 +74,18 @@ export interface BaseTrialSizes {
   capacitySlots: number;
   batchRecords: number;
   multiProducers: number;
-  /** Events per producer per queue trial, and the part of them before the timed window. */
-  queueEventsPerProducer: number;
-  queueWarmupEventsPerProducer: number;
+  /**
+   * Length aimed at for a queue trial's timed window, and for the untimed
+   * lead-in before it (fresh Workers start in the interpreter), in seconds of
+   * the rate the row's warm-up chunks showed. A fixed event count would give
+   * spsc (tens of millions/s) a window of milliseconds and a one-message-per-
+   * record baseline one of seconds.
+   */
+  queueTimedS: number;
+  queueLeadInS: number;
+  /** Bounds on a queue trial's events per producer. */
+  queueMinEventsPerProducer: number;
+  queueMaxEventsPerProducer: number;
   /** Events per producer of a queue warm-up chunk. */
   queueChunkEventsPerProducer: number;
   timeoutMs: number;
@@ -126,21 +139,6 @@ export function planBaseRows(
   return { rows, onlyOneSide };
 }
 
-/** Operations of the allocator row's trial on either side: the head's timed loop, the side's allocator. */
-function allocTrial(
-  tree: ImplTree,
-  name: string,
-  sizes: BaseTrialSizes,
-  seed: number,
-  ops: number,
-): number {
-  const alloc = tree.createAllocator(name, {
-    recordBytes: sizes.recordBytes,
-    capacity: POOL_CAPACITY,
-  });
-  return measureNsPerOp(alloc, seed, ops, sizes.liveEvents);
-}
-
 async function queueTrial(
   tree: ImplTree,
   name: string,
@@ -178,21 +176,64 @@ async function queueTrial(
   return r.throughputEventsPerS;
 }
 
-/** The base-head sides over two loaded trees. Seeds depend on row, block and side only. */
+/** Events per producer of a queue trial (timed + lead-in) from the warm-up rate, both bounded. */
+export function queueTrialEvents(
+  sizes: BaseTrialSizes,
+  rateEventsPerS: number,
+  producers: number,
+): { eventsPerProducer: number; leadInPerProducer: number } {
+  const clamp = (v: number) =>
+    Math.round(
+      Math.min(sizes.queueMaxEventsPerProducer, Math.max(sizes.queueMinEventsPerProducer, v)),
+    );
+  const rate = rateEventsPerS > 0 && Number.isFinite(rateEventsPerS) ? rateEventsPerS : 0;
+  const timed = clamp((rate * sizes.queueTimedS) / producers);
+  const leadIn = clamp((rate * sizes.queueLeadInS) / producers);
+  return { eventsPerProducer: timed + leadIn, leadInPerProducer: leadIn };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : Number.NaN;
+}
+
+/**
+ * The base-head sides over two loaded trees. Allocator rows run as duets
+ * (one Worker per side); queue rows interleaved, sized from the warm-up rates
+ * seen before the row's first trial, the same size for both sides.
+ */
 export function baseHeadSides(
   trees: Record<Side, ImplTree>,
   sizes: BaseTrialSizes,
   seed: number,
 ): BaseHeadSides {
   const what = (row: BaseHeadRow) => (row as PlannedRow).what;
+  const rates = new Map<string, number[]>();
+  const sized = new Map<string, { eventsPerProducer: number; leadInPerProducer: number }>();
+  const allocSide = (side: Side, name: string): DuetSide => ({
+    name: side,
+    modulePath: ALLOC_DUET_MODULE,
+    exportName: "allocWorkload",
+    params: {
+      root: trees[side].root,
+      name,
+      recordBytes: sizes.recordBytes,
+      liveEvents: sizes.liveEvents,
+      capacity: POOL_CAPACITY,
+      opsPerTrial: sizes.allocOpsPerTrial,
+      opsPerChunk: sizes.allocOpsPerChunk,
+      seed,
+    } satisfies AllocDuetParams,
+  });
   return {
+    duet(row) {
+      const w = what(row);
+      return w.kind === "allocator" ? [allocSide("base", w.name), allocSide("head", w.name)] : null;
+    },
     async warmupChunk(side, row) {
       const w = what(row);
-      if (w.kind === "allocator") {
-        const ns = allocTrial(trees[side], w.name, sizes, seed, sizes.allocOpsPerChunk);
-        return 1e9 / ns;
-      }
-      return queueTrial(
+      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
+      const r = await queueTrial(
         trees[side],
         w.name,
         w.producers,
@@ -201,21 +242,29 @@ export function baseHeadSides(
         sizes.queueChunkEventsPerProducer,
         0,
       );
+      const seen = rates.get(row.id) ?? [];
+      seen.push(r);
+      rates.set(row.id, seen);
+      return r;
     },
     async trial(side, row, block) {
       const w = what(row);
+      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
+      let size = sized.get(row.id);
+      if (!size) {
+        size = queueTrialEvents(sizes, median(rates.get(row.id) ?? []), w.producers);
+        sized.set(row.id, size);
+      }
       // The same seed for both sides of a block: base and head get the same workload.
       const s = (seed + Math.imul(block + 1, 7919)) >>> 0;
-      if (w.kind === "allocator")
-        return allocTrial(trees[side], w.name, sizes, s, sizes.allocOpsPerTrial);
       return queueTrial(
         trees[side],
         w.name,
         w.producers,
         sizes,
         s,
-        sizes.queueEventsPerProducer,
-        sizes.queueWarmupEventsPerProducer,
+        size.eventsPerProducer,
+        size.leadInPerProducer,
       );
     },
   };

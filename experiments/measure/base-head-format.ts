@@ -36,13 +36,13 @@ export function baseHeadMarkdown(r: BaseHeadReport): string {
   const lines = [
     `## eventlab compare --base ${r.baseRef}`,
     "",
-    `base ${r.baseCommit.slice(0, 12)} vs head ${r.headCommit.slice(0, 12)}; ${r.blocks} interleaved trial pairs per row (seeded balanced order, seed ${r.seed}), each side warmed up to a flat rate; head/base is the geometric mean of per-pair ratios with a 95% percentile-bootstrap interval (> 1: head better). A row is a regression only when the whole interval lies below ${(1 - t).toFixed(2)}, an improvement only when it lies above ${(1 + t).toFixed(2)}; otherwise no change is established. Load average (1 min) ${r.loadAvg1m[0].toFixed(2)} at start, ${r.loadAvg1m[1].toFixed(2)} at end; ${r.seconds.toFixed(0)} s.`,
+    `base ${r.baseCommit.slice(0, 12)} vs head ${r.headCommit.slice(0, 12)}; ${r.blocks} trial pairs per row, each side warmed up to a flat rate first; mode per row: interleaved (base and head trials in seeded balanced order, seed ${r.seed}) or duet (base and head at once on the two cores, started together); head/base is the geometric mean of per-pair ratios with a 95% percentile-bootstrap interval (> 1: head better). A row is a regression only when the whole interval lies below ${(1 - t).toFixed(2)}, an improvement only when it lies above ${(1 + t).toFixed(2)}; otherwise no change is established. Load average (1 min) ${r.loadAvg1m[0].toFixed(2)} at start, ${r.loadAvg1m[1].toFixed(2)} at end; ${r.seconds.toFixed(0)} s.`,
     "",
-    "| row | figure | base median | head median | head/base (95% CI) | verdict |",
-    "| --- | --- | --- | --- | --- | --- |",
+    "| row | figure | mode | base median | head median | head/base (95% CI) | verdict |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...r.rows.map(
       (x) =>
-        `| ${x.row.id} | ${x.row.figureName} (${x.row.figureUnit}, ${x.row.higherIsBetter ? "higher" : "lower"} is better) | ${num(median(x.base))} | ${num(median(x.head))} | ${ratioCell(x)} | ${verdictCell(x)} |`,
+        `| ${x.row.id} | ${x.row.figureName} (${x.row.figureUnit}, ${x.row.higherIsBetter ? "higher" : "lower"} is better) | ${x.mode} | ${num(median(x.base))} | ${num(median(x.head))} | ${ratioCell(x)} | ${verdictCell(x)} |`,
     ),
     "",
   ];

@@ -11,8 +11,9 @@
  */
 import { loadavg } from "node:os";
 import { type ChangeVerdict, decideChange } from "./decide.ts";
+import { type DuetSide, runDuet } from "./duet.ts";
 import { MIN_PAIRS, pairedRatios, type RatioInterval, ratioInterval } from "./estimate.ts";
-import { allSteady, runInterleaved } from "./trials.ts";
+import { allSteady, type MeasureMode, runInterleaved, type TrialsResult } from "./trials.ts";
 import type { WarmupOptions } from "./warmup.ts";
 
 export type Side = "base" | "head";
@@ -30,6 +31,11 @@ export interface BaseHeadRow {
 }
 
 export interface BaseHeadSides {
+  /**
+   * When it returns a pair for a row, that row runs as a duet (base and head
+   * at once, duet.ts) instead of interleaved: for single-threaded rows.
+   */
+  duet?(row: BaseHeadRow): readonly [DuetSide, DuetSide] | null;
   /** One warm-up chunk of `row` on `side`; returns a rate, higher is faster. */
   warmupChunk(side: Side, row: BaseHeadRow): number | Promise<number>;
   /** One measured trial of `row` on `side`; returns the row's figure. */
@@ -53,6 +59,7 @@ export interface BaseHeadRowResult {
   /** head/base, > 1 means head is better; null when fewer than MIN_PAIRS blocks measured both. */
   interval: RatioInterval | null;
   verdict: ChangeVerdict | "not measured";
+  mode: MeasureMode;
   /** Every warm-up of both sides reached a flat rate. */
   steady: boolean;
   /** Trial errors and other reasons the row is weaker than it looks. */
@@ -63,7 +70,6 @@ export interface BaseHeadReport {
   baseRef: string;
   baseCommit: string;
   headCommit: string;
-  mode: "interleaved";
   blocks: number;
   seed: number;
   threshold: number;
@@ -85,19 +91,36 @@ async function measureRow(
   opts: BaseHeadOptions,
   rowIndex: number,
 ): Promise<BaseHeadRowResult> {
-  const r = await runInterleaved(
-    SIDES.map((side) => ({
-      name: side,
-      warmupChunk: () => sides.warmupChunk(side, row),
-      trial: (b: number) => sides.trial(side, row, b),
-    })),
-    // Each row has its own order; the seed of row i does not depend on which rows run.
-    {
-      blocks: opts.blocks,
-      seed: (opts.seed + Math.imul(rowIndex + 1, 0x9e3779b9)) >>> 0,
-      warmup: opts.warmup,
-    },
-  );
+  // Each row has its own order; the seed of row i does not depend on which rows run.
+  const seed = (opts.seed + Math.imul(rowIndex + 1, 0x9e3779b9)) >>> 0;
+  const pair = sides.duet?.(row) ?? null;
+  let r: TrialsResult;
+  try {
+    r = pair
+      ? await runDuet(pair, { blocks: opts.blocks, seed, warmup: opts.warmup })
+      : await runInterleaved(
+          SIDES.map((side) => ({
+            name: side,
+            warmupChunk: () => sides.warmupChunk(side, row),
+            trial: (b: number) => sides.trial(side, row, b),
+          })),
+          { blocks: opts.blocks, seed, warmup: opts.warmup },
+        );
+  } catch (err) {
+    const empty = new Array<number>(opts.blocks).fill(Number.NaN);
+    const mode = pair ? "duet" : "interleaved";
+    const notes = [`${mode} run failed: ${(err as Error).message}`];
+    return {
+      row,
+      base: empty,
+      head: empty,
+      interval: null,
+      verdict: "not measured",
+      mode,
+      steady: false,
+      notes,
+    };
+  }
   const [base, head] = r.values as [number[], number[]];
   const notes: string[] = [];
   for (const [s, errs] of r.errors.entries())
@@ -107,18 +130,20 @@ async function measureRow(
   const ratios = pairedRatios(head, base, row.higherIsBetter);
   if (ratios.length < MIN_PAIRS) {
     notes.push(`only ${ratios.length} blocks measured both sides`);
-    return { row, base, head, interval: null, verdict: "not measured", steady, notes };
+    return {
+      row,
+      base,
+      head,
+      interval: null,
+      verdict: "not measured",
+      mode: r.mode,
+      steady,
+      notes,
+    };
   }
   const interval = ratioInterval(ratios, { seed: opts.seed });
-  return {
-    row,
-    base,
-    head,
-    interval,
-    verdict: decideChange(interval, opts.threshold),
-    steady,
-    notes,
-  };
+  const verdict = decideChange(interval, opts.threshold);
+  return { row, base, head, interval, verdict, mode: r.mode, steady, notes };
 }
 
 /** Measures every row, base and head interleaved, and decides each on its interval. */
@@ -140,7 +165,6 @@ export async function runBaseHead(
   }
   return {
     ...who,
-    mode: "interleaved",
     blocks: opts.blocks,
     seed: opts.seed,
     threshold: opts.threshold,

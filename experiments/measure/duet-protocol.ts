@@ -26,8 +26,13 @@ export interface DuetInit {
   kind: "init";
   modulePath: string;
   exportName: string;
+  /** When set, the export is a factory called with these (structured-cloned) params. */
+  params?: unknown;
   barrier: SharedArrayBuffer;
 }
+
+/** A module export that builds a workload from params (e.g. which tree's allocator to load). */
+export type DuetWorkloadFactory = (params: unknown) => DuetWorkload | Promise<DuetWorkload>;
 export interface DuetWarmup {
   kind: "warmup";
   windowChunks?: number;

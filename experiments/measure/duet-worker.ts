@@ -6,6 +6,7 @@ import {
   type DuetReply,
   type DuetRequest,
   type DuetWorkload,
+  type DuetWorkloadFactory,
 } from "./duet-protocol.ts";
 import { warmUp } from "./warmup.ts";
 
@@ -36,8 +37,13 @@ function meetPartner(b: number): void {
 
 async function handle(m: DuetRequest): Promise<DuetReply> {
   if (m.kind === "init") {
-    const mod = (await import(m.modulePath)) as Record<string, DuetWorkload | undefined>;
-    const w = mod[m.exportName];
+    const mod = (await import(m.modulePath)) as Record<string, unknown>;
+    const exported = mod[m.exportName];
+    const w = (
+      m.params !== undefined && typeof exported === "function"
+        ? await (exported as DuetWorkloadFactory)(m.params)
+        : exported
+    ) as DuetWorkload | undefined;
     if (!w || typeof w.trial !== "function" || typeof w.warmupChunk !== "function")
       throw new Error(`${m.modulePath} exports no workload "${m.exportName}" (warmupChunk, trial)`);
     workload = w;

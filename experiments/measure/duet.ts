@@ -26,6 +26,8 @@ export interface DuetSide {
   /** Absolute path of a module exporting a DuetWorkload. */
   modulePath: string;
   exportName: string;
+  /** When set, the export is a factory called with these params in the Worker. */
+  params?: unknown;
 }
 
 export interface DuetOptions {
@@ -111,6 +113,7 @@ export async function runDuet(
       kind: "init",
       modulePath: sides[i]!.modulePath,
       exportName: sides[i]!.exportName,
+      params: sides[i]!.params,
       barrier,
     }));
     for (const [i, r] of inits.entries()) expect(sides[i]!.name, r, "ready");
