@@ -6,8 +6,11 @@
  * is better and one where lower is better; a side whose trials throw leaves
  * its row "not measured" with the errors listed, and the gate fails; the
  * Markdown states the method, the load and every row's interval and verdict.
+ * A row offered as a duet runs in two Workers (test/workers/duet-spin.ts)
+ * and is reported with mode "duet"; a duet that cannot start is "not measured".
  */
 import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import {
   type BaseHeadRow,
   type BaseHeadSides,
@@ -48,6 +51,57 @@ const rows: BaseHeadRow[] = [
 const factors = { "q slower": 0.8, "q same": 1, "a slower": 0.8, "a faster": 1.25 };
 
 describe("runBaseHead", () => {
+  test("a row the sides offer as a duet runs in two Workers and says so", async () => {
+    const modulePath = join(import.meta.dir, "workers", "duet-spin.ts");
+    const sides: BaseHeadSides = {
+      duet: (row) =>
+        row.id === "spin"
+          ? [
+              { name: "base", modulePath, exportName: "single" },
+              { name: "head", modulePath, exportName: "single" },
+            ]
+          : null,
+      warmupChunk: () => {
+        throw new Error("a duet row is never warmed up here");
+      },
+      trial: () => {
+        throw new Error("a duet row never runs interleaved");
+      },
+    };
+    const row = {
+      id: "spin",
+      figureName: "time per op",
+      figureUnit: "ns/op",
+      higherIsBetter: false,
+    };
+    const r = await runBaseHead(
+      [row],
+      sides,
+      { blocks: 4, seed: 1, threshold: 0.05, warmup: { maxChunks: 20 } },
+      who,
+    );
+    expect(r.rows[0]!.mode).toBe("duet");
+    expect(r.rows[0]!.interval).not.toBeNull();
+    expect(r.rows[0]!.head.every((v) => v > 0)).toBe(true);
+    expect(baseHeadMarkdown(r)).toContain("| spin | time per op (ns/op, lower is better) | duet |");
+  });
+
+  test("a duet that cannot start leaves the row not measured with the reason", async () => {
+    const sides: BaseHeadSides = {
+      duet: () => [
+        { name: "base", modulePath: "/no/such/module.ts", exportName: "x" },
+        { name: "head", modulePath: "/no/such/module.ts", exportName: "x" },
+      ],
+      warmupChunk: () => 1,
+      trial: () => 1,
+    };
+    const row = { id: "broken", figureName: "t", figureUnit: "ns/op", higherIsBetter: false };
+    const r = await runBaseHead([row], sides, { blocks: 3, seed: 1, threshold: 0.05 }, who);
+    expect(r.rows[0]!.verdict).toBe("not measured");
+    expect(r.rows[0]!.notes[0]).toMatch(/^duet run failed: duet base:/);
+    expect(baseHeadFailed(r)).toBe(true);
+  });
+
   test("decides each row on its interval, whichever way the figure points", async () => {
     const r = await runBaseHead(
       rows,
