@@ -59,7 +59,7 @@ function crossVariants(reg: QueueRegistration, quick: boolean): CrossVariant[] {
   const out: CrossVariant[] = [];
   for (const recordBytes of quick ? ([64] as const) : ([64, 32] as const)) {
     out.push({ mode: "single", batch: 1, recordBytes, publishEvery: 1 });
-    if (reg.name === "spsc" || reg.name === "fan-in")
+    if (reg.capabilities.deferredPublish)
       out.push({ mode: "single", batch: 1, recordBytes, publishEvery: PUBLISH_EVERY_VARIANT });
     for (const batch of [16, 256]) {
       out.push({ mode: "batch", batch, recordBytes, publishEvery: 1 });

@@ -3,22 +3,25 @@
  * default, in run order, plus `readResults`/`readMeta` for anything that
  * reads results back (reports, compare, merge).
  *
- * To add an experiment: write experiments/<name>.ts with
- * `export default defineExperiment({... module: import.meta.url ...})` and add
- * it to `experiments` below.
+ * This is the only list of experiments: the CLI, the report, the smoke test
+ * and merge all take it from here (runner/ and report/ are libraries that get
+ * it passed in). To add an experiment: make a folder experiments/<name>/ whose
+ * experiment.ts does `export default defineExperiment({... module:
+ * import.meta.url, section, smoke ...})` (section.ts beside it builds its
+ * report section), and add it to `experiments` below.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import alloc from "./alloc.ts";
-import pipeline from "./pipeline.ts";
-import queue from "./queue.ts";
-import raftElection from "./raft-election.ts";
+import alloc from "./alloc/experiment.ts";
+import pipeline from "./pipeline/experiment.ts";
+import queue from "./queue/experiment.ts";
+import raftElection from "./raft-election/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
-import selftest from "./runner/selftest.ts";
 import type { Experiment } from "./runner/types.ts";
-import spscMisuse from "./spsc-misuse.ts";
-import wakeup from "./wakeup.ts";
+import selftest from "./selftest/experiment.ts";
+import spscMisuse from "./spsc-misuse/experiment.ts";
+import wakeup from "./wakeup/experiment.ts";
 
 /** The experiments a plain `bun run experiments` runs, in order. */
 export const experiments: readonly Experiment[] = [

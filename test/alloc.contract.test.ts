@@ -2,13 +2,14 @@
  * The allocator contract, run against every registered allocator: each field
  * round-trips through write/read at every record size; live() counts; seeded
  * random acquire/release interleavings with releases in random order never hand
- * out a live ref nor overwrite a live event (checkOutOfOrderReuse). Bounded
+ * out a live ref nor overwrite a live event (checkAllocator, impl/alloc/check.ts). Bounded
  * allocators also refuse a double release, a foreign ref and exhaustion with
  * clear errors, and follow their grow policy. A test-only fixture with the C++
  * pool's counter bug shows the same checker catches exactly that bug.
  */
 import { describe, expect, test } from "bun:test";
 import { ArrayPool } from "../impl/alloc/array-pool.ts";
+import { checkAllocator } from "../impl/alloc/check.ts";
 import {
   AllocatorMisuseError,
   createAllocator,
@@ -20,7 +21,7 @@ import {
   RECORD_SIZES,
   Rng,
 } from "../impl/index.ts";
-import { CounterPoolFixture, checkOutOfOrderReuse } from "./support/alloc-checker.ts";
+import { CounterPoolFixture } from "./support/counter-pool-fixture.ts";
 
 const SEED = Number(process.env.SEED ?? 20261126);
 const INTERLEAVE_OPS = 20_000;
@@ -82,8 +83,8 @@ for (const reg of impls) {
     ] as const) {
       test(`seeded random interleaving, random release order: capacity ${capacity}, up to ${maxLive} live (seed ${SEED})`, () => {
         const a = createAllocator(reg.name, { capacity });
-        const result = checkOutOfOrderReuse(a, SEED + capacity, INTERLEAVE_OPS, maxLive);
-        expect(result.violation).toBeNull();
+        const result = checkAllocator(a, SEED + capacity, INTERLEAVE_OPS, maxLive);
+        expect(result.firstProblem).toBe("");
         expect(result.ops).toBe(INTERLEAVE_OPS);
       });
     }
@@ -136,7 +137,7 @@ for (const reg of impls) {
       expect(a.capacity).toBe(8); // 2 -> 4 -> 8
       for (const ref of refs) a.release(ref);
       expect(a.live()).toBe(0);
-      expect(checkOutOfOrderReuse(a, SEED, 5_000, 100).violation).toBeNull();
+      expect(checkAllocator(a, SEED, 5_000, 100).firstProblem).toBe("");
       expect(a.capacity).toBe(128); // grew while up to 100 were live
     });
   });
@@ -154,18 +155,18 @@ describe("array-pool grow policy stops at its named maximum", () => {
 
 describe("the checker catches the C++ counter-pool bug (test-only fixture)", () => {
   test("random release order: the fixture hands out a live object and the checker reports it", () => {
-    const result = checkOutOfOrderReuse(new CounterPoolFixture(64, 8), SEED, INTERLEAVE_OPS, 8);
-    expect(result.violation).toMatch(/still live|overwritten/);
+    const result = checkAllocator(new CounterPoolFixture(64, 8), SEED, INTERLEAVE_OPS, 8, {
+      stopAtFirst: true,
+    });
+    expect(result.firstProblem).toMatch(/still live|overwritten/);
     expect(result.ops).toBeLessThan(INTERLEAVE_OPS);
   });
   test("the same fixture passes when releases come back in acquire order (the bug needs out-of-order)", () => {
-    const result = checkOutOfOrderReuse(
-      new CounterPoolFixture(64, 8),
-      SEED,
-      INTERLEAVE_OPS,
-      8,
-      "fifo",
-    );
-    expect(result.violation).toBeNull();
+    const result = checkAllocator(new CounterPoolFixture(64, 8), SEED, INTERLEAVE_OPS, 8, {
+      order: "fifo",
+      stopAtFirst: true,
+    });
+    expect(result.firstProblem).toBe("");
+    expect(result.ops).toBe(INTERLEAVE_OPS);
   });
 });

@@ -10,13 +10,12 @@
  * committed compare.config.json parses.
  */
 import { describe, expect, test } from "bun:test";
-import { parseCompareArgs } from "../experiments/compare.ts";
-import { allocInvariants, checkAllocator } from "../experiments/compare-alloc.ts";
+import { allocInvariants } from "../experiments/compare/alloc.ts";
 import {
   ConfigError,
   loadCompareConfig,
   parseCompareConfig,
-} from "../experiments/compare-config.ts";
+} from "../experiments/compare/config.ts";
 import {
   type CompareRow,
   evaluate,
@@ -25,8 +24,10 @@ import {
   markdownSummary,
   ratiosPerRepeat,
   unknownThresholds,
-} from "../experiments/compare-eval.ts";
-import { timedEvents } from "../experiments/compare-queue.ts";
+} from "../experiments/compare/eval.ts";
+import { parseCompareArgs } from "../experiments/compare/main.ts";
+import { timedEvents } from "../experiments/compare/queue.ts";
+import { checkAllocator } from "../impl/alloc/check.ts";
 import {
   type Allocator,
   AllocatorMisuseError,

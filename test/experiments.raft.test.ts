@@ -12,7 +12,7 @@
  * How: run() called inline; no wall-clock figure is asserted.
  */
 import { expect, test } from "bun:test";
-import raftElection from "../experiments/raft-election.ts";
+import raftElection from "../experiments/raft-election/experiment.ts";
 import { expandGrid } from "../experiments/runner/grid.ts";
 import { runElectionTrial } from "../impl/raft/sim/election-trial.ts";
 

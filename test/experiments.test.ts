@@ -26,9 +26,9 @@ import { expandGrid, GridError, validateGrid } from "../experiments/runner/grid.
 import { MergeError, mergeExperiment } from "../experiments/runner/merge.ts";
 import { createProgress } from "../experiments/runner/progress.ts";
 import { planExperiment, rowsOf, runPlan, seedFor } from "../experiments/runner/run.ts";
-import selftest from "../experiments/runner/selftest.ts";
 import { parseShard, shardIndices } from "../experiments/runner/shard.ts";
 import { columnsOf, defineExperiment, type Experiment } from "../experiments/runner/types.ts";
+import selftest from "../experiments/selftest/experiment.ts";
 
 const CLI = join(import.meta.dir, "..", "experiments", "cli.ts");
 /** Tests that spawn bun processes or Workers get room on a loaded 2-core machine. */

@@ -1,5 +1,5 @@
 /**
- * The `pipeline` experiment's point function (experiments/pipeline-point.ts),
+ * The `pipeline` experiment's point function (experiments/pipeline/point.ts),
  * run for real at tiny durations: a closed-loop eventlab point yields a row
  * that matches the measured schema, conserves every event, carries its
  * per-stage p99s and sets the saturation figure that the next open-loop point
@@ -17,7 +17,7 @@ import {
   REDIS_QUEUE,
   runPipelinePoint,
   stopPointRedis,
-} from "../experiments/pipeline-point.ts";
+} from "../experiments/pipeline/point.ts";
 import { redisServerBinary } from "../impl/pipeline/resp-server.ts";
 
 const measuredSchema = z.object(pipelineMeasured).strict();

@@ -29,6 +29,7 @@ import {
   openConsumer,
   openProducer,
   type QueueRegistration,
+  RECORD_SIZES,
   RecordWords,
   RegistryError,
   type WaitStrategy,
@@ -45,7 +46,6 @@ const STRESS = process.env.STRESS === "1";
 /** Events per queue under STRESS=1 (STRESS_EVENTS overrides, e.g. for a smoke run of the stress path). */
 const STRESS_EVENTS = Number(process.env.STRESS_EVENTS ?? 1e8);
 const CAPACITIES = [1, 2, 3, 7, 64, 65536] as const;
-const RECORD_SIZES = [32, 64, 128, 256] as const;
 const RUN_TIMEOUT_MS = 60_000;
 /**
  * Wait strategy per CAPACITIES entry: every strategy is used, and `spin` only

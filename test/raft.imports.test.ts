@@ -3,11 +3,13 @@
  * impl/raft/ (not impl/raft/sim/) import only from impl/core and impl/raft,
  * and mention no clock, timer, randomness or Bun API. Import specifiers are
  * parsed from the source text (static imports, re-exports, dynamic imports,
- * require), so a new file or a new import is checked without editing this test.
+ * require; test/support/imports.ts), so a new file or a new import is checked
+ * without editing this test. The layers of the rest of the code: layering.test.ts.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { importSpecifiers } from "./support/imports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const RAFT_DIR = join(ROOT, "impl", "raft");
@@ -16,19 +18,6 @@ const ALLOWED = [join(ROOT, "impl", "core"), RAFT_DIR];
 const nodeFiles = readdirSync(RAFT_DIR)
   .filter((f) => f.endsWith(".ts"))
   .map((f) => join(RAFT_DIR, f));
-
-/** Every module specifier in `source`: import/export ... from "x", import("x"), require("x"), import "x". */
-function importSpecifiers(source: string): string[] {
-  const out: string[] = [];
-  const patterns = [
-    /\b(?:import|export)\s[^;"']*?\bfrom\s*["']([^"']+)["']/g,
-    /\bimport\s*["']([^"']+)["']/g,
-    /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g,
-    /\brequire\s*\(\s*["']([^"']+)["']\s*\)/g,
-  ];
-  for (const re of patterns) for (const m of source.matchAll(re)) out.push(m[1]!);
-  return out;
-}
 
 describe("raft node imports", () => {
   test("the parser finds specifiers of every form", () => {

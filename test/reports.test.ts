@@ -360,12 +360,12 @@ describe("reports: missing and bad inputs", () => {
   });
 
   test("the CLI names a bad flag and exits 2; --help exits 0", () => {
-    const bad = Bun.spawnSync(["bun", "experiments/report/main.ts", "--colour", "red"], {
+    const bad = Bun.spawnSync(["bun", "experiments/reports.ts", "--colour", "red"], {
       stderr: "pipe",
     });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("--colour");
-    const help = Bun.spawnSync(["bun", "experiments/report/main.ts", "--help"], { stdout: "pipe" });
+    const help = Bun.spawnSync(["bun", "experiments/reports.ts", "--help"], { stdout: "pipe" });
     expect(help.exitCode).toBe(0);
     expect(help.stdout.toString()).toContain("--results DIR");
   });

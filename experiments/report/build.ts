@@ -14,14 +14,11 @@ import { buildHtml } from "./html.ts";
 import { buildMarkdown } from "./markdown.ts";
 import { chartPaths, countSvgMarks, findFontDir, renderSvg, svgToPng } from "./render.ts";
 import { genericSection, type Section, type SectionBuilder } from "./section.ts";
-import { SECTION_BUILDERS } from "./sections/index.ts";
 
 export interface BuildOptions {
   resultsDir: string;
   outDir: string;
   experiments: readonly Experiment[];
-  /** Per-experiment builders (default: sections/index.ts, else the generic table). */
-  builders?: Readonly<Record<string, SectionBuilder>>;
   log?: (line: string) => void;
 }
 
@@ -70,7 +67,7 @@ function loadSection(exp: Experiment, opts: BuildOptions): Section {
   const rows = parseCsv(readFileSync(csv, "utf8"), exp.rowSchema, csv);
   const metaPath = join(opts.resultsDir, `${exp.name}.meta.json`);
   const meta = existsSync(metaPath) ? readMetaFile(metaPath) : null;
-  const builder = opts.builders?.[exp.name] ?? SECTION_BUILDERS[exp.name] ?? genericSection;
+  const builder: SectionBuilder = exp.section ?? genericSection;
   const content = rows.length
     ? builder(rows, exp)
     : { charts: [], tables: [], claims: [], findings: [`${csv} has no rows.`] };

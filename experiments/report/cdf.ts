@@ -8,7 +8,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { VEGA_LITE_SCHEMA } from "./charts.ts";
-import { CHART_FONT_FAMILY } from "./render.ts";
+import { CHART_FONT_FAMILY } from "./font.ts";
 
 /** Named limit: points drawn per series (the CDF is thinned to this many ranks beyond it). */
 export const MAX_CDF_POINTS = 250;

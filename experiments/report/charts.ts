@@ -10,7 +10,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { implementationScale, WAIT_STRATEGY_DASHES } from "./colors.ts";
-import { CHART_FONT_FAMILY } from "./render.ts";
+import { CHART_FONT_FAMILY } from "./font.ts";
 import { spansDecades } from "./stats.ts";
 
 export const VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";

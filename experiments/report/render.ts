@@ -11,9 +11,7 @@ import { join } from "node:path";
 import { Resvg } from "@resvg/resvg-js";
 import * as vega from "vega";
 import * as vl from "vega-lite";
-
-/** The font every chart names, and the family resvg maps generic families to. */
-export const CHART_FONT_FAMILY = "DejaVu Sans";
+import { CHART_FONT_FAMILY } from "./font.ts";
 
 /** Where Debian's fonts-dejavu-core puts it, then other common places. */
 export const FONT_DIR_CANDIDATES = [

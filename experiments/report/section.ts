@@ -1,7 +1,7 @@
 /**
  * What the report shows per experiment: charts, summary tables, claims set
  * beside measured figures, and findings in words. Per-experiment builders
- * (sections/*.ts) turn validated CSV rows into a SectionContent; the Markdown
+ * (experiments/<name>/section.ts, carried as Experiment.section) turn validated CSV rows into a SectionContent; the Markdown
  * and HTML writers only lay it out.
  */
 import type { RunMeta } from "../runner/meta.ts";

@@ -21,12 +21,17 @@
  *   `rowKey` columns tell the rows of one repetition apart, so (point,
  *   repeat, rowKey) identifies a row (merge refuses duplicates on it).
  * - `claims`: published figures the report sets beside the measured ones (claims.ts).
+ * - `section`: builds the experiment's report section from its validated rows
+ *   (omitted: the report's generic summary table);
+ * - `smoke`: a few tiny points the smoke test runs inline against the real
+ *   implementations, and what must hold of their rows.
  *
  * Experiment files `export default defineExperiment({...})` with
  * `module: import.meta.url`, so an isolated Worker or process can load the same
  * definition by URL.
  */
 import { z } from "zod";
+import type { SectionBuilder } from "../report/section.ts";
 
 export const PROFILES = ["quick", "full"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -47,6 +52,16 @@ export const RUN_COLUMNS = {
   seed: z.number().int().min(0).max(0xffffffff),
 };
 export type RunColumns = { repeat: number; seed: number };
+
+/**
+ * The smoke test's tiny run of one experiment: `points` run inline (thousands
+ * of events, a few hundred ms each) and each full row must pass rowSchema;
+ * `check` returns what is wrong with the rows of all points (empty: fine).
+ */
+export interface SmokeTest<P, M> {
+  readonly points: readonly P[];
+  check?(rows: readonly (P & RunColumns & M)[]): string[];
+}
 
 /** One block of a grid: every param name mapped to the values it sweeps. */
 export type GridBlock<P> = { [K in keyof P]: readonly P[K][] };
@@ -122,6 +137,10 @@ export interface Experiment<
    * ["trial"]); empty for experiments whose run() returns one row.
    */
   readonly rowKey: readonly string[];
+  /** The report section builder (absent: the generic summary table). */
+  readonly section?: SectionBuilder;
+  /** The smoke test's tiny points and checks (absent only for the runner's self-test). */
+  readonly smoke?: SmokeTest<P, M>;
   /** true to keep a point, or a reason why the combination is not run (e.g. "spsc is single-producer"). */
   include?(point: P): true | string;
   /** One row's measured values, or several rows' (only with a non-empty rowKey). */
@@ -142,6 +161,8 @@ export interface ExperimentDefinition<PS extends AnyShape, MS extends AnyShape> 
   claims?: Claim[];
   /** Measured columns identifying each row when run() returns several (see Experiment.rowKey). */
   rowKey?: (keyof MS & string)[];
+  section?: SectionBuilder;
+  smoke?: SmokeTest<z.output<z.ZodObject<PS>>, z.output<z.ZodObject<MS>>>;
   include?(point: z.output<z.ZodObject<PS>>): true | string;
   run(
     point: z.output<z.ZodObject<PS>>,
@@ -187,6 +208,8 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     claims: def.claims ?? [],
     include: def.include?.bind(def),
     rowKey: def.rowKey ?? [],
+    section: def.section,
+    smoke: def.smoke,
     async run(point: P, ctx: RunContext): Promise<M | M[]> {
       const result = (await def.run(point, ctx)) as
         | Record<string, unknown>

@@ -14,11 +14,11 @@
  * but follows the wall clock's origin, not boot.
  */
 import { dlopen, FFIType } from "bun:ffi";
+import { TWO_POW_32 } from "./words.ts";
 
 const CLOCK_MONOTONIC = 1;
 /** struct timespec { i64 tv_sec; i64 tv_nsec } on 64-bit Linux, read as i32 words (little-endian). */
 const timespec = new Int32Array(4);
-const TWO_POW_32 = 4294967296;
 
 function openClockGettime(): ((clock: number, ts: Int32Array) => number) | null {
   if (process.platform !== "linux") return null;

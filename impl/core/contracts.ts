@@ -8,12 +8,15 @@
  */
 import { z } from "zod";
 import type { EventFields } from "./record.ts";
-import { RECORD_SIZES } from "./record.ts";
+import { DEFAULT_RECORD_BYTES, RECORD_SIZES } from "./record.ts";
 
 // ---------------------------------------------------------------- allocator
 
 /** What to do when a bounded pool has no free object. */
 export type ExhaustionPolicy = "throw" | "grow";
+
+/** One record size of RECORD_SIZES: the one schema every option, flag and CSV column uses. */
+export const RecordBytesSchema = z.union(RECORD_SIZES.map((n) => z.literal(n)));
 
 export const AllocatorOptionsSchema = z.object({
   /** Objects the pool holds (ignored by `naive`). Named maximum: MAX_POOL_OBJECTS. */
@@ -23,7 +26,7 @@ export const AllocatorOptionsSchema = z.object({
     .min(1)
     .max(1 << 24)
     .default(65536),
-  recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+  recordBytes: RecordBytesSchema.default(DEFAULT_RECORD_BYTES),
   /** `throw` (default) raises PoolExhaustedError; `grow` doubles the pool up to the maximum. */
   onExhausted: z.enum(["throw", "grow"]).default("throw"),
   /** For `slab`: producers that own a share of the slab, each with its own return ring. */
@@ -76,7 +79,7 @@ export const MAX_SPIN_US = 1_000_000;
 export const QueueOptionsSchema = z.object({
   /** Records the queue holds; any integer >= 1 (rings round up internally where they need to). */
   capacitySlots: z.number().int().min(1).max(MAX_QUEUE_CAPACITY_SLOTS),
-  recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+  recordBytes: RecordBytesSchema.default(DEFAULT_RECORD_BYTES),
   /** Producer ends that will be opened (indices 0..producers-1). */
   producers: z.number().int().min(1).max(MAX_QUEUE_PRODUCERS).default(1),
   waitStrategy: z.enum(WAIT_STRATEGIES).default("spin-then-park"),
@@ -107,6 +110,8 @@ export interface QueueCapabilities {
   blocking: boolean;
   /** Offers in-place reserve/commit (producer) and peek/release (consumer) spans. */
   spans: boolean;
+  /** Honours publishEveryRecords > 1: single pushes publish the tail once every N records. */
+  deferredPublish: boolean;
 }
 
 /**

@@ -4,3 +4,4 @@ export * from "./contracts.ts";
 export * from "./record.ts";
 export * from "./registry.ts";
 export * from "./rng.ts";
+export * from "./words.ts";

@@ -20,6 +20,7 @@
  *   multiples of 4, so a record in a ring is addressable as u32 words.
  */
 import { assert } from "./assert.ts";
+import { TWO_POW_32 } from "./words.ts";
 
 export const RECORD_SIZES = [32, 64, 128, 256] as const;
 export type RecordBytes = (typeof RECORD_SIZES)[number];
@@ -41,8 +42,6 @@ export const Lane = { REALTIME: 0, TRANSACTIONAL: 1, BATCH: 2 } as const;
 export type Lane = (typeof Lane)[keyof typeof Lane];
 export const LANE_NAMES = ["REALTIME", "TRANSACTIONAL", "BATCH"] as const;
 export const LANE_COUNT = 3;
-
-const TWO_POW_32 = 4294967296;
 
 /** A decoded event. `payload` is owned by the caller; `payloadLength` bytes of it are meaningful. */
 export interface EventFields {

@@ -3,8 +3,8 @@
  * table that documents each, and the lane-weight parser.
  */
 import { z } from "zod";
-import { WAIT_STRATEGIES } from "../core/contracts.ts";
-import { RECORD_SIZES } from "../core/record.ts";
+import { RecordBytesSchema, WAIT_STRATEGIES } from "../core/contracts.ts";
+import { DEFAULT_RECORD_BYTES, RECORD_SIZES } from "../core/record.ts";
 import type { FlagSpec } from "./cli-args.ts";
 
 /** Named maxima for the server's own loops and sizes. */
@@ -58,7 +58,7 @@ export const PipelineOptionsSchema = z
       .default(65536),
     laneWeights: LaneWeightsSchema.default([8, 3, 1]),
     workNs: z.number().int().min(0).max(MAX_WORK_NS).default(0),
-    recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+    recordBytes: RecordBytesSchema.default(DEFAULT_RECORD_BYTES),
     maxFrameBytes: z
       .number()
       .int()

@@ -19,6 +19,32 @@ import { recordSinceIngest, StageProfiler } from "./profiler.ts";
 /** How long one popBatch/pushBatch call may wait before the loop looks around, ms. */
 const WAIT_SLICE_MS = 50;
 
+/** The dispatcher's counters, as typed fields; named keys only when posted (toRecord). */
+class DispatcherCounters {
+  batches = 0;
+  events = 0;
+  /** Pushes that found a lane queue full (backpressure, not loss). */
+  laneFullWaits = 0;
+  /** Records with an impossible lane, dropped and counted (only an --unsafe queue corrupts). */
+  corruptRecordsDropped = 0;
+  /** Events routed per lane, indexed by Lane. */
+  readonly eventsPerLane = new Float64Array(LANE_COUNT);
+
+  /** The WorkerStats form: the fields above, per-lane events as events.<LANE>. */
+  toRecord(): Record<string, number> {
+    const out: Record<string, number> = {
+      batches: this.batches,
+      events: this.events,
+      laneFullWaits: this.laneFullWaits,
+      corruptRecordsDropped: this.corruptRecordsDropped,
+    };
+    LANE_NAMES.forEach((name, lane) => {
+      out[`events.${name}`] = this.eventsPerLane[lane]!;
+    });
+    return out;
+  }
+}
+
 export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => void): void {
   const cfg = init.config;
   const rb = cfg.recordBytes;
@@ -36,27 +62,21 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
   const nextConsumer = new Int32Array(LANE_COUNT);
   const profiler = new StageProfiler();
   const dispatchHist = profiler.get("dispatch.since_ingest");
-  const counters: Record<string, number> = {
-    batches: 0,
-    events: 0,
-    laneFullWaits: 0,
-    corruptRecordsDropped: 0,
-  };
-  for (const name of LANE_NAMES) counters[`events.${name}`] = 0;
+  const counters = new DispatcherCounters();
 
   // Bounded by the stream: every round pops >= 1 record, times out, or sees END_OF_STREAM.
   for (;;) {
     const n = source.popBatch(batch, 0, cfg.popBatch, WAIT_SLICE_MS);
     if (n === END_OF_STREAM) break;
     if (n === 0) continue;
-    counters.batches!++;
-    counters.events! += n;
+    counters.batches++;
+    counters.events += n;
     stagedCount.fill(0);
     for (let i = 0, off = 0; i < n; i++, off += rb) {
       const lane = batch[off + OFF_LANE]!;
       if (lane >= LANE_COUNT) {
         // Ingest validated every lane, so only a corrupting (--unsafe) queue gets here: an explicit, counted drop.
-        counters.corruptRecordsDropped!++;
+        counters.corruptRecordsDropped++;
         continue;
       }
       // Word copy: no subarray object per record on this hot path.
@@ -69,7 +89,7 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
     for (let lane = 0; lane < LANE_COUNT; lane++) {
       const count = stagedCount[lane]!;
       if (count === 0) continue;
-      counters[`events.${LANE_NAMES[lane]}`]! += count;
+      counters.eventsPerLane[lane]! += count;
       const c = nextConsumer[lane]!;
       nextConsumer[lane] = (c + 1) % consumers;
       pushAll(lanes[c]![lane]!, staging[lane]!, count, rb, counters);
@@ -83,7 +103,12 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
   }
   post({
     type: "stopped",
-    stats: { role: "dispatcher", index: 0, counters, histograms: profiler.encode() },
+    stats: {
+      role: "dispatcher",
+      index: 0,
+      counters: counters.toRecord(),
+      histograms: profiler.encode(),
+    },
   });
 }
 
@@ -93,13 +118,13 @@ function pushAll(
   src: Uint8Array,
   count: number,
   recordBytes: number,
-  counters: Record<string, number>,
+  counters: DispatcherCounters,
 ): void {
   let done = 0;
   // Bounded only by the consumer making progress: a full lane queue is backpressure, never loss.
   while (done < count) {
     const pushed = p.pushBatch(src, done * recordBytes, count - done, WAIT_SLICE_MS);
-    if (pushed < count - done) counters.laneFullWaits!++;
+    if (pushed < count - done) counters.laneFullWaits++;
     done += pushed;
   }
   p.flush();

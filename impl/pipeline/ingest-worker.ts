@@ -14,6 +14,7 @@ import { monoNowNs } from "../core/clock.ts";
 import type { QueueProducer } from "../core/contracts.ts";
 import { OFF_INGEST_NS_HI, OFF_INGEST_NS_LO, OFF_PRODUCER } from "../core/record.ts";
 import { openProducer } from "../core/registry.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
 import {
@@ -34,7 +35,6 @@ const MAX_PUSH_RECORDS = 4096;
 const RETRY_INTERVAL_MS = 1;
 /** Stop: how long to wait for slow readers to take their FINAL ack, ms. */
 export const STOP_GRACE_MS = 3000;
-const TWO_POW_32 = 4294967296;
 
 type Data = { conn: IngestConnection | null };
 

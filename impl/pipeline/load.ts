@@ -14,7 +14,8 @@
  */
 import { z } from "zod";
 import { monoNowNs } from "../core/clock.ts";
-import { RECORD_SIZES } from "../core/record.ts";
+import { RecordBytesSchema } from "../core/contracts.ts";
+import { DEFAULT_RECORD_BYTES, RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
@@ -52,7 +53,7 @@ export const LoadOptionsSchema = z
       ])
       .refine((m) => m[0] + m[1] + m[2] > 0, "lane mix must not be all zero")
       .default([1, 1, 1]),
-    recordBytes: z.union(RECORD_SIZES.map((n) => z.literal(n))).default(64),
+    recordBytes: RecordBytesSchema.default(DEFAULT_RECORD_BYTES),
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Fill payloads with the checkable pattern (the server's --verify checks it). */
     pattern: z.boolean().default(false),

@@ -11,6 +11,7 @@
  */
 import type { QueueEndHandle } from "../core/contracts.ts";
 import type { PipelineConfig } from "./config.ts";
+import type { Stage } from "./profiler.ts";
 
 export interface IngestInit {
   role: "ingest";
@@ -64,7 +65,7 @@ export interface WorkerStats {
   index: number;
   counters: Record<string, number>;
   /** Encoded HDR histograms by stage (profiler.ts). */
-  histograms: Record<string, string>;
+  histograms: Partial<Record<Stage, string>>;
 }
 
 /** Worker -> main. */

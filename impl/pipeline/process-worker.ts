@@ -30,6 +30,7 @@ import {
   RecordWords,
 } from "../core/record.ts";
 import { createAllocator, openConsumer } from "../core/registry.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import { type CommitStage, createCommitStage } from "./commit-stage.ts";
 import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
@@ -40,7 +41,7 @@ import {
   type ProcessInit,
   type WorkerReport,
 } from "./messages.ts";
-import { recordNs, recordSinceIngest, type Stage, StageProfiler } from "./profiler.ts";
+import { busStage, recordNs, recordSinceIngest, StageProfiler } from "./profiler.ts";
 
 /** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
 const PARK_SLICE_MS = 20;
@@ -109,7 +110,7 @@ class ProcessManager {
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
-    this.busHists = LANE_NAMES.map((l) => this.profiler.get(`bus.${l}.since_ingest` as Stage));
+    this.busHists = LANE_NAMES.map((l) => this.profiler.get(busStage(l)));
   }
 
   run(): void {
@@ -283,7 +284,6 @@ function readEvent(buf: Uint8Array, dv: DataView, off: number, out: EventFields)
   for (let i = 0; i < len; i++) dst[i] = buf[p + i]!;
   return out;
 }
-const TWO_POW_32 = 4294967296;
 
 /**
  * --verify: true if the record carries the pattern payload of (producer 0,

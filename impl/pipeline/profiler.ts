@@ -20,14 +20,24 @@ import { LANE_NAMES, type RecordWords } from "../core/record.ts";
 /** Named maximum: latencies above this (ns) are clamped when recorded. */
 export const MAX_TRACKED_LATENCY_NS = 120e9;
 
+/** A bus stage's name: the time from ingest until a process manager popped the event, per lane. */
+export type BusStage = `bus.${(typeof LANE_NAMES)[number]}.since_ingest`;
+export function busStage(lane: (typeof LANE_NAMES)[number]): BusStage {
+  return `bus.${lane}.since_ingest`;
+}
+
+/** Every stage name, typed: a misspelt stage is a compile error, not an empty histogram. */
 export const STAGES = [
   "ingest.parse_to_queued",
   "dispatch.since_ingest",
-  ...LANE_NAMES.map((l) => `bus.${l}.since_ingest`),
+  ...LANE_NAMES.map(busStage),
   "process.local",
   "ack.done_to_written",
 ] as const;
 export type Stage = (typeof STAGES)[number];
+
+/** Latency summaries by stage (stages with no samples absent). */
+export type StageSummaries = Partial<Record<Stage, LatencySummary>>;
 
 export function newHistogram(): hdr.Histogram {
   return hdr.build({
@@ -81,7 +91,7 @@ export function recordSinceIngest(
 
 /** A set of named histograms owned by one Worker. */
 export class StageProfiler {
-  readonly histograms = new Map<string, hdr.Histogram>();
+  readonly histograms = new Map<Stage, hdr.Histogram>();
   get(stage: Stage): hdr.Histogram {
     let h = this.histograms.get(stage);
     if (!h) {
@@ -91,17 +101,18 @@ export class StageProfiler {
     return h;
   }
   /** Compressed form for postMessage. */
-  encode(): Record<string, string> {
-    const out: Record<string, string> = {};
+  encode(): Partial<Record<Stage, string>> {
+    const out: Partial<Record<Stage, string>> = {};
     for (const [k, h] of this.histograms) {
       if (h.totalCount > 0) out[k] = hdr.encodeIntoCompressedBase64(h);
     }
     return out;
   }
   /** Adds histograms encoded by another Worker. */
-  merge(encoded: Record<string, string>): void {
-    for (const [k, s] of Object.entries(encoded)) {
-      this.get(k as Stage).add(hdr.decodeFromCompressedBase64(s, 64, false));
+  merge(encoded: Partial<Record<Stage, string>>): void {
+    for (const stage of STAGES) {
+      const s = encoded[stage];
+      if (s !== undefined) this.get(stage).add(hdr.decodeFromCompressedBase64(s, 64, false));
     }
   }
 }

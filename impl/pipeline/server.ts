@@ -18,12 +18,12 @@ import { createCommitStage } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
-import { type LatencySummary, StageProfiler, summarize } from "./profiler.ts";
+import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
 
 export interface PipelineStats {
   /** Counters summed per role: ingest.*, dispatcher.*, process.* */
   counters: Record<string, number>;
-  stages: Record<string, LatencySummary>;
+  stages: StageSummaries;
   /** Each Worker's own counters (e.g. how SO_REUSEPORT spread connections over ingest Workers). */
   workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
   elapsedMs: number;
@@ -67,7 +67,7 @@ export function checkWiring(cfg: PipelineConfig): void {
 
 export async function startPipeline(options: PipelineOptions): Promise<PipelineServer> {
   const cfg = PipelineOptionsSchema.parse(options);
-  await import("../index.ts");
+  await import("./register.ts");
   checkWiring(cfg);
   const startedMs = performance.now();
   const control = new SharedArrayBuffer(controlBytes(cfg.consumers));
@@ -190,7 +190,7 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
     }
     profiler.merge(s.histograms);
   }
-  const stages: Record<string, LatencySummary> = {};
+  const stages: StageSummaries = {};
   for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
   const workers = all.map((s) => ({ role: s.role, index: s.index, counters: s.counters }));
   return { counters, stages, workers, elapsedMs };

@@ -1,10 +1,10 @@
 /**
  * The one script every pipeline Worker runs: it registers the implementations
- * (impl/index.ts) and starts the role named in its first message. An ingest
+ * (register.ts) and starts the role named in its first message. An ingest
  * Worker then takes "stop"; the dispatcher and process managers run blocking
  * loops until their queues end.
  */
-import "../index.ts";
+import "./register.ts";
 import { runDispatcher } from "./dispatcher-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
 import type { WorkerInit, WorkerReport } from "./messages.ts";

@@ -171,7 +171,13 @@ register({
   name: FAN_IN_NAME,
   description:
     "one lock-free SPSC ring per producer, drained round-robin by one consumer; capacitySlots is per producer",
-  capabilities: { multiProducer: true, multiConsumer: false, blocking: true, spans: true },
+  capabilities: {
+    multiProducer: true,
+    multiConsumer: false,
+    blocking: true,
+    spans: true,
+    deferredPublish: true,
+  },
   create: createFanIn,
   openProducer: openFanInProducer,
   openConsumer: (h) => new FanInConsumer(h),

@@ -325,7 +325,13 @@ export const mutexQueue: QueueRegistration = {
   name: MUTEX_QUEUE_NAME,
   description:
     "ring under a futex mutex (Atomics CAS + wait/notify) with not-empty/not-full condition variables; MPMC",
-  capabilities: { multiProducer: true, multiConsumer: true, blocking: true, spans: false },
+  capabilities: {
+    multiProducer: true,
+    multiConsumer: true,
+    blocking: true,
+    spans: false,
+    deferredPublish: false,
+  },
   create: createMutexQueue,
   openProducer: (h) => new MutexProducer(stateSab(h), h.config),
   openConsumer: (h) => new MutexConsumer(stateSab(h), h.config),

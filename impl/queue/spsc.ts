@@ -35,7 +35,13 @@ register({
   name: SPSC_NAME,
   description:
     "lock-free single-producer single-consumer ring in a SharedArrayBuffer; cached indices, batch publication, spans",
-  capabilities: { multiProducer: false, multiConsumer: false, blocking: true, spans: true },
+  capabilities: {
+    multiProducer: false,
+    multiConsumer: false,
+    blocking: true,
+    spans: true,
+    deferredPublish: true,
+  },
   create: createSpsc,
   openProducer: (h) => new RingProducer(sabOf(h), 0, h.config),
   openConsumer: (h) => new RingConsumer(sabOf(h), 0, h.config),

@@ -11,20 +11,20 @@
  * recordLatency (once per record in "single" mode), else once at the start.
  */
 
-import { END_OF_STREAM } from "../core/contracts.ts";
+// Registers every queue, so this Worker opens its end by name (queues only: no allocator is used here).
+import "./index.ts";
+import { monoNowNs } from "../core/clock.ts";
 import {
-  HEADER_BYTES,
+  END_OF_STREAM,
   isSpanConsumer,
   isSpanProducer,
-  monoNowNs,
-  openConsumer,
-  openProducer,
   type QueueConsumer,
   type QueueProducer,
-  RecordWords,
-  Rng,
-  writePatternRecord,
-} from "../index.ts";
+} from "../core/contracts.ts";
+import { HEADER_BYTES, RecordWords, writePatternRecord } from "../core/record.ts";
+import { openConsumer, openProducer } from "../core/registry.ts";
+import { Rng } from "../core/rng.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import { WorkloadChecker } from "./workload-check.ts";
 import {
   C_GO,
@@ -35,8 +35,6 @@ import {
 } from "./workload-protocol.ts";
 
 declare const self: Worker;
-
-const TWO_POW_32 = 4294967296;
 
 interface SpanWaits {
   waitForSpace?(timeoutMs: number): boolean;

@@ -7,7 +7,8 @@
  * node.ts is the public API.
  */
 import { assert } from "../core/assert.ts";
-import { validateConfig } from "./config.ts";
+import { TWO_POW_32 } from "../core/words.ts";
+import { resolveConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
 import type {
@@ -58,26 +59,20 @@ export abstract class ElectionState {
   protected readonly maxUncommittedEntries: number;
 
   constructor(cfg: RaftConfig) {
-    validateConfig(cfg);
-    this.id = cfg.id;
-    this.electionTicks = cfg.electionTicks;
-    this.electionTicksMax = cfg.electionTicksMax ?? 2 * cfg.electionTicks;
-    assert(this.electionTicks >= 1, "electionTicks must be >= 1");
-    assert(
-      this.electionTicksMax >= this.electionTicks,
-      "electionTicksMax must be >= electionTicks",
-    );
-    assert(cfg.heartbeatTicks >= 1, "heartbeatTicks must be >= 1");
-    this.heartbeatTicks = cfg.heartbeatTicks;
-    this.rng = cfg.rng;
-    this.preVote = cfg.preVote ?? false;
-    this.checkQuorum = cfg.checkQuorum ?? false;
-    this.timerReset = cfg.electionTimerReset ?? "etcd";
-    this.maxSizePerMsgBytes = cfg.maxSizePerMsgBytes ?? 1 << 20;
-    this.maxEntriesPerMsg = cfg.maxEntriesPerMsg ?? 256;
-    this.maxInflightMsgs = cfg.maxInflightMsgs ?? 256;
-    this.maxCommittedPerReady = cfg.maxCommittedPerReady ?? 4096;
-    this.maxUncommittedEntries = cfg.maxUncommittedEntries ?? 65536;
+    const c = resolveConfig(cfg);
+    this.id = c.id;
+    this.electionTicks = c.electionTicks;
+    this.electionTicksMax = c.electionTicksMax;
+    this.heartbeatTicks = c.heartbeatTicks;
+    this.rng = c.rng;
+    this.preVote = c.preVote;
+    this.checkQuorum = c.checkQuorum;
+    this.timerReset = c.electionTimerReset;
+    this.maxSizePerMsgBytes = c.maxSizePerMsgBytes;
+    this.maxEntriesPerMsg = c.maxEntriesPerMsg;
+    this.maxInflightMsgs = c.maxInflightMsgs;
+    this.maxCommittedPerReady = c.maxCommittedPerReady;
+    this.maxUncommittedEntries = c.maxUncommittedEntries;
     const { hardState, peers } = cfg.storage.initialState();
     this.peers = [...(peers.length > 0 ? peers : cfg.peers)].sort((a, b) => a - b);
     assert(new Set(this.peers).size === this.peers.length, "peers must be distinct");
@@ -118,7 +113,7 @@ export abstract class ElectionState {
     this.randomizedTimeoutTicks =
       span <= 0
         ? this.electionTicks
-        : this.electionTicks + Math.floor((this.rng.nextU32() / 4294967296) * span);
+        : this.electionTicks + Math.floor((this.rng.nextU32() / TWO_POW_32) * span);
   }
 
   /** Enters `term` with a clean slate; restarts the election timer when `restartTimer`. */

@@ -143,6 +143,7 @@ export type ElectionTimerReset = "etcd" | "paper";
 
 export const ELECTION_TIMER_RESETS: readonly ElectionTimerReset[] = ["etcd", "paper"];
 
+/** Every optional field's default is in RAFT_DEFAULTS (config.ts), the one place they live. */
 export interface RaftConfig {
   id: NodeId;
   /** All voters including `id`; ignored when storage already holds peers. */
@@ -151,7 +152,8 @@ export interface RaftConfig {
   electionTicks: number;
   /**
    * Election timeouts are drawn uniformly from [electionTicks,
-   * electionTicksMax) each time the timer resets. Default 2*electionTicks.
+   * electionTicksMax) each time the timer resets. Default 2*electionTicks
+   * (RAFT_DEFAULTS.electionTicksMaxFactor).
    * electionTicksMax == electionTicks means no randomness.
    */
   electionTicksMax?: number;
@@ -164,18 +166,18 @@ export interface RaftConfig {
    * node raises its term only after a majority says it could win. As in
    * etcd-raft, a voter grants a pre-vote to any up-to-date log; refusing
    * while a leader is alive comes from checkQuorum's lease, so enable both to
-   * keep a rejoining node from deposing a healthy leader. Default false.
+   * keep a rejoining node from deposing a healthy leader. Default: RAFT_DEFAULTS (config.ts).
    */
   preVote?: boolean;
   /**
    * Leader steps down when it has not heard from a quorum within an election
    * timeout; followers that heard from a leader within the minimum election
-   * timeout refuse votes (§6 "disruptive servers"). Default false.
+   * timeout refuse votes (§6 "disruptive servers"). Default: RAFT_DEFAULTS (config.ts).
    */
   checkQuorum?: boolean;
   /**
    * When the election timer restarts (§5.2, Figure 2 "Rules for Servers").
-   * "etcd" (default, as etcd-raft): on every term or role change, on
+   * "etcd" (the default, RAFT_DEFAULTS; as etcd-raft): on every term or role change, on
    * AppendEntries/heartbeat from the leader and on granting a vote.
    * "paper": exactly Figure 2: a follower restarts it only on AppendEntries
    * (or heartbeat/InstallSnapshot) from the current leader or on granting a
@@ -185,15 +187,15 @@ export interface RaftConfig {
    * a pre-election also restarts it (in both modes).
    */
   electionTimerReset?: ElectionTimerReset;
-  /** Max total entry payload bytes in one App message (at least one entry is always sent). Default 1 MiB. */
+  /** Max total entry payload bytes in one App message (at least one entry is always sent). Default: RAFT_DEFAULTS (config.ts). */
   maxSizePerMsgBytes?: number;
-  /** Max entries in one App message. Default 256. */
+  /** Max entries in one App message. Default: RAFT_DEFAULTS (config.ts). */
   maxEntriesPerMsg?: number;
-  /** Max in-flight App messages per follower in replicate state. Default 256. */
+  /** Max in-flight App messages per follower in replicate state. Default: RAFT_DEFAULTS (config.ts). */
   maxInflightMsgs?: number;
-  /** propose() refuses new entries while this many are appended but uncommitted. Default 65536. */
+  /** propose() refuses new entries while this many are appended but uncommitted. Default: RAFT_DEFAULTS (config.ts). */
   maxUncommittedEntries?: number;
-  /** Max committed entries returned in one Ready. Default 4096. */
+  /** Max committed entries returned in one Ready. Default: RAFT_DEFAULTS (config.ts). */
   maxCommittedPerReady?: number;
   /** Last applied index at restart (entries after it are re-delivered). Default: snapshot index. */
   applied?: number;

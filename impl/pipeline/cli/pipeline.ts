@@ -30,7 +30,7 @@ export async function parsePipelineArgs(argv: string[]): Promise<PipelineConfig>
   const { config: path, ...rest } = flags;
   const file = typeof path === "string" ? await loadConfigFile(path) : {};
   const cfg = validateOptions(PipelineOptionsSchema, { ...file, ...rest }, PIPELINE_FLAGS);
-  await import("../../index.ts");
+  await import("../register.ts");
   try {
     checkWiring(cfg);
   } catch (err) {

@@ -1,0 +1,222 @@
+/**
+ * The verdict logic of `bun run compare`, pure so it is tested on synthetic
+ * inputs (test/compare.test.ts): per implementation row, the figure per
+ * repetition, its ratio to the baseline row of the same repetition (measured
+ * side by side), median with min-max, invariant status, and the threshold
+ * check. Ratios are always "times better than the baseline" (higher is
+ * better), whatever the direction of the figure, so every threshold reads
+ * `ratio >= minRatio`.
+ */
+import { fmt, fmtRatio, fmtSpread, markdownTable } from "../report/format.ts";
+import { type Spread, spread } from "../report/stats.ts";
+
+export type Contract = "allocator" | "queue";
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  /** What broke, with the counts; "" when ok. */
+  detail: string;
+}
+
+/** One implementation in one setting, measured over repetitions. */
+export interface CompareRow {
+  contract: Contract;
+  /** Stable id, the key of thresholds: "array-pool", "spsc p=1", "fan-in p=4". */
+  id: string;
+  implementation: string;
+  /** Human-readable setting, e.g. "1 producer". */
+  setting: string;
+  figureName: string;
+  figureUnit: string;
+  higherIsBetter: boolean;
+  /** Figure per repetition (index = repetition); NaN where that repetition failed. */
+  values: number[];
+  invariants: InvariantResult[];
+  /** Id of the row this one is compared with (null for a baseline row itself). */
+  baselineId: string | null;
+}
+
+export interface RowVerdict {
+  row: CompareRow;
+  figure: Spread | null;
+  ratio: Spread | null;
+  minRatio: number | null;
+  invariantsOk: boolean;
+  /** Ratio median below minRatio. */
+  regression: boolean;
+  problems: string[];
+}
+
+/** Ratios per repetition where both sides measured a finite, positive figure. */
+export function ratiosPerRepeat(row: CompareRow, baseline: CompareRow): number[] {
+  const out: number[] = [];
+  const n = Math.min(row.values.length, baseline.values.length);
+  for (let i = 0; i < n; i++) {
+    const v = row.values[i]!;
+    const b = baseline.values[i]!;
+    if (!(v > 0 && b > 0 && Number.isFinite(v) && Number.isFinite(b))) continue;
+    out.push(row.higherIsBetter ? v / b : b / v);
+  }
+  return out;
+}
+
+function finite(values: number[]): number[] {
+  return values.filter((v) => Number.isFinite(v));
+}
+
+/** Evaluates every row against its baseline and the thresholds (keyed by row id). */
+export function evaluate(
+  rows: readonly CompareRow[],
+  thresholds: Readonly<Record<string, number>>,
+): RowVerdict[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const verdicts = rows.map((row): RowVerdict => {
+    const problems: string[] = [];
+    const broken = row.invariants.filter((i) => !i.ok);
+    for (const b of broken) problems.push(`invariant ${b.name} broken: ${b.detail}`);
+    const measured = finite(row.values);
+    if (measured.length < row.values.length)
+      problems.push(
+        `${row.values.length - measured.length} of ${row.values.length} repetitions produced no figure`,
+      );
+    const figure = measured.length ? spread(measured) : null;
+    let ratio: Spread | null = null;
+    if (row.baselineId !== null) {
+      const base = byId.get(row.baselineId);
+      if (!base) problems.push(`baseline row "${row.baselineId}" missing`);
+      else {
+        const ratios = ratiosPerRepeat(row, base);
+        ratio = ratios.length ? spread(ratios) : null;
+      }
+    }
+    const minRatio = thresholds[row.id] ?? null;
+    let regression = false;
+    if (minRatio !== null) {
+      if (ratio === null) {
+        regression = true;
+        problems.push(`threshold ${fmtRatio(minRatio)} set but no ratio was measured`);
+      } else if (ratio.median < minRatio) {
+        regression = true;
+        problems.push(
+          `regression: ratio ${fmtRatio(ratio.median)} below threshold ${fmtRatio(minRatio)}`,
+        );
+      }
+    }
+    return {
+      row,
+      figure,
+      ratio,
+      minRatio,
+      invariantsOk: broken.length === 0,
+      regression,
+      problems,
+    };
+  });
+  return verdicts;
+}
+
+/** Threshold keys that name no row: a stale config must not pass silently. */
+export function unknownThresholds(
+  rows: readonly CompareRow[],
+  thresholds: Readonly<Record<string, number>>,
+): string[] {
+  const ids = new Set(rows.map((r) => r.id));
+  return Object.keys(thresholds).filter((k) => !ids.has(k));
+}
+
+/** True when the run must fail: any broken invariant, missing figure, regression or stale threshold. */
+export function failed(
+  verdicts: readonly RowVerdict[],
+  staleThresholds: readonly string[] = [],
+): boolean {
+  return staleThresholds.length > 0 || verdicts.some((v) => v.problems.length > 0);
+}
+
+function invariantCell(v: RowVerdict): string {
+  const broken = v.row.invariants.filter((i) => !i.ok);
+  if (broken.length === 0) return `ok (${v.row.invariants.map((i) => i.name).join(", ")})`;
+  return `**BROKEN**: ${broken.map((b) => `${b.name}: ${b.detail}`).join("; ")}`;
+}
+
+function ratioCell(v: RowVerdict): string {
+  if (v.row.baselineId === null) return "baseline";
+  if (!v.ratio) return "—";
+  const s = v.ratio;
+  return s.min === s.max
+    ? fmtRatio(s.median)
+    : `${fmtRatio(s.median)} (${fmtRatio(s.min)}–${fmtRatio(s.max)})`;
+}
+
+function thresholdCell(v: RowVerdict): string {
+  if (v.minRatio === null) return "—";
+  return `≥ ${fmtRatio(v.minRatio)}${v.regression ? " **REGRESSION**" : " ok"}`;
+}
+
+/** The Markdown table of one contract's verdicts. */
+export function markdownForContract(
+  contract: Contract,
+  verdicts: readonly RowVerdict[],
+  baselineName: string,
+): string {
+  const mine = verdicts.filter((v) => v.row.contract === contract);
+  if (mine.length === 0) return "";
+  const first = mine[0]!.row;
+  const better = first.higherIsBetter ? "higher" : "lower";
+  const header = [
+    "implementation",
+    "setting",
+    `${first.figureName} (${first.figureUnit}): median (min–max)`,
+    `ratio vs ${baselineName} (higher is better)`,
+    "threshold",
+    "invariants",
+  ];
+  const rows = mine.map((v) => [
+    v.row.implementation,
+    v.row.setting,
+    v.figure ? fmtSpread(v.figure) : "—",
+    ratioCell(v),
+    thresholdCell(v),
+    invariantCell(v),
+  ]);
+  const n = Math.max(...mine.map((v) => v.row.values.length));
+  return [
+    `### ${contract === "allocator" ? "Allocators" : "Queues"}`,
+    "",
+    `${n} repetitions; ${first.figureName} ${better} is better; ratios computed per repetition against \`${baselineName}\` measured in the same repetition.`,
+    "",
+    markdownTable(header, rows),
+    "",
+  ].join("\n");
+}
+
+/** The whole summary: one table per contract, then every problem. */
+export function markdownSummary(
+  verdicts: readonly RowVerdict[],
+  baselines: Readonly<Record<Contract, string>>,
+  header: string,
+  staleThresholds: readonly string[] = [],
+): string {
+  const parts = [`## eventlab compare`, "", header, ""];
+  for (const c of ["allocator", "queue"] as const) {
+    const md = markdownForContract(c, verdicts, baselines[c]);
+    if (md) parts.push(md);
+  }
+  const problems = [
+    ...verdicts.flatMap((v) => v.problems.map((p) => `${v.row.id}: ${p}`)),
+    ...staleThresholds.map(
+      (k) => `compare.config.json: threshold for "${k}" matches no measured row`,
+    ),
+  ];
+  parts.push(
+    problems.length
+      ? `**FAILED**: ${problems.length} problem(s)\n\n${problems.map((p) => `- ${p}`).join("\n")}`
+      : "**PASSED**: every invariant holds and no ratio is below its threshold.",
+  );
+  return `${parts.join("\n")}\n`;
+}
+
+/** "12.3 ns/op" for log lines. */
+export function describeFigure(row: CompareRow, value: number): string {
+  return `${fmt(value)} ${row.figureUnit}`;
+}

@@ -1,0 +1,188 @@
+/**
+ * The queue half of `bun run compare`: every registered queue through the
+ * cross-Worker workload (impl/queue/workload.ts: real Workers, a start
+ * barrier, every record checked for loss, duplication, per-producer order and
+ * payload integrity) at 1 producer and, where the queue is multiProducer, at
+ * `multiProducers` producers. The figure is events/s; the invariants are
+ * lost = duplicated = reordered = corrupted = 0 with every sent event received.
+ * Repetitions visit the rows in rotating order, side by side with the baseline.
+ */
+import { listImplementations } from "../../impl/core/registry.ts";
+import { runQueueWorkload, type WorkloadResult } from "../../impl/queue/workload.ts";
+import "../../impl/index.ts";
+import type { CompareConfig } from "./config.ts";
+import type { CompareRow, InvariantResult } from "./eval.ts";
+
+export function queueRowId(name: string, producers: number): string {
+  return `${name} p=${producers}`;
+}
+
+/** The workload's counts as invariants; every one must hold in every repetition. */
+export function queueInvariants(
+  results: readonly WorkloadResult[],
+  expectedPerRun: number,
+): InvariantResult[] {
+  const sum = (f: (r: WorkloadResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  const errors = results.flatMap((r) => r.errors);
+  const short = results.filter(
+    (r) => r.eventsSent !== expectedPerRun || r.eventsReceived !== expectedPerRun,
+  );
+  return [
+    { name: "lost=0", ok: sum((r) => r.lost) === 0, detail: `lost=${sum((r) => r.lost)}` },
+    {
+      name: "dup=0",
+      ok: sum((r) => r.duplicated) === 0,
+      detail: `duplicated=${sum((r) => r.duplicated)}`,
+    },
+    {
+      name: "reordered=0",
+      ok: sum((r) => r.reordered) === 0,
+      detail: `reordered=${sum((r) => r.reordered)}`,
+    },
+    {
+      name: "corrupted=0",
+      ok: sum((r) => r.corrupted) === 0,
+      detail: `corrupted=${sum((r) => r.corrupted)}`,
+    },
+    {
+      name: "complete",
+      ok: errors.length === 0 && short.length === 0 && results.every((r) => !r.timedOut),
+      detail:
+        `${short.length} of ${results.length} runs did not deliver all ${expectedPerRun} events` +
+        (errors.length ? `; first error: ${errors[0]}` : ""),
+    },
+  ];
+}
+
+interface Plan {
+  id: string;
+  name: string;
+  producers: number;
+  baselineId: string | null;
+}
+
+function planRows(cfg: CompareConfig): Plan[] {
+  const q = cfg.queue;
+  const regs = listImplementations("queue");
+  const base = regs.find((r) => r.name === q.baseline);
+  if (!base)
+    throw new Error(
+      `queue baseline "${q.baseline}" is not registered (registered: ${regs.map((r) => r.name).join(", ") || "none"})`,
+    );
+  const plans: Plan[] = [];
+  for (const reg of regs) {
+    const counts = reg.capabilities.multiProducer ? [1, q.multiProducers] : [1];
+    for (const producers of counts) {
+      const baseProducers = producers > 1 && base.capabilities.multiProducer ? producers : 1;
+      const baseId = queueRowId(q.baseline, baseProducers);
+      const id = queueRowId(reg.name, producers);
+      plans.push({ id, name: reg.name, producers, baselineId: id === baseId ? null : baseId });
+    }
+  }
+  return plans;
+}
+
+function run(
+  cfg: CompareConfig,
+  p: Plan,
+  seed: number,
+  events: number,
+  checkPayload: boolean,
+): Promise<WorkloadResult> {
+  const q = cfg.queue;
+  return runQueueWorkload({
+    queue: p.name,
+    queueOptions: {
+      capacitySlots: q.capacitySlots,
+      recordBytes: q.recordBytes,
+      producers: p.producers,
+      batchRecords: q.batchRecords,
+    },
+    eventsPerProducer: events,
+    mode: "batch",
+    batchRecords: q.batchRecords,
+    seed,
+    timeoutMs: q.timeoutMs,
+    checkPayload,
+  });
+}
+
+/**
+ * Events per producer for the timed runs: enough for about `targetRunS`
+ * seconds at the rate the check run showed (a lower bound: it also hashed
+ * payloads), between `minEventsPerProducer` and `eventsPerProducer`. A slow
+ * baseline (one message per record) then costs seconds, not minutes, and the
+ * figure, a rate, stays comparable.
+ */
+export function timedEvents(
+  cfg: CompareConfig,
+  producers: number,
+  checkRateEventsPerS: number,
+): number {
+  const q = cfg.queue;
+  if (!(checkRateEventsPerS > 0)) return q.eventsPerProducer;
+  const wanted = Math.round((checkRateEventsPerS * q.targetRunS) / producers);
+  return Math.min(q.eventsPerProducer, Math.max(q.minEventsPerProducer, wanted));
+}
+
+export async function compareQueues(
+  cfg: CompareConfig,
+  seed: number,
+  log: (s: string) => void,
+): Promise<CompareRow[]> {
+  const q = cfg.queue;
+  const plans = planRows(cfg);
+  const checks = new Map<string, InvariantResult[]>();
+  const events = new Map<string, number>();
+  for (const [k, p] of plans.entries()) {
+    const res = await run(cfg, p, (seed + k) >>> 0, q.checkEventsPerProducer, true);
+    const inv = queueInvariants([res], q.checkEventsPerProducer * p.producers).map((i) => ({
+      ...i,
+      name: `payload run ${i.name}`,
+    }));
+    checks.set(p.id, inv);
+    events.set(p.id, timedEvents(cfg, p.producers, res.throughputEventsPerS));
+    log(`queue ${p.id}: payload check ${inv.every((i) => i.ok) ? "ok" : "BROKEN"}`);
+  }
+  const results = new Map<string, WorkloadResult[]>(plans.map((p) => [p.id, []]));
+  const values = new Map<string, number[]>(plans.map((p) => [p.id, []]));
+  for (let r = 0; r < cfg.repeats; r++) {
+    for (let k = 0; k < plans.length; k++) {
+      const p = plans[(k + r) % plans.length]!;
+      const res = await run(cfg, p, (seed + (r + 1) * 7919 + k) >>> 0, events.get(p.id)!, false);
+      results.get(p.id)!.push(res);
+      const ok = res.errors.length === 0 && !res.timedOut && res.eventsReceived === res.eventsSent;
+      values.get(p.id)![r] = ok ? res.throughputEventsPerS : Number.NaN;
+    }
+    log(
+      `queues repeat ${r + 1}/${cfg.repeats}: ${plans.map((p) => `${p.id} ${((values.get(p.id)![r] ?? Number.NaN) / 1e6).toFixed(2)}M/s`).join(", ")}`,
+    );
+  }
+  return plans.map((p) => {
+    // The payload run shows only when it broke something (its counts are folded in the table).
+    const payload = checks.get(p.id)!;
+    const timed = queueInvariants(results.get(p.id)!, events.get(p.id)! * p.producers);
+    const invariants = timed.map((t) => {
+      const c = payload.find((x) => x.name === `payload run ${t.name}`)!;
+      return c.ok
+        ? t
+        : {
+            name: t.name,
+            ok: false,
+            detail: `payload run: ${c.detail}${t.ok ? "" : `; timed runs: ${t.detail}`}`,
+          };
+    });
+    return {
+      contract: "queue" as const,
+      id: p.id,
+      implementation: p.name,
+      setting: `${p.producers} producer${p.producers > 1 ? "s" : ""}, batch ${q.batchRecords}, ${q.recordBytes} B, ${events.get(p.id)! * p.producers} events/run`,
+      figureName: "throughput",
+      figureUnit: "events/s",
+      higherIsBetter: true,
+      values: values.get(p.id)!,
+      invariants,
+      baselineId: p.baselineId,
+    };
+  });
+}
