@@ -6,8 +6,8 @@
  * neither side pays for the other's code in shared inline caches.
  */
 
-import { measureNsPerOp } from "../compare-alloc.ts";
 import type { DuetWorkload } from "../measure/duet-protocol.ts";
+import { measureNsPerOp } from "./alloc.ts";
 import { loadImplTree } from "./base-sides.ts";
 
 export interface AllocDuetParams {

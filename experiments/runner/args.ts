@@ -142,6 +142,7 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
 export const USAGE = `Usage:
   bun run experiments [name...] [options]     run experiments (all of them when no name is given)
   bun run experiments merge DIR... [--out DIR] merge the outputs of shard runs
+  bun run experiments diff DIR_A DIR_B        compare two result dirs point by point (--help for its flags)
 
 Options:
   --profile quick|full  grid and repeat count (default quick: every experiment in under 10 min on
