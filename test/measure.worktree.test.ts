@@ -6,7 +6,8 @@
  * installed with `bun install --frozen-lockfile`, and is removed (directory
  * and git's record of it) after a normal return, after a throw, after a
  * failed install, and when the process gets SIGINT (Ctrl-C) or SIGTERM: a
- * child process holds a worktree and is signalled.
+ * child process holds a worktree and is signalled. `bun run compare --base`
+ * with a bad or empty REF exits 2 naming it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -155,4 +156,16 @@ describe("withWorktree", () => {
       expect(worktreeDirs()).toEqual([]);
     });
   }
+});
+
+describe("bun run compare --base", () => {
+  test("a bad REF exits 2 with one line naming it; a missing REF too", () => {
+    const main = join(import.meta.dir, "..", "experiments", "compare", "main.ts");
+    const bad = spawnSync("bun", [main, "--base", "no-such-ref-xyz"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--base no-such-ref-xyz: no such commit");
+    const empty = spawnSync("bun", [main, "--base="], { encoding: "utf8" });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain("--base: needs a git revision");
+  });
 });
