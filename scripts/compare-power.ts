@@ -11,19 +11,20 @@
  * share of runs that flag any row. Wall time per compare run is recorded.
  * Prints a Markdown table (also to --out) with the load average, N and seed.
  *
- * Calibration is in-process timing on a shared machine, so the achieved
- * slowdown can differ from the target: the table shows the measured head/base
- * median of the patched row beside each target.
+ * Calibration times the row as a duet (as compare --base does) and the spin
+ * in-process, on a shared machine, so the achieved slowdown can differ from
+ * the target: the table shows the measured head/base median of the patched
+ * row beside each target.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { createAllocator } from "../impl/core/registry.ts";
-import "../impl/index.ts";
-import { measureNsPerOp } from "../experiments/compare/alloc.ts";
+import type { AllocDuetParams } from "../experiments/compare/alloc-duet-workload.ts";
+import { DEFAULT_BASE_SIZES, MAX_WARMUP_CHUNKS } from "../experiments/compare/base-main.ts";
 import type { BaseHeadReport } from "../experiments/measure/base-head.ts";
+import { runDuet } from "../experiments/measure/duet.ts";
 import { withWorktree } from "../experiments/measure/worktree.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -46,36 +47,49 @@ function spin(x: number, k: number): number {
   return x;
 }
 
-/** Spin iterations that add s/(1-s) of the row's ns/op, from interleaved in-process timings. */
-function calibrate(
+/**
+ * Spin iterations that add s/(1-s) of the row's ns/op. The row is timed the
+ * way compare --base times it, as a duet of two Workers (both running the
+ * head's array-pool), since in-process timing differs from it several-fold
+ * on a loaded machine; the spin's cost per iteration is timed in-process.
+ */
+async function calibrate(
   slowdown: number,
   seed: number,
-): { iterations: number; rowNs: number; spinNs: number } {
-  const rowNs: number[] = [];
+): Promise<{ iterations: number; rowNs: number; spinNs: number }> {
+  const side = (name: string) => ({
+    name,
+    modulePath: join(ROOT, "experiments", "compare", "alloc-duet-workload.ts"),
+    exportName: "allocWorkload",
+    params: {
+      root: ROOT,
+      name: ROW,
+      recordBytes: DEFAULT_BASE_SIZES.recordBytes,
+      liveEvents: DEFAULT_BASE_SIZES.liveEvents,
+      capacity: 65536,
+      opsPerTrial: DEFAULT_BASE_SIZES.allocOpsPerTrial,
+      opsPerChunk: DEFAULT_BASE_SIZES.allocOpsPerChunk,
+      seed,
+    } satisfies AllocDuetParams,
+  });
+  const duet = await runDuet([side("a"), side("b")], {
+    blocks: CALIBRATION_ROUNDS,
+    seed,
+    warmup: { maxChunks: MAX_WARMUP_CHUNKS },
+  });
   const spinNs: number[] = [];
   const probe = 1_000_000;
   let sink = 1;
   for (let r = 0; r < CALIBRATION_ROUNDS; r++) {
-    rowNs.push(
-      measureNsPerOp(
-        createAllocator(ROW, { recordBytes: 64, capacity: 65536 }),
-        seed + r,
-        500_000,
-        1024,
-      ),
-    );
     const t0 = Bun.nanoseconds();
     sink = spin(sink, probe);
     spinNs.push((Bun.nanoseconds() - t0) / probe);
   }
   if (sink === 0.5) console.log(sink); // keeps the loop observable
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  const added = (med(rowNs) * slowdown) / (1 - slowdown);
-  return {
-    iterations: Math.max(1, Math.round(added / med(spinNs))),
-    rowNs: med(rowNs),
-    spinNs: med(spinNs),
-  };
+  const rowNs = med([...duet.values[0]!, ...duet.values[1]!]);
+  const added = (rowNs * slowdown) / (1 - slowdown);
+  return { iterations: Math.max(1, Math.round(added / med(spinNs))), rowNs, spinNs: med(spinNs) };
 }
 
 function patchSource(src: string, iterations: number): string {
@@ -167,7 +181,7 @@ async function main(): Promise<number> {
   const lines: string[] = [];
   const allSeconds: number[] = [];
   for (const s of slowdowns) {
-    const cal = calibrate(s, seed);
+    const cal = await calibrate(s, seed);
     console.log(
       `slowdown ${s}: ${ROW} ${cal.rowNs.toFixed(1)} ns/op, spin ${cal.spinNs.toFixed(2)} ns/iter -> ${cal.iterations} iterations`,
     );
