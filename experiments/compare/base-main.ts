@@ -41,9 +41,9 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   multiProducers: 4,
   queueTimedS: 0.25,
   queueLeadInS: 0.1,
-  queueMinEventsPerProducer: 20_000,
+  queueMinEventsPerProducer: 5_000,
   queueMaxEventsPerProducer: 20_000_000,
-  queueChunkEventsPerProducer: 30_000,
+  queueChunkEventsPerProducer: 10_000,
   timeoutMs: 60_000,
 };
 
