@@ -184,7 +184,8 @@ export async function compareBase(argv: string[]): Promise<number> {
         let md = baseHeadMarkdown(report);
         if (onlyOneSide.length)
           md += `\nNot compared (in one tree only): ${onlyOneSide.join(", ")}.\n`;
-        md += `\nRerun: \`bun run compare --base ${args.ref} --blocks ${args.blocks} --seed ${args.seed}\`.\n`;
+        const only = args.only ? ` --only ${args.only}` : "";
+        md += `\nRerun: \`bun run compare --base ${args.ref}${only} --blocks ${args.blocks} --seed ${args.seed}\`.\n`;
         console.log(`\n${md}`);
         const summary = process.env.GITHUB_STEP_SUMMARY;
         if (summary) appendFileSync(summary, md);
