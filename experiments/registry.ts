@@ -15,6 +15,7 @@ import { join } from "node:path";
 import alloc from "./alloc/experiment.ts";
 import pipeline from "./pipeline/experiment.ts";
 import pipelineCommit from "./pipeline-commit/experiment.ts";
+import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
@@ -33,6 +34,7 @@ export const experiments: readonly Experiment[] = [
   spscMisuse,
   raftElection,
   pipeline,
+  pipelineGoodput,
   pipelineCommit,
 ];
 

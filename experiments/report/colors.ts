@@ -19,6 +19,8 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   "message-port-object": "#edc948",
   // baselines outside eventlab
   "redis-xadd": "#ff9da7",
+  // pipeline topologies without a queue (pipeline-goodput)
+  compact: "#17becf",
   // commit stages (pipeline-commit; Tableau 20 light hues)
   immediate: "#a0cbe8",
   "raft-fsync": "#ffbe7d",

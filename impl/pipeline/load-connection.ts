@@ -28,6 +28,7 @@ import {
   ServerFrameReader,
   writeEventsHeader,
 } from "./protocol.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
 import { WriteBacklog } from "./write-backlog.ts";
 
 export interface ConnectionSummary {
@@ -61,6 +62,8 @@ export class LoadConnection {
   serverError: string | null = null;
   /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
   recordFromNs = 0;
+  /** Where samples of SLOW_E2E_NS or more are noted with their intended time. */
+  slow: StallLog | null = null;
   /** Called after each chunk of server frames (the closed loop tops up from it). */
   onAck: (() => void) | null = null;
   readonly protocolErrors: string[] = [];
@@ -69,7 +72,8 @@ export class LoadConnection {
   private readonly frameDv: DataView;
   private readonly words: RecordWords;
   private readonly reader = new ServerFrameReader();
-  private readonly backlog: WriteBacklog;
+  /** Public so the run can hand it its stall log (send-backlog episodes). */
+  readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
   /** Lane of every sequence sent (per-lane latency and the TRANSACTIONAL ack record). */
   private lanes = new Uint8Array(1 << 16);
@@ -207,6 +211,7 @@ export class LoadConnection {
       if (count > 0 && intended >= this.recordFromNs) {
         recordNs(this.latency, nowNs - intended, count);
         if (this.laneLatency) this.recordLaneLatency(seq, batchEnd, rejects, nowNs - intended);
+        this.slow?.note(StallKind.E2E_SLOW, intended, nowNs - intended, count);
       }
       seq = batchEnd;
     }

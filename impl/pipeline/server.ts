@@ -23,6 +23,7 @@ import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { startPipelineHttp } from "./pipeline-http.ts";
 import { refuseIfPortInUse } from "./port-guard.ts";
 import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
+import { decodeStalls, type StallRecord } from "./stall-log.ts";
 
 export interface PipelineStats {
   /** Counters summed per role: ingest.*, dispatcher.*, process.* */
@@ -32,6 +33,10 @@ export interface PipelineStats {
   workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
   /** The remote commit stage's counters (TRANSACTIONAL events); zeros for `immediate`. */
   commit: CommitCounters;
+  /** Every Worker's stall episodes (stall-log.ts), in time order. */
+  stalls: StallRecord[];
+  /** Episodes left out because a Worker's log was full. */
+  stallsDropped: number;
   elapsedMs: number;
 }
 
@@ -61,9 +66,14 @@ export const WORKER_REPORT_TIMEOUT_MS = 30_000;
 /** Checks names and wiring before any Worker starts, so errors name the option. */
 export function checkWiring(cfg: PipelineConfig): void {
   lookup(cfg.alloc, "allocator");
-  commitStageSpec(cfg.commitStage);
+  const spec = commitStageSpec(cfg.commitStage);
   if (cfg.commitStage === "etcd" && !cfg.etcdEndpoints)
     throw new Error("--etcd-endpoints is required with --commit etcd");
+  if (spec.remote && cfg.topology === "compact")
+    throw new Error(
+      `--commit ${cfg.commitStage} needs --topology staged (its process managers hand batches to the main thread)`,
+    );
+  if (cfg.topology === "compact") return; // no queues to wire
   queueConfig(cfg.queue, {
     capacitySlots: cfg.capacity,
     recordBytes: cfg.recordBytes,
@@ -92,8 +102,10 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     waitStrategy: cfg.wait,
     unsafe: cfg.unsafe && producers > 1,
   });
-  const dispatchQ = createQueue(cfg.queue, queueOpts(cfg.ingestWorkers));
-  const laneQs = Array.from({ length: cfg.consumers }, () =>
+  const staged = cfg.topology === "staged";
+  // The compact topology has no queues, no process managers and no ack channels.
+  const dispatchQ = staged ? createQueue(cfg.queue, queueOpts(cfg.ingestWorkers)) : null;
+  const laneQs = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: LANE_COUNT }, () => createQueue(cfg.laneQueue ?? cfg.queue, queueOpts(1))),
   );
   // A remote commit stage: its backend (maybe an embedded cluster) and one channel per process manager.
@@ -109,7 +121,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
       )
     : null;
   // acks[c][i]: process manager c -> ingest Worker i
-  const acks = Array.from({ length: cfg.consumers }, () =>
+  const acks = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: cfg.ingestWorkers }, () => new MessageChannel()),
   );
 
@@ -145,18 +157,18 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     );
   });
   const laneProducers = laneQs.map((qs) => qs.map((q) => q.producerHandle(0)));
-  const dispatcherConsumer = dispatchQ.consumerHandle();
-  const dispatcherId = spawn(
-    {
+  const dispatcherIds: number[] = [];
+  if (dispatchQ) {
+    const dispatcherConsumer = dispatchQ.consumerHandle();
+    const init: WorkerInit = {
       role: "dispatcher",
       config: cfg,
       consumer: dispatcherConsumer,
       lanes: laneProducers,
       control,
-    },
-    [dispatcherConsumer, ...laneProducers.flat()],
-    [],
-  );
+    };
+    dispatcherIds.push(spawn(init, [dispatcherConsumer, ...laneProducers.flat()], []));
+  }
   let port = cfg.port;
   let http: ReturnType<typeof startPipelineHttp> | null = null;
   try {
@@ -164,7 +176,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     if (cfg.httpPort !== undefined)
       http = startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
     for (let i = 0; i < cfg.ingestWorkers; i++) {
-      const producer = dispatchQ.producerHandle(i);
+      const producer = dispatchQ ? dispatchQ.producerHandle(i) : null;
       const ackPorts = acks.map((row) => row[i]!.port2);
       const init: WorkerInit = {
         role: "ingest",
@@ -175,7 +187,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
         ackPorts,
         control,
       };
-      start(ingestIds[i]!, init, [producer], ackPorts);
+      start(ingestIds[i]!, init, producer ? [producer] : [], ackPorts);
       // Worker 0 picks the port (maybe ephemeral); the others bind the same one after it.
       if (i === 0 || i === cfg.ingestWorkers - 1) {
         const r = await reports.next(ingestIds[i]!, "listening");
@@ -194,7 +206,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   let stopped: Promise<PipelineStats> | null = null;
   const stop = async (): Promise<PipelineStats> => {
     for (const id of ingestIds) workers[id]!.postMessage("stop");
-    const all = [...ingestIds, dispatcherId, ...processIds];
+    const all = [...ingestIds, ...dispatcherIds, ...processIds];
     try {
       const stats = await Promise.all(all.map((id) => reports.next(id, "stopped")));
       const merged = mergeStats(
@@ -238,7 +250,24 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
   const stages: StageSummaries = {};
   for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
   const workers = all.map((s) => ({ role: s.role, index: s.index, counters: s.counters }));
-  return { counters, stages, workers, commit: new CommitCounters(), elapsedMs };
+  const stalls: StallRecord[] = [];
+  let stallsDropped = 0;
+  for (const s of all) {
+    const thread = s.role === "dispatcher" ? s.role : `${s.role} ${s.index}`;
+    const d = decodeStalls(s.stalls, thread);
+    stalls.push(...d.records);
+    stallsDropped += d.dropped;
+  }
+  stalls.sort((a, b) => a.atNs - b.atNs);
+  return {
+    counters,
+    stages,
+    workers,
+    commit: new CommitCounters(),
+    stalls,
+    stallsDropped,
+    elapsedMs,
+  };
 }
 
 /** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */

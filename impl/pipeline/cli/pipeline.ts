@@ -8,8 +8,10 @@ import { LANE_NAMES } from "../../core/record.ts";
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { PIPELINE_FLAGS, type PipelineConfig, PipelineOptionsSchema } from "../config.ts";
 import { PortInUseError } from "../port-guard.ts";
-import { formatStageTable } from "../profiler.ts";
+import { fmtNs, formatStageTable } from "../profiler.ts";
 import { checkWiring, type PipelineServer, type PipelineStats, startPipeline } from "../server.ts";
+import { STALL_MIN_NS } from "../stall-log.ts";
+import { summarizeStalls } from "../stall-report.ts";
 
 const USAGE =
   "usage: bun run pipeline [options]\n\nTCP ingest -> dispatcher -> 3-lane bus -> process managers, acks back (docs/protocol.md).";
@@ -55,7 +57,12 @@ export function formatStats(s: PipelineStats): string {
   const c = s.counters;
   const keys = Object.keys(c).sort();
   const lines = keys.map((k) => `  ${k.padEnd(44)} ${c[k]}`);
-  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\n${formatLaneSummary(s)}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}`;
+  const episodes = summarizeStalls(s.stalls, []).byKind.map(
+    (k) =>
+      `  ${k.key.padEnd(34)} ${String(k.count).padStart(6)} total ${fmtNs(k.totalNs)} longest ${fmtNs(k.maxNs)}`,
+  );
+  const stallText = episodes.length ? episodes.join("\n") : "  none";
+  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\n${formatLaneSummary(s)}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}\n\nstall episodes >= ${STALL_MIN_NS / 1e6} ms per thread (stall-log.ts):\n${stallText}`;
 }
 
 /** Per lane: processed by the process managers; TRANSACTIONAL also through the commit stage. */
@@ -100,7 +107,9 @@ async function main(): Promise<number> {
   if (server.httpPort !== null)
     console.log(`pipeline: http http://${server.host}:${server.httpPort} (/health, /metrics)`);
   console.log(
-    `pipeline listening on ${server.host}:${server.port} (ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B, commit ${cfg.commitStage})`,
+    cfg.topology === "compact"
+      ? `pipeline listening on ${server.host}:${server.port} (topology compact: ingest ${cfg.ingestWorkers}, each processing its own events; alloc ${cfg.alloc}, record ${cfg.recordBytes} B, commit ${cfg.commitStage})`
+      : `pipeline listening on ${server.host}:${server.port} (topology staged: ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B, commit ${cfg.commitStage})`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());
