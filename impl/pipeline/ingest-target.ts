@@ -21,7 +21,7 @@ import type { QueueProducer } from "../core/contracts.ts";
 import type { PipelineConfig } from "./config.ts";
 import { statsFromNs } from "./control-layout.ts";
 import { EventProcessor } from "./event-processor.ts";
-import { type AckBatch, type AckOutcome } from "./messages.ts";
+import type { AckBatch, AckOutcome } from "./messages.ts";
 import { recordNs, type StageProfiler } from "./profiler.ts";
 
 export interface AdmitTarget {

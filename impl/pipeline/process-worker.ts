@@ -18,7 +18,6 @@ import { EventProcessor } from "./event-processor.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
-  ACK_OUTCOME_REJECTED,
   type AckOutcome,
   ingestOfProducer,
   type ProcessInit,
