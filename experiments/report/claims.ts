@@ -91,6 +91,11 @@ export function reportClaim(claim: Claim, rows: readonly Record<string, unknown>
   );
 }
 
+/** A ratio unit without its leading "x" (the figure already ends in x): "(pool / naive ops/s)". */
+function ratioUnit(unit: string): string {
+  return unit.replace(/^x\b\s*/, "");
+}
+
 /**
  * A ratio claim: the paired estimate with its 95% interval, and the verdict
  * of "ratio >= claimed" (1 when the claim names no figure, i.e. "beats").
@@ -105,7 +110,7 @@ function ratioClaim(
     ...fields,
     spread: null,
     measured: i
-      ? `${fmtRatioInterval(i)} ${f.unit}`.trim()
+      ? `${fmtRatioInterval(i)} ${ratioUnit(f.unit)}`.trim()
       : `not measured: ${f.repetitions} paired repetition${f.repetitions === 1 ? "" : "s"}, an interval needs ${MIN_PAIRS}`,
     verdict: i ? decideClaim(i, minRatio) : "not established",
   };

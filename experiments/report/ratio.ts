@@ -47,6 +47,6 @@ export function fmtPairedRatio(p: PairedRatio): string {
 /** The report's one paragraph on how ratios are computed and in which mode they ran. */
 export const RATIO_METHOD =
   "Ratios (the claims table and findings that state one) are paired by repetition: each repetition is one sweep of the experiment's grid, so the two sides of a ratio with the same repetition index ran in the same sweep, and each such pair gives one ratio. " +
-  "A ratio is shown as the geometric mean of those per-pair ratios with its 95% percentile-bootstrap interval (2000 resamples, fixed seed, the estimator of experiments/measure); fewer than 3 pairs give no interval. " +
+  "A ratio is shown as the geometric mean of those per-pair ratios with its 95% percentile-bootstrap interval (2000 resamples, fixed seed, the estimator of experiments/measure); fewer than 3 pairs give no interval, and with as few as 3 to 5 pairs a percentile bootstrap is known to come out too narrow, so such intervals are optimistic. " +
   "Mode: sequential by repetition. Within a sweep the grid points run one after another in a fixed order, not interleaved and not as duets, so the two sides of a pair ran minutes apart and drift within a sweep is not cancelled; the interval reflects the spread across sweeps. " +
   "A ratio claim holds only when the whole interval lies at or above the claimed ratio (1 when the claim names none), fails when it lies wholly below, and is otherwise not established. Other figures are medians over repetitions with the min–max spread.";
