@@ -15,6 +15,7 @@ import { join } from "node:path";
 import alloc from "./alloc/experiment.ts";
 import pipeline from "./pipeline/experiment.ts";
 import queue from "./queue/experiment.ts";
+import raftCommit from "./raft-commit/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
@@ -32,6 +33,7 @@ export const experiments: readonly Experiment[] = [
   spscMisuse,
   raftElection,
   pipeline,
+  raftCommit,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

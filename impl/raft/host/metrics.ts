@@ -65,7 +65,7 @@ export class MemberMetrics {
   }
 
   /** Prometheus text format 0.0.4. */
-  prometheus(memberId: number): string {
+  prometheus(memberId: number, walBytesWritten: number): string {
     const lines: string[] = [];
     const counter = (name: string, help: string, v: number) => {
       lines.push(`# HELP eventlab_raft_${name} ${help}`, `# TYPE eventlab_raft_${name} counter`);
@@ -93,6 +93,7 @@ export class MemberMetrics {
       this.duplicateAppends,
     );
     counter("fsyncs_total", "Storage syncs (at most one per Ready).", this.fsyncs);
+    counter("wal_written_bytes_total", "Bytes written to the WAL files.", walBytesWritten);
     counter(
       "elections_total",
       "Elections (and pre-elections) this member started.",
