@@ -34,7 +34,7 @@ afterAll(() => {
 async function freeBasePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const held: ReturnType<typeof Bun.listen>[] = [];
+    const held: { stop(closeActive?: boolean): void }[] = [];
     try {
       for (let p = base; p < base + 3 * MEMBERS; p++)
         held.push(Bun.listen({ hostname: "127.0.0.1", port: p, socket: { data() {} } }));
