@@ -25,8 +25,12 @@ const MARKER = new Uint8Array(64).fill(0xa5);
 
 const dir = mkdtempSync(join(tmpdir(), "raft-cluster-cli-"));
 let proc: Subprocess<"ignore", "pipe", "pipe"> | null = null;
-afterAll(() => {
-  if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+afterAll(async () => {
+  // SIGTERM (not SIGKILL): the cluster process stops its members; a SIGKILL would orphan them.
+  if (proc && proc.exitCode === null) {
+    proc.kill("SIGTERM");
+    await proc.exited;
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
