@@ -8,10 +8,13 @@
  * one key per client (keys are independent, which keeps the search small),
  * an append is a KV append of its seq token to its client's key, and a read
  * from index 1 is one get per client returning that client's tokens in log
- * order.
+ * order. The same history is also kept whole, as one log (`logHistory`),
+ * for the log checker (impl/raft/sim/log-linearizability.ts), which decides
+ * histories far past the generic search's step limit.
  */
 import { type AcceptedEntry, RaftClient, ReadMode } from "../../impl/raft/client/client.ts";
 import type { LocalCluster } from "../../impl/raft/host/launcher.ts";
+import type { LogOperation } from "../../impl/raft/sim/log-linearizability.ts";
 import {
   checkKvHistory,
   type KvOperation,
@@ -35,6 +38,7 @@ export function token(clientId: number, seq: number): string {
 export class LoadDriver {
   readonly acked: AckedAppend[] = [];
   readonly history: KvOperation[] = [];
+  readonly logHistory: LogOperation[] = [];
   readonly errors: string[] = [];
   private running = true;
   private loops: Promise<void>[] = [];
@@ -74,13 +78,21 @@ export class LoadDriver {
           index: r.index,
           records: records.map((b) => dec.decode(b)),
         });
+        const ret = performance.now();
         this.history.push({
           clientId: id,
           kind: "append",
           key: `c${id}`,
           value: token(id, r.seq),
           callMs: call,
-          returnMs: performance.now(),
+          returnMs: ret,
+        });
+        this.logHistory.push({
+          kind: "append",
+          id: token(id, r.seq),
+          index: r.index,
+          callMs: call,
+          returnMs: ret,
         });
       } catch (err) {
         // Outcome unknown: it may take effect at any time after its call (or never).
@@ -93,6 +105,14 @@ export class LoadDriver {
           callMs: call,
           returnMs: Number.POSITIVE_INFINITY,
         });
+        // The seq is not reported on failure: an id no read can show, so the checker drops it.
+        this.logHistory.push({
+          kind: "append",
+          id: `?${id}.${call};`,
+          index: null,
+          callMs: call,
+          returnMs: Number.POSITIVE_INFINITY,
+        });
       }
     }
   }
@@ -102,6 +122,13 @@ export class LoadDriver {
     const call = performance.now();
     const r = await c.read(1, { mode: ReadMode.Linearizable });
     const ret = performance.now();
+    this.logHistory.push({
+      kind: "read",
+      upToIndex: r.upToIndex,
+      entries: r.entries.map((e) => ({ index: e.index, id: token(e.clientId, e.seq) })),
+      callMs: call,
+      returnMs: ret,
+    });
     for (const client of this.clients) {
       const value = r.entries
         .filter((e) => e.clientId === client.clientId)
