@@ -14,12 +14,12 @@
  */
 import { type AcceptedEntry, RaftClient, ReadMode } from "../../impl/raft/client/client.ts";
 import type { LocalCluster } from "../../impl/raft/host/launcher.ts";
-import type { LogOperation } from "../../impl/raft/sim/log-linearizability.ts";
 import {
   checkKvHistory,
   type KvOperation,
   type LinearizabilityResult,
 } from "../../impl/raft/sim/linearizability.ts";
+import type { LogOperation } from "../../impl/raft/sim/log-linearizability.ts";
 
 export interface AckedAppend {
   clientId: number;
