@@ -14,6 +14,7 @@
  */
 import { type AcceptedEntry, RaftClient, ReadMode } from "../../impl/raft/client/client.ts";
 import type { LocalCluster } from "../../impl/raft/host/launcher.ts";
+import { MAX_READ_ENTRIES } from "../../impl/raft/host/limits.ts";
 import {
   checkKvHistory,
   type KvOperation,
@@ -120,7 +121,7 @@ export class LoadDriver {
   /** A linearizable read of the whole log, recorded in the history. */
   async read(c: RaftClient = this.clients[0]!): Promise<void> {
     const call = performance.now();
-    const r = await c.read(1, { mode: ReadMode.Linearizable });
+    const r = await readWhole(c);
     const ret = performance.now();
     this.logHistory.push({
       kind: "read",
@@ -156,6 +157,32 @@ export class LoadDriver {
 }
 
 /** Waits until every member has applied the same index (at least `atLeast`) under one leader. */
+/** Named maximum on the pages one whole-log read may take. */
+const MAX_READ_PAGES = 10_000;
+
+/**
+ * The log up to the first page's upToIndex U. A READ returns at most
+ * MAX_READ_ENTRIES entries (and upToIndex = the barrier, not the last entry
+ * returned: a full page may be cut short), so later pages (also linearizable)
+ * continue from the last entry, keeping entries <= U. Committed entries never
+ * change (checked separately: every member's log agrees), so the union is
+ * the log up to U as of the first page; the history records it as one read
+ * spanning all pages.
+ */
+async function readWhole(c: RaftClient): Promise<{ upToIndex: number; entries: AcceptedEntry[] }> {
+  const first = await c.read(1, { mode: ReadMode.Linearizable });
+  const entries = [...first.entries];
+  let page = first.entries;
+  for (let n = 1; page.length === MAX_READ_ENTRIES; n++) {
+    if (n >= MAX_READ_PAGES) throw new Error(`a whole-log read took over ${MAX_READ_PAGES} pages`);
+    const next = await c.read(page.at(-1)!.index + 1, { mode: ReadMode.Linearizable });
+    page = next.entries.filter((e) => e.index <= first.upToIndex);
+    entries.push(...page);
+    if (page.length < next.entries.length) break; // past U
+  }
+  return { upToIndex: first.upToIndex, entries };
+}
+
 export async function waitConverged(
   cluster: LocalCluster,
   atLeast: number,
