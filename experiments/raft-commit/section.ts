@@ -65,6 +65,23 @@ function targetLine(
   return `${name}: ${hit ? "HIT" : "MISS"}: ${what} ${fmtRatio(m)} (median of ${ratios.length} paired repetition${ratios.length === 1 ? "" : "s"}: ${ratios.map((r) => fmt(r)).join(", ")}${interval}); target ${atLeast ? ">=" : "<="} ${target}x.`;
 }
 
+/** "c in flight x k records: ratio" for every shape both systems ran (3 members, fsync on). */
+function likeForLike(rows: readonly Row[]): string[] {
+  const out: string[] = [];
+  const etcd = rows.filter((r) => r.target === "etcd");
+  for (const c of distinct<number>(etcd, "concurrency").sort((a, b) => a - b))
+    for (const k of distinct<number>(etcd, "recordsPerAppend").sort((a, b) => a - b)) {
+      const shape = { members: 3, fsync: "on", concurrency: c, recordsPerAppend: k };
+      const ratios = pairedRatios(
+        rows,
+        { where: { ...shape, target: "eventlab" }, column: "recordsPerS" },
+        { where: { ...shape, target: "etcd" }, column: "recordsPerS" },
+      );
+      if (ratios.length > 0) out.push(`${c} in flight x ${k} records: ${fmtRatio(median(ratios))}`);
+    }
+  return out;
+}
+
 export const raftCommitSection: SectionBuilder = (rows, exp) => {
   const three = rows.filter((r) => r.members === 3);
   const perSeries: Row[] = three.map((r) => ({
@@ -155,6 +172,11 @@ export const raftCommitSection: SectionBuilder = (rows, exp) => {
       "eventlab p50 / etcd p50 =",
     ),
   ];
+  const like = likeForLike(rows);
+  if (like.length > 0)
+    findings.push(
+      `Same bytes per request, same concurrency (3 members, fsync on), eventlab records/s / etcd records/s, median of paired repetitions: ${like.join("; ")}.`,
+    );
   const failed = rows.filter((r) => (r.failedAppends as number) > 0);
   findings.push(
     failed.length === 0
