@@ -35,13 +35,27 @@ export function etcdBinary(): string | null {
   return process.env.EVENTLAB_ETCD ?? Bun.which("etcd");
 }
 
+/** Named maximum: characters of a member's stderr kept for an error message. */
+const STDERR_TAIL_CHARS = 2000;
+
 class EtcdCluster implements Stoppable {
   leaderUrl = "";
+  /** The last STDERR_TAIL_CHARS of each member's stderr (drained, so a chatty member never blocks). */
+  readonly stderrTails: string[];
   constructor(
     readonly procs: Subprocess<"ignore", "ignore", "pipe">[],
     readonly clientUrls: string[],
     readonly dataDir: string,
-  ) {}
+  ) {
+    this.stderrTails = procs.map(() => "");
+    procs.forEach((p, i) => {
+      void (async () => {
+        const dec = new TextDecoder();
+        for await (const chunk of p.stderr)
+          this.stderrTails[i] = (this.stderrTails[i] + dec.decode(chunk)).slice(-STDERR_TAIL_CHARS);
+      })();
+    });
+  }
   pids(): number[] {
     return this.procs.map((p) => p.pid);
   }
@@ -108,10 +122,10 @@ async function waitForLeader(c: EtcdCluster): Promise<string> {
   const until = performance.now() + ETCD_START_TIMEOUT_MS;
   while (performance.now() < until) {
     for (const [i, p] of c.procs.entries()) {
-      if (p.exitCode !== null) {
-        const err = await new Response(p.stderr).text();
-        throw new Error(`etcd member m${i + 1} exited with code ${p.exitCode}: ${err.slice(-400)}`);
-      }
+      if (p.exitCode !== null)
+        throw new Error(
+          `etcd member m${i + 1} exited with code ${p.exitCode}: ${c.stderrTails[i]!.slice(-400)}`,
+        );
     }
     for (const url of c.clientUrls) {
       try {

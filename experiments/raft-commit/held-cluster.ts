@@ -7,8 +7,12 @@
  */
 import { rmSync } from "node:fs";
 
-/** A cluster left unused this long is stopped (the next point of its kind restarts it). */
-export const IDLE_STOP_MS = 4000;
+/**
+ * A cluster left unused this long is stopped (the next point of its kind
+ * restarts it). Longer than any trial of the other kind, so interleaved
+ * eventlab and etcd trials keep both clusters up.
+ */
+export const IDLE_STOP_MS = 15_000;
 
 export interface Stoppable {
   /** PIDs of its processes, for the synchronous kill at exit. */
@@ -61,7 +65,13 @@ export class HeldCluster<C extends Stoppable> {
   /** Called after each trial: arms the idle stop. */
   release(): void {
     this.clearIdle();
-    this.idle = setTimeout(() => void this.stop(), IDLE_STOP_MS);
+    this.idle = setTimeout(() => {
+      this.stop().catch((err: Error) =>
+        console.warn(`raft-commit: stopping an idle cluster: ${err.message}`),
+      );
+    }, IDLE_STOP_MS);
+    // An idle cluster never keeps the process alive: the exit hook kills it.
+    this.idle.unref();
   }
 
   async stop(): Promise<void> {
