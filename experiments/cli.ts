@@ -11,15 +11,23 @@ import {
 } from "./registry.ts";
 import { parseArgs, type RunArgs, USAGE, UsageError } from "./runner/args.ts";
 import { GridError } from "./runner/grid.ts";
+import { experimentHelp } from "./runner/help.ts";
 import { experimentsIn, MergeError, mergeExperiment } from "./runner/merge.ts";
+import {
+  dirtyTreeReason,
+  newRunDir,
+  REFERENCE_DIR,
+  recordedCommand,
+  unusableDirReason,
+} from "./runner/outdir.ts";
 import { createProgress } from "./runner/progress.ts";
 import { type Plan, planExperiment, planUnits, runPlan } from "./runner/run.ts";
 import type { Experiment } from "./runner/types.ts";
 import { PROFILES } from "./runner/types.ts";
 
-function fail(code: number, message: string): never {
+function fail(code: number, message: string, usageHint = code === 2): never {
   console.error(`experiments: ${message}`);
-  if (code === 2) console.error("run `bun run experiments --help` for usage");
+  if (usageHint) console.error("run `bun run experiments --help` for usage");
   process.exit(code);
 }
 
@@ -40,6 +48,29 @@ function listExperiments(): void {
       `${name}${tag}: ${exp.description}\n    ${sizes.join("; ")}; isolation ${exp.isolation}`,
     );
   }
+}
+
+/** The directory a run writes to, checked usable; exits 2 with one line when it is not. */
+function chooseOutDir(requested: string | null, reference: boolean): string {
+  if (reference) {
+    const dirty = dirtyTreeReason();
+    if (dirty) fail(2, `--reference refused: ${dirty}`, false);
+  }
+  const dir = reference ? REFERENCE_DIR : (requested ?? newRunDir());
+  const why = unusableDirReason(dir);
+  if (why) fail(2, `--out: ${why}`, false);
+  return dir;
+}
+
+/** What to do with a finished run: where it is, its report, the comparison with the reference. */
+function nextSteps(outDir: string, reference: boolean): string {
+  if (reference)
+    return `reference written to ${outDir}/; rebuild the committed report with: bun run reports`;
+  return [
+    `run directory: ${outDir}`,
+    `  build its report:            bun run reports --from ${outDir}   (writes ${join(outDir, "report")}/)`,
+    `  compare with the reference:  diff -u reports/README.md ${join(outDir, "report", "README.md")}`,
+  ].join("\n");
 }
 
 async function runExperiments(args: RunArgs): Promise<number> {
@@ -64,10 +95,11 @@ async function runExperiments(args: RunArgs): Promise<number> {
     if (err instanceof GridError) fail(2, err.message);
     throw err;
   }
+  const outDir = chooseOutDir(args.outDir, args.reference);
   const seed = args.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const shardText = args.shard ? `, shard ${args.shard.index}/${args.shard.count}` : "";
   console.log(
-    `experiments: profile ${args.profile}, seed ${seed} (rerun with --seed ${seed}), out ${args.outDir}${shardText}`,
+    `experiments: profile ${args.profile}, seed ${seed} (rerun with --seed ${seed}), out ${outDir}${shardText}`,
   );
   for (const p of plans) {
     console.log(
@@ -104,30 +136,32 @@ async function runExperiments(args: RunArgs): Promise<number> {
     const meta = await runPlan(plan, {
       profile: args.profile,
       seed,
-      outDir: args.outDir,
+      outDir,
       shard: args.shard,
       signal: controller.signal,
       progress,
-      command: ["bun run experiments", ...process.argv.slice(2)].join(" "),
+      command: recordedCommand("bun run experiments", process.argv.slice(2)),
     });
     failures += meta.failures.length;
     interrupted ||= meta.interrupted;
     summary.push(
-      `  ${join(args.outDir, `${plan.exp.name}.csv`)}: ${meta.rows} rows, ${meta.failures.length} failed, ${meta.durationS.toFixed(1)} s${meta.interrupted ? " (interrupted)" : ""}`,
+      `  ${join(outDir, `${plan.exp.name}.csv`)}: ${meta.rows} rows, ${meta.failures.length} failed, ${meta.durationS.toFixed(1)} s${meta.interrupted ? " (interrupted)" : ""}`,
     );
     if (meta.interrupted) break;
   }
   progress.stop();
   console.log(summary.join("\n"));
   console.log(`seed ${seed}`);
+  console.log(nextSteps(outDir, args.reference));
   if (interrupted) return 130;
   return failures > 0 ? 1 : 0;
 }
 
-function runMerge(dirs: string[], outDir: string): number {
+function runMerge(dirs: string[], requestedOut: string | null): number {
   const known = [...experiments, ...experimentNames().map(findExperiment)].filter(
     (e, i, all) => all.indexOf(e) === i,
   );
+  const outDir = chooseOutDir(requestedOut, false);
   try {
     const found = experimentsIn(dirs, known);
     if (found.length === 0) fail(1, `no experiment CSVs in ${dirs.join(", ")}`);
@@ -144,6 +178,7 @@ function runMerge(dirs: string[], outDir: string): number {
     if (err instanceof MergeError) fail(1, err.message);
     throw err;
   }
+  console.log(nextSteps(outDir, false));
   return 0;
 }
 
@@ -156,6 +191,16 @@ async function main(): Promise<number> {
     throw err;
   }
   if (args.help) {
+    // With one experiment named, its own help (e.g. `bun run raft:election --help`).
+    if (args.command === "run" && args.names.length === 1) {
+      try {
+        console.log(experimentHelp(findExperiment(args.names[0]!)));
+        return 0;
+      } catch (err) {
+        if (err instanceof UnknownExperimentError) fail(2, err.message);
+        throw err;
+      }
+    }
     console.log(USAGE);
     return 0;
   }

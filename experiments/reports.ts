@@ -1,13 +1,15 @@
 /**
- * `bun run reports`: rebuilds reports/ from results/ alone (nothing rerun).
+ * `bun run reports`: rebuilds reports/ from results/ alone (nothing rerun);
+ * `--from DIR` builds the report of any run directory into DIR/report/.
  * Exit codes: 0 built; 1 a results file failed validation or rendering failed
  * (the message names file, row and column); 2 a bad flag.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { experiments } from "./registry.ts";
 import { buildReports } from "./report/build.ts";
 
-export const USAGE = `Usage: bun run reports [--results DIR] [--out DIR]
+export const USAGE = `Usage: bun run reports [--from DIR | --results DIR --out DIR]
 
 Rebuilds the report from the CSV and .meta.json files alone, never rerunning
 anything: per experiment Vega-Lite specs (<out>/<experiment>/*.vl.json), SVG
@@ -15,7 +17,9 @@ charts rendered headless with vega, PNGs (resvg), then <out>/README.md and a
 self-contained <out>/index.html. Experiments without a CSV are skipped with a
 note; a CSV row that fails its schema is an error naming file, row and column.
 
-  --results DIR   where the CSVs are (default: results)
+  --from DIR      a run directory (e.g. runs/<time>-<sha>/ from \`bun run experiments\`):
+                  reads its CSVs and writes its report to DIR/report/
+  --results DIR   where the CSVs are (default: results, the committed reference)
   --out DIR       where to write the report (default: reports)
   --help          this text
 
@@ -38,6 +42,7 @@ export function parseReportArgs(argv: string[]): ReportArgs {
     parsed = parseArgs({
       args: argv,
       options: {
+        from: { type: "string" },
         results: { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -48,10 +53,17 @@ export function parseReportArgs(argv: string[]): ReportArgs {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const v = parsed.values as { results?: string; out?: string; help?: boolean };
-  for (const flag of ["results", "out"] as const) {
+  const v = parsed.values as { from?: string; results?: string; out?: string; help?: boolean };
+  for (const flag of ["from", "results", "out"] as const) {
     if (v[flag] !== undefined && v[flag]!.trim() === "")
       throw new UsageError(`--${flag}: needs a directory, got an empty value`);
+  }
+  if (v.from !== undefined) {
+    if (v.results !== undefined || v.out !== undefined)
+      throw new UsageError(
+        "--from DIR reads DIR and writes DIR/report; it takes no --results or --out",
+      );
+    return { resultsDir: v.from, outDir: join(v.from, "report"), help: v.help ?? false };
   }
   return { resultsDir: v.results ?? "results", outDir: v.out ?? "reports", help: v.help ?? false };
 }

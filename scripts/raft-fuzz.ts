@@ -11,17 +11,17 @@
  */
 import cliProgress from "cli-progress";
 import { SimCluster } from "../impl/raft/sim/cluster.ts";
-import { type FuzzResult, runFuzzSeed } from "../impl/raft/sim/fuzz.ts";
+import { FUZZ_ELECTION_TIMEOUT_MS, type FuzzResult, runFuzzSeed } from "../impl/raft/sim/fuzz.ts";
 import { KvClients, KvStore } from "../impl/raft/sim/kv.ts";
 
 const HELP = `bun run raft:fuzz [options]
 
 Randomized fault schedules over many seeds on the deterministic Raft simulator.
 
-  --seeds N      number of seeds to run (default 1000)
-  --from S       first seed (default 1)
-  --fault-ms MS  virtual ms of faults per seed (default 3000)
-  --heal-ms MS   virtual ms allowed to recover after healing (default 5000)
+  --seeds N      number of seeds to run, >= 1 (default 1000)
+  --from S       first seed, >= 0 (default 1)
+  --fault-ms MS  virtual ms of faults per seed, >= 0 (default 3000)
+  --heal-ms MS   virtual ms allowed to recover after healing, >= ${FUZZ_ELECTION_TIMEOUT_MS[1]} (default 5000)
   --help         this text
 
 A failing seed is printed with the exact command that replays it.`;
@@ -33,29 +33,31 @@ interface Args {
   healMs: number;
 }
 
+/** Each flag's key and the least value it takes (one source for the check and its message). */
+const FLAGS: Record<string, { key: keyof Args; min: number }> = {
+  "--seeds": { key: "seeds", min: 1 },
+  "--from": { key: "from", min: 0 },
+  "--fault-ms": { key: "faultMs", min: 0 },
+  // a shorter heal window than the longest election timeout can never elect a leader
+  "--heal-ms": { key: "healMs", min: FUZZ_ELECTION_TIMEOUT_MS[1] },
+};
+
 function parseArgs(argv: string[]): Args {
   const args: Args = { seeds: 1000, from: 1, faultMs: 3000, healMs: 5000 };
-  const names: Record<string, keyof Args> = {
-    "--seeds": "seeds",
-    "--from": "from",
-    "--fault-ms": "faultMs",
-    "--heal-ms": "healMs",
-  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--help" || a === "-h") {
       console.log(HELP);
       process.exit(0);
     }
-    const key = names[a];
-    if (key === undefined) fail(`unknown option ${a} (see --help)`);
+    const flag = FLAGS[a];
+    if (flag === undefined) fail(`unknown option ${a} (see --help)`);
     const raw = argv[++i];
     const v = Number(raw);
-    if (raw === undefined || !Number.isInteger(v) || v < 0)
-      fail(`${a} needs a non-negative integer, got ${raw ?? "nothing"}`);
-    args[key] = v;
+    if (raw === undefined || raw.trim() === "" || !Number.isInteger(v) || v < flag.min)
+      fail(`${a} needs an integer >= ${flag.min}, got ${raw ?? "nothing"}`);
+    args[flag.key] = v;
   }
-  if (args.seeds < 1) fail(`--seeds must be >= 1, got ${args.seeds}`);
   return args;
 }
 

@@ -6,10 +6,14 @@
  * Markdown table shows figure, ratio, threshold and invariant status. Also:
  * the allocator contract check catches an allocator that hands out a live
  * object again (the C++ pool's out-of-order bug, built here as a fixture), the
- * config and flags are validated with errors naming the field or flag, and the
+ * config and flags are validated with errors naming the field or flag (a bad
+ * --config file: one line naming file and key, exit 2, from the real CLI), and the
  * committed compare.config.json parses.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { allocInvariants } from "../experiments/compare/alloc.ts";
 import {
   ConfigError,
@@ -238,9 +242,35 @@ describe("config and flags", () => {
     const cfg = loadCompareConfig("compare.config.json");
     const bad = { ...cfg, queue: { ...cfg.queue, capacitySlots: 0 } };
     expect(() => parseCompareConfig(bad, "x.json")).toThrow(ConfigError);
-    expect(() => parseCompareConfig(bad, "x.json")).toThrow("x.json: queue.capacitySlots:");
+    expect(() => parseCompareConfig(bad, "x.json")).toThrow(
+      "config file x.json: key queue.capacitySlots:",
+    );
     const neg = { ...cfg, allocator: { ...cfg.allocator, minRatio: { slab: -1 } } };
     expect(() => parseCompareConfig(neg, "x.json")).toThrow("allocator.minRatio.slab");
+  });
+
+  test("bun run compare --config with a bad value: one line naming the file and key, exit 2", () => {
+    const dir = mkdtempSync(join(tmpdir(), "eventlab-compare-config-"));
+    try {
+      const path = join(dir, "bad.json");
+      const cfg = loadCompareConfig("compare.config.json");
+      writeFileSync(path, JSON.stringify({ ...cfg, queue: { ...cfg.queue, capacitySlots: 0 } }));
+      const r = Bun.spawnSync(
+        [
+          process.execPath,
+          join(import.meta.dir, "..", "experiments", "compare", "main.ts"),
+          "--config",
+          path,
+        ],
+        { stdout: "pipe", stderr: "pipe" },
+      );
+      const err = r.stderr.toString();
+      expect(r.exitCode).toBe(2);
+      expect(err.trim().split("\n")).toHaveLength(1);
+      expect(err).toContain(`config file ${path}: key queue.capacitySlots:`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("flags: seed, out (never inside results/), only; bad values are named", () => {

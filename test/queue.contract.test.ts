@@ -15,7 +15,11 @@
  * (initialSequence = 2^32 - 50, hundreds of laps), producers that close
  * without pushing (end-of-stream), and a run that times out returning instead
  * of hanging. The registry refuses spsc with producers = 2 naming fan-in, and
- * unsafe: true lets it run to completion. In-thread checks: queue.unit.test.ts.
+ * unsafe: true lets it run to completion. In-thread, every queue also moves
+ * records through caller buffers that grow or shrink between calls (resizable
+ * ArrayBuffer, growable SharedArrayBuffer, views at an offset) and must deliver
+ * every byte or refuse the call (test/support/resizable-views.ts). Other
+ * in-thread checks: queue.unit.test.ts.
  *
  * Seed: SEED env (default 20261126), printed. STRESS=1 adds 1e8 events per
  * queue implementation (batch mode, ids checked, payload checks off;
@@ -40,6 +44,11 @@ import {
   type WorkloadOptions,
   type WorkloadResult,
 } from "../impl/queue/workload.ts";
+import {
+  checkGrownBuffers,
+  checkShrunkBuffers,
+  GROWABLE_KINDS,
+} from "./support/resizable-views.ts";
 
 const SEED = Number(process.env.SEED ?? 20261126);
 const STRESS = process.env.STRESS === "1";
@@ -170,6 +179,16 @@ for (const reg of listImplementations("queue")) {
         got += Math.max(0, c.popBatch(out, got * 64, 8 - got, 100));
       expect(got).toBe(3);
       expect(c.popBatch(out, 0, 8, 1000)).toBe(-1);
+    });
+
+    for (const kind of GROWABLE_KINDS) {
+      test(`caller buffer: a ${kind} grown between calls (whole and offset views)`, () => {
+        checkGrownBuffers(reg.name, kind);
+      });
+    }
+
+    test("caller buffer: a resizable ArrayBuffer shrunk between calls", () => {
+      checkShrunkBuffers(reg.name);
     });
 
     test.if(STRESS)(

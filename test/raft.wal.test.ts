@@ -13,6 +13,13 @@ import { join } from "node:path";
 import { CompactedError } from "../impl/raft/storage.ts";
 import { crc32c } from "../impl/raft/wal/crc32c.ts";
 import { openFileStorage, readWalReport } from "../impl/raft/wal/index.ts";
+import {
+  RECORD_HEADER_BYTES,
+  RecordType,
+  type ScanStop,
+  scanRecords,
+  writeRecord,
+} from "../impl/raft/wal/record.ts";
 import { cleanupDirs, ent, range, tempDir } from "./raft.wal.helpers.ts";
 
 afterAll(cleanupDirs);
@@ -34,6 +41,36 @@ describe("crc32c", () => {
     const whole = crc32c(all);
     for (let cut = 0; cut <= all.length; cut++)
       expect(crc32c(all.subarray(cut), crc32c(all.subarray(0, cut)))).toBe(whole);
+  });
+});
+
+describe("record framing", () => {
+  test("the 16-bit header check catches every 1- and 2-bit flip of the length/type bytes", () => {
+    // Two chained records; damage goes into the first, so it is corrupt (data follows), not torn.
+    const one = RECORD_HEADER_BYTES + 3;
+    const recs = new Uint8Array(2 * one);
+    const crc = writeRecord(recs, 0, RecordType.Entry, new Uint8Array([1, 2, 3]), 0);
+    writeRecord(recs, one, RecordType.Entry, new Uint8Array([4, 5, 6]), crc);
+    const flipped = (bits: number[]): ScanStop | null => {
+      const b = recs.slice();
+      for (const bit of bits) b[bit >> 3]! ^= 1 << (bit & 7);
+      return scanRecords(b, () => 0, 1024).stop;
+    };
+    let refused = 0;
+    for (let x = 0; x < 48; x++) {
+      for (let y = x; y < 48; y++) {
+        const stop = flipped(x === y ? [x] : [x, y]);
+        expect({ x, y, kind: stop?.kind, offset: stop?.offset }).toEqual({
+          x,
+          y,
+          kind: "corrupt",
+          offset: 0,
+        });
+        refused++;
+      }
+    }
+    expect(refused).toBe((48 * 49) / 2);
+    expect(flipped([])).toBeNull();
   });
 });
 
@@ -65,6 +102,22 @@ describe("FileStorage behaves like MemoryStorage and survives reopen", () => {
     expect(s.lastIndex()).toBe(4);
     expect(s.entries(1, 5).map((e) => e.term)).toEqual([1, 1, 2, 2]);
     expect(s.entries(3, 4)[0]).toEqual(ent(3, 2));
+    s.close();
+  });
+
+  test("§5.3: a truncation reaching back across segment rolls survives reopen", () => {
+    const dir = tempDir();
+    const { storage } = openFileStorage(dir, { peers: [1], segmentBytes: 512 });
+    storage.append(range(1, 60, 1, 24));
+    storage.sync();
+    const before = readdirSync(dir).filter((n) => n.endsWith(".log")).length;
+    storage.append(range(10, 12, 3, 24)); // replaces 10..60 with 10..12 of term 3
+    storage.sync();
+    storage.close();
+    expect(before).toBeGreaterThan(3);
+    const s = openFileStorage(dir, { segmentBytes: 512 }).storage;
+    expect(s.lastIndex()).toBe(12);
+    expect(s.entries(1, 13)).toEqual([...range(1, 9, 1, 24), ...range(10, 12, 3, 24)]);
     s.close();
   });
 
@@ -230,6 +283,13 @@ describe("segments, compaction and limits", () => {
     storage.sync();
     storage.close();
     expect(openFileStorage(dir, { maxRecordBytes: 100 }).storage.lastIndex()).toBe(1);
+  });
+
+  test("after close (or a failed write) the storage refuses further writes", () => {
+    const { storage } = openFileStorage(tempDir(), { peers: [1] });
+    storage.close();
+    expect(() => storage.append([ent(1, 1)])).toThrow(/unusable: storage closed/);
+    expect(() => storage.sync()).toThrow(/unusable/);
   });
 
   test("the offline reader does not modify the directory", () => {

@@ -121,7 +121,7 @@ export default defineExperiment({
     {
       id: "alloc-pool-vs-malloc",
       text: "An event pool is faster than plain allocation: 13.1M vs 10.7M ops/s (+23%; 76 vs 93 ns/op).",
-      source: "the C++ event system this harness studies (its pool benchmark)",
+      source: "docs/claims.md: the C++ event system this harness studies (its pool benchmark)",
       claimed: { value: 13.1 / 10.7, unit: "x (pool / plain allocation ops/s)" },
       measured: {
         kind: "ratio",
@@ -141,7 +141,7 @@ export default defineExperiment({
     {
       id: "alloc-pool-vs-malloc-live-16k",
       text: "The pool's advantage under a large live set (16,384 events in flight).",
-      source: "this harness (companion to alloc-pool-vs-malloc)",
+      source: "docs/claims.md: companion to alloc-pool-vs-malloc (this harness)",
       measured: {
         kind: "ratio",
         unit: "x (array-pool / naive ops/s)",

@@ -155,9 +155,9 @@ export const allocSection: SectionBuilder = (rows, exp) => {
         rows,
         ["allocator", "liveSetSize", "recordBytes"],
         [
-          { column: "nsPerOp", title: "ns/op" },
+          { column: "nsPerOp", title: "time/op", unit: "ns" },
           { column: "opsPerS", title: "ops/s" },
-          { column: "chunkNsP99", title: "p99 chunk (ns)" },
+          { column: "chunkNsP99", title: "p99 chunk", unit: "ns" },
           { column: "slowChunkTimeFraction", title: "slow-chunk share" },
           { column: "heapGrowthBytes", title: "heap growth (B)" },
         ],

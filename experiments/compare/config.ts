@@ -68,9 +68,9 @@ export function parseCompareConfig(json: unknown, label: string): CompareConfig 
   const parsed = CompareConfigSchema.safeParse(json);
   if (!parsed.success) {
     const msg = parsed.error.issues
-      .map((i) => `${label}: ${i.path.map(String).join(".") || "(root)"}: ${i.message}`)
+      .map((i) => `key ${i.path.map(String).join(".") || "(root)"}: ${i.message}`)
       .join("; ");
-    throw new ConfigError(msg);
+    throw new ConfigError(`config file ${label}: ${msg}`);
   }
   return parsed.data;
 }
@@ -80,7 +80,7 @@ export function loadCompareConfig(path = DEFAULT_CONFIG_PATH): CompareConfig {
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new ConfigError(`${path}: ${(err as Error).message}`);
+    throw new ConfigError(`config file ${path}: ${(err as Error).message}`);
   }
   return parseCompareConfig(json, path);
 }

@@ -121,7 +121,12 @@ async function main(): Promise<number> {
     }
     cfg = loadCompareConfig(args.configPath);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    // A bad file is not a bad command line: one line naming the file and key, no usage text.
+    if (err instanceof ConfigError) {
+      console.error(`compare: ${err.message}`);
+      return 2;
+    }
+    if (err instanceof UsageError) {
       console.error(`compare: ${err.message}\n\n${USAGE}`);
       return 2;
     }

@@ -74,7 +74,7 @@ export default defineExperiment({
     {
       id: "pipeline-vs-redis-xadd",
       text: "Target: eventlab's pipeline reaches at least 2x the throughput of Redis XADD pipelined, 64-byte events, same machine, same run.",
-      source: "issue 5 (the pipeline's acceptance target)",
+      source: "docs/claims.md: the pipeline's acceptance targets",
       claimed: { value: 2, unit: "x (eventlab fan-in / Redis XADD events/s, closed loop)" },
       measured: {
         kind: "ratio",
@@ -103,7 +103,7 @@ export default defineExperiment({
     {
       id: "pipeline-p99-at-80pct",
       text: "Target: p99 end-to-end latency under 5 ms at 80% of saturation (64-byte events).",
-      source: "issue 5 (the pipeline's acceptance target)",
+      source: "docs/claims.md: the pipeline's acceptance targets",
       claimed: { value: 5e6, unit: "ns (p99 at 80% load)" },
       measured: {
         kind: "value",

@@ -141,7 +141,7 @@ export const pipelineSection: SectionBuilder = (rows, exp) => {
         ["target", "alloc", "queue", "ingestWorkers", "consumers", "laneMix", "recordBytes"],
         [
           { column: "achievedEventsPerS", title: "events/s" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
           { column: "cpuSPerMillionEvents", title: "server CPU s / M events" },
           { column: "rejected", title: "rejects" },
         ],
@@ -162,9 +162,9 @@ export const pipelineSection: SectionBuilder = (rows, exp) => {
         [
           { column: "offeredEventsPerS", title: "offered/s" },
           { column: "achievedEventsPerS", title: "achieved/s" },
-          { column: "latencyNsP50", title: "p50 (ns)" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
-          { column: "latencyNsP999", title: "p99.9 (ns)" },
+          { column: "latencyNsP50", title: "p50", unit: "ns" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
+          { column: "latencyNsP999", title: "p99.9", unit: "ns" },
         ],
       ),
     ],

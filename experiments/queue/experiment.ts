@@ -189,7 +189,7 @@ export default defineExperiment({
       id: "queue-spsc-vs-message-port",
       text: "A lock-free SPSC ring beats the batched MessagePort baseline between two threads.",
       source:
-        "DESIGN.md (batches matter more than lock-freedom: a MessagePort that transfers one ArrayBuffer per batch reaches 25-30M records/s of 64 B)",
+        "docs/claims.md: design notes (batches matter more than lock-freedom: a MessagePort that transfers one ArrayBuffer per batch reaches 25-30M records/s of 64 B)",
       measured: {
         kind: "ratio",
         unit: "x (spsc / message-port events/s)",

@@ -14,7 +14,7 @@ import {
   scatterChart,
 } from "../report/charts.ts";
 import { claimLine, reportClaim } from "../report/claims.ts";
-import { fmt } from "../report/format.ts";
+import { fmt, timeUnitForValues } from "../report/format.ts";
 import {
   basePoint,
   dropThinPanels,
@@ -75,9 +75,10 @@ function throughputVs(
 function latencyVsThroughput(rows: Row[]): ChartDef | null {
   const withLatency = rows.filter((r) => typeof r.latencyNsP99 === "number");
   const groups = groupBy(withLatency, ["queue", ...PARAMS]);
+  const t = timeUnitForValues(column(withLatency, "latencyNsP99"));
   const points = groups.map((g) => {
     const x = spread(column(g.rows, "throughputEventsPerS").map((v) => v / 1e6));
-    const y = spread(column(g.rows, "latencyNsP99").map((v) => v / 1e3));
+    const y = spread(column(g.rows, "latencyNsP99").map((v) => v / t.ns));
     const k = g.key;
     return {
       series: String(k.queue),
@@ -94,7 +95,7 @@ function latencyVsThroughput(rows: Row[]): ChartDef | null {
       "Each dot is one sweep point (median over repetitions, bars min–max both ways). Down and right is better; batching moves points right and, past the ring's capacity, up.",
     spec: scatterChart("queue: p99 push-to-pop latency vs throughput", points, {
       xTitle: THROUGHPUT_TITLE,
-      yTitle: "p99 push-to-pop latency (µs)",
+      yTitle: `p99 push-to-pop latency (${t.unit})`,
       seriesTitle: "queue",
     }),
   };
@@ -105,13 +106,16 @@ function basePercentiles(rows: Row[], base: Row): ChartDef | null {
     (r) => typeof r.latencyNsP50 === "number",
   );
   const points: SummaryPoint[] = [];
+  const t = timeUnitForValues(
+    ["latencyNsP50", "latencyNsP99", "latencyNsP999"].flatMap((c) => column(slice, c)),
+  );
   for (const [col, label] of [
     ["latencyNsP50", "p50"],
     ["latencyNsP99", "p99"],
     ["latencyNsP999", "p99.9"],
   ] as const) {
     for (const g of groupBy(slice, ["queue", "batchRecords"])) {
-      const s = spread(column(g.rows, col).map((v) => v / 1e3));
+      const s = spread(column(g.rows, col).map((v) => v / t.ns));
       points.push({
         series: String(g.key.queue),
         x: label,
@@ -128,7 +132,7 @@ function basePercentiles(rows: Row[], base: Row): ChartDef | null {
       "From the ingest timestamp in each record to its pop, HDR histogram per run; median over repetitions with min–max bars. Log scale.",
     spec: barChart("queue: latency percentiles", points, {
       xTitle: "percentile",
-      yTitle: "push-to-pop latency (µs)",
+      yTitle: `push-to-pop latency (${t.unit})`,
       seriesTitle: "queue",
       yLog: true,
     }),
@@ -258,7 +262,7 @@ export const queueSection: SectionBuilder = (rows, exp) => {
       {
         id: "message-port-batched-rate",
         text: "A MessagePort that transfers one ArrayBuffer per batch reaches 25-30M records/s of 64 B.",
-        source: "DESIGN.md (measured on a 16-core machine)",
+        source: "docs/claims.md: design notes (measured on a 16-core machine)",
         claimed: "25–30 M records/s",
         interpretation:
           "The baseline's strength on this machine; a 2-core box shares its cores between producer, consumer and the main thread.",
@@ -292,9 +296,9 @@ export const queueSection: SectionBuilder = (rows, exp) => {
         ["queue", "producers", "capacitySlots", "batchRecords", "recordBytes", "waitStrategy"],
         [
           { column: "throughputEventsPerS", title: "events/s" },
-          { column: "latencyNsP50", title: "p50 (ns)" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
-          { column: "latencyNsP999", title: "p99.9 (ns)" },
+          { column: "latencyNsP50", title: "p50", unit: "ns" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
+          { column: "latencyNsP999", title: "p99.9", unit: "ns" },
           { column: "cpuSPerMillionEvents", title: "CPU s / M events" },
         ],
       ),

@@ -37,10 +37,74 @@ export interface ChartDef {
   spec: TopLevelSpec;
 }
 
+/**
+ * Named maximum on a chart's rendered width: the HTML page's content column
+ * (html.ts: 1100 px wide, 1rem padding each side) less a margin. Faceted
+ * charts choose their columns and panel sizes to stay within it.
+ */
+export const MAX_CHART_WIDTH_PX = 1040;
+/** Room a chart needs beside its panels: the legend on the right. */
+const LEGEND_WIDTH_PX = 200;
+/** Per panel: its y axis (ticks and title) and the gap to the next panel. */
+const PANEL_GUTTER_PX = 120;
+/** The panel width line charts want when there is room. */
+const LINE_PANEL_WIDTH_PX = 260;
+/** Narrowest readable bar, and the width a bar gets when there is room. */
+const MIN_BAR_STEP_PX = 8;
+/** A group of bars takes its bars' steps plus vega-lite's band padding between groups (~25%). */
+const GROUP_PADDING_FACTOR = 1.3;
+const WANTED_GROUP_WIDTH_PX = 90;
+
+/** Width budget of one panel when `columns` panels sit side by side. */
+function panelBudgetPx(columns: number): number {
+  return Math.floor((MAX_CHART_WIDTH_PX - LEGEND_WIDTH_PX) / columns) - PANEL_GUTTER_PX;
+}
+
+/**
+ * An axis label format for the values it shows: SI suffixes (10k, 2M) for big
+ * numbers, else the shortest exact form ("0", "0.25", "12"): never a fixed
+ * six decimals (vega's default for a zero-width domain prints "0.000000").
+ */
+export function tickFormat(values: readonly number[]): string {
+  const maxAbs = Math.max(0, ...values.map((v) => Math.abs(v)).filter(Number.isFinite));
+  return maxAbs >= 1e4 ? "~s" : "~g";
+}
+
+/**
+ * The axis properties that apply tickFormat. SI labels are formatted tick by
+ * tick (a shared prefix would print "0k"), so 0 stays "0".
+ */
+export function axisLabels(values: readonly number[], log = false): Record<string, string> {
+  const format = tickFormat(values);
+  // A log axis keeps vega's own thinning of labels (1, 2, 5 per decade) and has no 0.
+  if (format === "~g" || log) return { format };
+  return { labelExpr: `datum.value == 0 ? '0' : format(datum.value, '${format}')` };
+}
+
+/**
+ * Splits off facet panels whose every value is 0 (a zero-height scale draws
+ * no ticks, only "NaN"): they are left out and named in the subtitle.
+ */
+function dropZeroPanels(
+  title: string,
+  points: SummaryPoint[],
+): { title: string | { text: string; subtitle: string }; points: SummaryPoint[] } {
+  const panels = [...new Set(points.map((p) => p.facet))];
+  if (panels.length < 2 || panels[0] === undefined) return { title, points };
+  const zero = panels.filter((f) =>
+    points.filter((p) => p.facet === f).every((p) => p.min === 0 && p.max === 0),
+  );
+  if (zero.length === 0 || zero.length === panels.length) return { title, points };
+  return {
+    title: { text: title, subtitle: `0 in every run, not drawn: ${zero.join(", ")}` },
+    points: points.filter((p) => !zero.includes(p.facet!)),
+  };
+}
+
 const BASE_CONFIG = {
   font: CHART_FONT_FAMILY,
   axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 170 },
   title: { fontSize: 14 },
 } as const;
 
@@ -105,13 +169,25 @@ function dashEncoding(points: SummaryPoint[], title: string) {
   };
 }
 
+/** Facet panels of the points (1 when not faceted). */
+function panelCount(values: readonly SummaryPoint[]): number {
+  return Math.max(1, new Set(values.map((p) => p.facet)).size);
+}
+
+/** Columns of a facet grid: at most 3, 2 for 4 panels (a 2x2 square). */
+function facetColumns(values: readonly SummaryPoint[]): number {
+  const n = panelCount(values);
+  return n === 4 ? 2 : Math.min(3, n);
+}
+
 /** Wraps a layered unit spec in a facet when points carry one. */
 function maybeFacet(
-  title: string,
+  title: string | { text: string; subtitle: string },
   values: SummaryPoint[],
   unit: Record<string, unknown>,
   facetTitle: string | undefined,
   independentX = false,
+  columns = facetColumns(values),
 ): TopLevelSpec {
   const faceted = values.some((p) => p.facet !== undefined);
   const head = {
@@ -131,7 +207,7 @@ function maybeFacet(
       title: facetTitle ?? "",
       sort: [...new Set(values.map((p) => p.facet))],
     },
-    columns: new Set(values.map((p) => p.facet)).size === 4 ? 2 : 3,
+    columns,
     // Bars: each panel shows only its own categories (no empty slots for absent ones).
     resolve: {
       scale: independentX ? { x: "independent", y: "independent" } : { y: "independent" },
@@ -141,7 +217,8 @@ function maybeFacet(
 }
 
 /** Median line with points and min-max error bars per series, x numeric. */
-export function lineChart(title: string, points: SummaryPoint[], axes: Axes): TopLevelSpec {
+export function lineChart(chartTitle: string, allPoints: SummaryPoint[], axes: Axes): TopLevelSpec {
+  const { title, points } = dropZeroPanels(chartTitle, allPoints);
   const xs = points.map((p) => Number(p.x));
   const ys = points.flatMap((p) => [p.min, p.max]);
   const yScale = logWanted(ys, axes.yLog) ? { type: "log" } : {};
@@ -150,9 +227,9 @@ export function lineChart(title: string, points: SummaryPoint[], axes: Axes): To
   const detail = hasDash
     ? { strokeDash: dashEncoding(points, axes.dashTitle ?? "wait strategy") }
     : {};
-  const x = xAxisFor(xs, axes.xLog, axes.xTitle);
+  const x = withTickFormat(xAxisFor(xs, axes.xLog, axes.xTitle), xs);
   const unit = {
-    width: 260,
+    width: Math.min(LINE_PANEL_WIDTH_PX, panelBudgetPx(facetColumns(points))),
     height: 180,
     layer: [
       {
@@ -168,7 +245,13 @@ export function lineChart(title: string, points: SummaryPoint[], axes: Axes): To
         mark: { type: "line", point: true, strokeWidth: 1.5 },
         encoding: {
           x,
-          y: { field: "median", type: "quantitative", title: axes.yTitle, scale: yScale },
+          y: {
+            field: "median",
+            type: "quantitative",
+            title: axes.yTitle,
+            scale: yScale,
+            axis: axisLabels(ys, "type" in yScale),
+          },
           color,
           ...detail,
         },
@@ -179,7 +262,8 @@ export function lineChart(title: string, points: SummaryPoint[], axes: Axes): To
 }
 
 /** Bars of the median with min-max error bars, one bar per series, grouped by x (categorical). */
-export function barChart(title: string, points: SummaryPoint[], axes: Axes): TopLevelSpec {
+export function barChart(chartTitle: string, allPoints: SummaryPoint[], axes: Axes): TopLevelSpec {
+  const { title, points } = dropZeroPanels(chartTitle, allPoints);
   const ys = points.flatMap((p) => [p.min, p.max]);
   const yScale = logWanted(ys, axes.yLog) ? { type: "log" } : {};
   const color = colorEncoding(points, axes.seriesTitle ?? "implementation");
@@ -190,6 +274,7 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
     title: axes.yTitle,
     scale: yScale,
     stack: null,
+    axis: axisLabels(ys, "type" in yScale),
   };
   const x = {
     field: "x",
@@ -205,10 +290,10 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
     sort: color.scale.domain,
     scale: { domain: color.scale.domain },
   };
+  const layout = barLayout(points, color.scale.domain.length);
   const unit = {
-    // With xOffset the step is one bar (vega-lite's default `for: "offset"`); a group of bars
-    // gets at least ~90 px so its label fits even with a single series.
-    width: { step: Math.max(14, Math.ceil(90 / color.scale.domain.length)) },
+    // With xOffset the step is one bar (vega-lite's default `for: "offset"`).
+    width: { step: layout.stepPx },
     height: 180,
     layer: [
       { mark: { type: "bar" }, encoding: { x, xOffset, y, color } },
@@ -223,7 +308,39 @@ export function barChart(title: string, points: SummaryPoint[], axes: Axes): Top
       },
     ],
   };
-  return maybeFacet(title, points, unit, axes.facetTitle, true);
+  return maybeFacet(title, points, unit, axes.facetTitle, true, layout.columns);
+}
+
+/**
+ * Bar width and facet columns that fit MAX_CHART_WIDTH_PX: a group of bars
+ * wants ~90 px so its label fits; with many groups the bars narrow (down to
+ * MIN_BAR_STEP_PX), and when even that does not fit, fewer panels per row.
+ */
+function barLayout(points: readonly SummaryPoint[], seriesCount: number) {
+  const groupsPerPanel = new Map<string, Set<string>>();
+  for (const p of points) {
+    const k = p.facet ?? "";
+    const set = groupsPerPanel.get(k) ?? new Set<string>();
+    set.add(String(p.x));
+    groupsPerPanel.set(k, set);
+  }
+  const bars = Math.max(1, ...[...groupsPerPanel.values()].map((g) => g.size)) * seriesCount;
+  const wantedStep = Math.max(14, Math.ceil(WANTED_GROUP_WIDTH_PX / seriesCount));
+  for (let columns = facetColumns(points); columns >= 1; columns--) {
+    const step = Math.min(
+      wantedStep,
+      Math.floor(panelBudgetPx(columns) / (bars * GROUP_PADDING_FACTOR)),
+    );
+    if (step >= MIN_BAR_STEP_PX || columns === 1)
+      return { columns, stepPx: Math.max(MIN_BAR_STEP_PX, step) };
+  }
+  return { columns: 1, stepPx: MIN_BAR_STEP_PX };
+}
+
+/** A quantitative axis encoding with the tick format its values want. */
+function withTickFormat(enc: Record<string, unknown>, values: readonly number[]) {
+  const log = (enc.scale as { type?: string } | undefined)?.type === "log";
+  return enc.type === "quantitative" ? { ...enc, axis: axisLabels(values, log) } : enc;
 }
 
 /** One latency/throughput point per series and config, with min-max bars in both directions. */
@@ -257,8 +374,28 @@ export function scatterChart(
     values as unknown as SummaryPoint[],
     axes.seriesTitle ?? "implementation",
   );
-  const x = { field: "x", type: "quantitative", title: axes.xTitle, scale: xScale };
-  const y = { field: "y", type: "quantitative", title: axes.yTitle, scale: yScale };
+  const xFormat = axisLabels(
+    values.flatMap((v) => [v.xMin, v.xMax]),
+    xLog,
+  );
+  const yFormat = axisLabels(
+    values.flatMap((v) => [v.yMin, v.yMax]),
+    yLog,
+  );
+  const x = {
+    field: "x",
+    type: "quantitative",
+    title: axes.xTitle,
+    scale: xScale,
+    axis: xFormat,
+  };
+  const y = {
+    field: "y",
+    type: "quantitative",
+    title: axes.yTitle,
+    scale: yScale,
+    axis: yFormat,
+  };
   return {
     $schema: VEGA_LITE_SCHEMA,
     title,

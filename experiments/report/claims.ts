@@ -6,7 +6,7 @@
  */
 import { evaluateClaim } from "../runner/claims.ts";
 import type { Claim } from "../runner/types.ts";
-import { fmt, fmtSpread } from "./format.ts";
+import { fmt, fmtNs, fmtNsSpread, fmtSpread } from "./format.ts";
 import type { Spread } from "./stats.ts";
 
 export interface ClaimResult {
@@ -21,6 +21,25 @@ export interface ClaimResult {
   interpretation: string;
 }
 
+/**
+ * A unit of "ns" or "ns (what)" marks a duration: it is shown in the unit its
+ * magnitude reads best in (ms, µs, s), the same way the tables and charts do.
+ */
+function durationUnit(unit: string): { rest: string } | null {
+  const m = /^ns(?:\s+(.*))?$/.exec(unit);
+  return m ? { rest: m[1] ?? "" } : null;
+}
+
+function fmtValueWithUnit(value: number, unit: string): string {
+  const d = durationUnit(unit);
+  return (d ? `${fmtNs(value)} ${d.rest}` : `${fmt(value)} ${unit}`).trim();
+}
+
+function fmtSpreadWithUnit(s: Spread, unit: string): string {
+  const d = durationUnit(unit);
+  return d ? `${fmtNsSpread(s)} ${d.rest}`.trim() : fmtSpread(s, unit);
+}
+
 /** A claim line from a figure the section computed itself (e.g. a CDF percentile). */
 export function claimLine(
   fields: Omit<ClaimResult, "measured" | "spread">,
@@ -33,7 +52,7 @@ export function claimLine(
     ...fields,
     spread: measured,
     measured: measured
-      ? `${fmtSpread(measured, unit)} ${over}`.trim()
+      ? `${fmtSpreadWithUnit(measured, unit)} ${over}`.trim()
       : `not measured: ${missingReason}`,
   };
 }
@@ -50,7 +69,7 @@ export function reportClaim(claim: Claim, rows: readonly Record<string, unknown>
       id: claim.id,
       text: claim.text,
       source: claim.source,
-      claimed: claim.claimed ? `${fmt(claim.claimed.value)} ${claim.claimed.unit}`.trim() : "",
+      claimed: claim.claimed ? fmtValueWithUnit(claim.claimed.value, claim.claimed.unit) : "",
       interpretation: claim.interpretation,
     },
     s,

@@ -31,6 +31,43 @@ export function fmtSpread(s: Spread, unit = ""): string {
   return `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})${u}`;
 }
 
+/** Time units, largest first: a duration is shown in the largest one it reaches. */
+const TIME_UNITS = [
+  { unit: "s", ns: 1e9 },
+  { unit: "ms", ns: 1e6 },
+  { unit: "µs", ns: 1e3 },
+  { unit: "ns", ns: 1 },
+] as const;
+
+/** The unit a duration of `ns` reads best in (481e6 ns -> ms; 850 ns -> ns). */
+export function timeUnitFor(ns: number): { unit: string; ns: number } {
+  const abs = Math.abs(ns);
+  return TIME_UNITS.find((u) => abs >= u.ns) ?? TIME_UNITS[TIME_UNITS.length - 1]!;
+}
+
+/**
+ * The unit for a chart of durations: the one their median reads best in, so
+ * a chart and the tables beside it speak the same unit for the same figures.
+ */
+export function timeUnitForValues(ns: readonly number[]): { unit: string; ns: number } {
+  const sorted = ns.filter(Number.isFinite).sort((a, b) => a - b);
+  return timeUnitFor(sorted.length ? sorted[Math.floor(sorted.length / 2)]! : 0);
+}
+
+/** A duration in nanoseconds in its human unit: "481 ms", "12.3 µs", "2.5 s". */
+export function fmtNs(ns: number): string {
+  const u = timeUnitFor(ns);
+  return `${trim(ns / u.ns)} ${u.unit}`;
+}
+
+/** fmtSpread for durations: all three figures in the median's unit, "481 (315–539) ms". */
+export function fmtNsSpread(s: Spread): string {
+  const u = timeUnitFor(s.median);
+  const f = (v: number) => trim(v / u.ns);
+  if (s.min === s.max) return `${f(s.median)} ${u.unit}`;
+  return `${f(s.median)} (${f(s.min)}–${f(s.max)}) ${u.unit}`;
+}
+
 /** A ratio as "1.23x". */
 export function fmtRatio(r: number): string {
   return `${trim(r)}x`;

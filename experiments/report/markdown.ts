@@ -5,7 +5,7 @@
  * Deterministic: the same results give byte-identical output.
  */
 import { markdownTable } from "./format.ts";
-import type { Section } from "./section.ts";
+import type { Section, Table } from "./section.ts";
 
 export const REPORT_TITLE = "eventlab report";
 
@@ -56,9 +56,21 @@ function sectionMarkdown(section: Section): string[] {
   return out;
 }
 
+/** Every claim of every section on one table (README.md and index.html both open with it). */
+export function claimsAtAGlance(sections: readonly Section[]): Table | null {
+  const claims = sections
+    .filter((s) => s.status === "ok")
+    .flatMap((s) => s.claims.map((c) => ({ s, c })));
+  if (claims.length === 0) return null;
+  return {
+    caption: "",
+    header: ["experiment", "claim", "claimed", "measured: median (min–max)"],
+    rows: claims.map(({ s, c }) => [s.experiment, c.text, c.claimed || "—", c.measured]),
+  };
+}
+
 export function buildMarkdown(sections: readonly Section[], resultsLabel: string): string {
-  const present = sections.filter((s) => s.status === "ok");
-  const claims = present.flatMap((s) => s.claims.map((c) => ({ s, c })));
+  const glance = claimsAtAGlance(sections);
   const lines = [
     `# ${REPORT_TITLE}`,
     "",
@@ -74,17 +86,8 @@ export function buildMarkdown(sections: readonly Section[], resultsLabel: string
     ),
     "",
   ];
-  if (claims.length) {
-    lines.push(
-      "## Claims at a glance",
-      "",
-      markdownTable(
-        ["experiment", "claim", "claimed", "measured: median (min–max)"],
-        claims.map(({ s, c }) => [s.experiment, c.text, c.claimed || "—", c.measured]),
-      ),
-      "",
-    );
-  }
+  if (glance)
+    lines.push("## Claims at a glance", "", markdownTable(glance.header, glance.rows), "");
   for (const s of sections) lines.push(...sectionMarkdown(s));
   return `${lines.join("\n").trimEnd()}\n`;
 }

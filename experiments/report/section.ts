@@ -8,7 +8,7 @@ import type { RunMeta } from "../runner/meta.ts";
 import type { Experiment } from "../runner/types.ts";
 import type { ChartDef, SummaryPoint } from "./charts.ts";
 import type { ClaimResult } from "./claims.ts";
-import { fmtSpread } from "./format.ts";
+import { fmtNsSpread, fmtSpread } from "./format.ts";
 import { groupBy, spread } from "./stats.ts";
 
 export type Row = Record<string, unknown>;
@@ -40,6 +40,13 @@ export interface Section extends SectionContent {
   rowCount: number;
 }
 
+/** A summary table's value column; unit "ns" shows each cell in its readable time unit. */
+export interface ValueColumn {
+  column: string;
+  title: string;
+  unit?: "ns";
+}
+
 /**
  * A summary table: one row per group of `groupCols`, each value column as
  * median (min-max) over the group's rows (the repetitions of one point).
@@ -48,7 +55,7 @@ export function summaryTable(
   caption: string,
   rows: readonly Row[],
   groupCols: readonly string[],
-  valueCols: readonly { column: string; title: string }[],
+  valueCols: readonly ValueColumn[],
 ): Table {
   const groups = groupBy(rows, groupCols);
   return {
@@ -61,7 +68,8 @@ export function summaryTable(
         const values = g.rows
           .map((r) => r[v.column])
           .filter((x): x is number => typeof x === "number");
-        return values.length ? fmtSpread(spread(values)) : "—";
+        if (!values.length) return "—";
+        return v.unit === "ns" ? fmtNsSpread(spread(values)) : fmtSpread(spread(values));
       }),
       String(g.rows.length),
     ]),

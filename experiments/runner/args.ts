@@ -3,6 +3,7 @@
  * flag or value and the valid choices; the CLI turns it into exit code 2.
  */
 import type { Shard } from "./meta.ts";
+import { REFERENCE_DIR } from "./outdir.ts";
 import { MAX_REPEATS } from "./run.ts";
 import { parseShard } from "./shard.ts";
 import { PROFILES, type Profile } from "./types.ts";
@@ -17,7 +18,10 @@ export interface RunArgs {
   profile: Profile;
   /** null: pick a random seed and print it. */
   seed: number | null;
-  outDir: string;
+  /** null: a new run directory (runs/<UTC time>-<short sha>). */
+  outDir: string | null;
+  /** Write the reference into results/ (full profile, every experiment, clean tree). */
+  reference: boolean;
   repeats: number | null;
   shard: Shard | null;
   list: boolean;
@@ -28,7 +32,8 @@ export interface RunArgs {
 export interface MergeArgs {
   command: "merge";
   dirs: string[];
-  outDir: string;
+  /** null: a new run directory. */
+  outDir: string | null;
   help: boolean;
 }
 
@@ -36,6 +41,7 @@ const RUN_FLAGS = [
   "--profile",
   "--seed",
   "--out",
+  "--reference",
   "--repeat",
   "--shard",
   "--list",
@@ -69,7 +75,7 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
   const rest = [...argv];
   if (rest[0] === "merge") {
     rest.shift();
-    const out: MergeArgs = { command: "merge", dirs: [], outDir: "results", help: false };
+    const out: MergeArgs = { command: "merge", dirs: [], outDir: null, help: false };
     while (rest.length > 0) {
       const [flag, inline] = splitFlag(rest.shift()!);
       if (flag === "--help" || flag === "-h") out.help = true;
@@ -88,13 +94,15 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
     names: [],
     profile: "quick",
     seed: null,
-    outDir: "results",
+    outDir: null,
+    reference: false,
     repeats: null,
     shard: null,
     list: false,
     help: false,
     quiet: false,
   };
+  let profileGiven = false;
   while (rest.length > 0) {
     const [flag, inline] = splitFlag(rest.shift()!);
     switch (flag) {
@@ -105,6 +113,9 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
       case "--list":
         out.list = true;
         break;
+      case "--reference":
+        out.reference = true;
+        break;
       case "--quiet":
         out.quiet = true;
         break;
@@ -113,6 +124,7 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
         if (!(PROFILES as readonly string[]).includes(v))
           throw new UsageError(`--profile must be one of ${PROFILES.join(", ")}; got "${v}"`);
         out.profile = v as Profile;
+        profileGiven = v !== "full";
         break;
       }
       case "--seed":
@@ -136,12 +148,30 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
         out.names.push(flag);
     }
   }
+  if (out.reference) {
+    const extra = [
+      out.names.length > 0 ? "experiment names" : "",
+      profileGiven ? "--profile quick" : "",
+      out.outDir !== null ? "--out" : "",
+      out.shard !== null ? "--shard" : "",
+      out.repeats !== null ? "--repeat" : "",
+    ].filter(Boolean);
+    if (extra.length > 0)
+      throw new UsageError(
+        `--reference runs every experiment, full profile, into ${REFERENCE_DIR}/; it takes no ${extra.join(", ")}`,
+      );
+    out.profile = "full";
+  }
   return out;
 }
 
 export const USAGE = `Usage:
   bun run experiments [name...] [options]     run experiments (all of them when no name is given)
-  bun run experiments merge DIR... [--out DIR] merge the outputs of shard runs
+                                              into a new run directory runs/<UTC time>-<short sha>/
+  bun run experiments --reference [--seed N]  rewrite the committed reference in results/: every
+                                              experiment, full profile, from a clean checkout
+  bun run experiments merge DIR... [--out DIR] merge the outputs of shard runs (default: a new
+                                              run directory)
 
 Options:
   --profile quick|full  grid and repeat count (default quick: every experiment in under 10 min on
@@ -150,9 +180,12 @@ Options:
                         seed is derived from it, the experiment, the grid point and the repeat
   --repeat R            repetitions per point (default quick 3, full 7, unless the experiment
                         sets its own)
-  --out DIR             output directory (default results); writes DIR/<name>.csv (one row per
+  --out DIR             output directory (default: a new runs/<UTC time>-<short sha>/; results/
+                        is written only by --reference); writes DIR/<name>.csv (one row per
                         repetition, or per trial for an experiment such as raft-election that
                         returns several) and DIR/<name>.meta.json
+  --reference           the reference run: every experiment, full profile, into results/; refused
+                        when the working tree has uncommitted or untracked files
   --shard i/n           run only the grid points whose index is i modulo n (0-based: 0/n .. n-1/n);
                         merge the n output dirs with \`merge\`
   --list                list experiments with their grid sizes and exit
@@ -160,4 +193,6 @@ Options:
   --help, -h            this text
 
 Ctrl-C stops after aborting the current point; finished rows stay in the CSV and the meta says
-interrupted: true (exit 130). Exit 1 if any point failed, 2 on a usage or grid error.`;
+interrupted: true (exit 130). Exit 1 if any point failed, 2 on a usage or grid error, an
+unusable --out directory or a --reference refused. Afterwards it prints the run directory, how
+to build its report (bun run reports --from DIR) and how to compare it with the reference.`;

@@ -5,7 +5,8 @@
  * e.g. the trial, for experiments returning several) and shards of different
  * runs (profile or seed differ), sorts rows into grid order (repeat, then
  * global point index, rows of one repetition in their order) and writes <out>/<name>.csv
- * plus a merged <name>.meta.json listing the shards it came from.
+ * plus a merged <name>.meta.json listing the shards it came from (by shard
+ * index, commit and date; not by directory).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -103,8 +104,8 @@ export function mergeExperiment(exp: Experiment, dirs: string[], outDir: string)
     failures: inputs.flatMap((s) => s.meta.failures),
     durationS: inputs.reduce((n, s) => n + s.meta.durationS, 0),
     interrupted: inputs.some((s) => s.meta.interrupted) || missingShards.length > 0,
+    // Shards are named by index, not by the (often scratch) directory they were read from.
     mergedFrom: inputs.map((s) => ({
-      dir: s.dir,
       shard: s.meta.shard,
       rows: s.meta.rows,
       date: s.meta.date,

@@ -41,7 +41,8 @@ function misuseClaim(producers: number) {
   return {
     id: `spsc-unsynchronized-push-${producers}p`,
     text: "Multiple TCP threads can push without synchronization into the SPSC ring.",
-    source: "the C++ event system this harness studies (its dispatcher's 65,536-slot SPSC ring)",
+    source:
+      "docs/claims.md: the C++ event system this harness studies (its dispatcher's 65,536-slot SPSC ring)",
     claimed: { value: 0, unit: "fraction of events damaged (implied: nothing lost)" },
     measured: {
       kind: "value" as const,

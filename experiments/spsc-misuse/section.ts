@@ -103,7 +103,7 @@ export const spscMisuseSection: SectionBuilder = (rows, exp) => {
       {
         id: "lock-free-dispatcher-zero-contention",
         text: "Lock-free dispatcher, zero contention: several TCP threads push into the SPSC ring without synchronization.",
-        source: "the C++ event system this harness studies",
+        source: "docs/claims.md: the C++ event system this harness studies",
         claimed: "0 events lost or duplicated (implied)",
         interpretation:
           "Events per run lost + duplicated + reordered + corrupted over every spsc run with 2 or more producers. Above 0 refutes the claim: an SPSC ring has no contention because it allows one producer; several unsynchronized producers race on its write index.",

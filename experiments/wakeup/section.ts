@@ -5,13 +5,19 @@
  * against CPU per round trip over every point (the trade-off in one picture).
  */
 import { barChart, type ChartDef, scatterChart } from "../report/charts.ts";
-import { fmtSpread } from "../report/format.ts";
+import { fmtNsSpread, fmtSpread, timeUnitForValues } from "../report/format.ts";
 import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
 import { column, groupBy, spread } from "../report/stats.ts";
 
 const panel = (r: Row) => `load ${r.loadThreads} threads, gap ${r.gapUs} µs`;
 
 function latencyChart(rows: Row[], col: string, label: string): ChartDef {
+  const t = timeUnitForValues(
+    column(
+      rows.filter((r) => typeof r[col] === "number"),
+      col,
+    ),
+  );
   return {
     name: `round-trip-${label}`,
     title: `Round-trip latency ${label} by wait strategy`,
@@ -22,12 +28,12 @@ function latencyChart(rows: Row[], col: string, label: string): ChartDef {
         series: "queue",
         x: "waitStrategy",
         value: col,
-        scale: 1e3,
+        scale: t.ns,
         facet: panel,
       }),
       {
         xTitle: "wait strategy",
-        yTitle: `round-trip ${label} (µs)`,
+        yTitle: `round-trip ${label} (${t.unit})`,
         seriesTitle: "queue",
         yLog: true,
         facetTitle: "",
@@ -65,13 +71,19 @@ export const wakeupSection: SectionBuilder = (rows) => {
         },
       ),
     });
+    const t = timeUnitForValues(
+      column(
+        withCpu.filter((r) => typeof r.latencyNsP99 === "number"),
+        "latencyNsP99",
+      ),
+    );
     const points = groupBy(
       withCpu.filter((r) => typeof r.cpuUsPerRoundTrip === "number"),
       ["queue", "waitStrategy", "loadThreads", "gapUs"],
     ).map((g) => ({
       series: String(g.key.queue),
       x: { series: "", x: 0, ...spread(column(g.rows, "cpuUsPerRoundTrip")) },
-      y: { series: "", x: 0, ...spread(column(g.rows, "latencyNsP99").map((v) => v / 1e3)) },
+      y: { series: "", x: 0, ...spread(column(g.rows, "latencyNsP99").map((v) => v / t.ns)) },
       label: `${g.key.queue} ${g.key.waitStrategy} load=${g.key.loadThreads} gap=${g.key.gapUs}µs`,
       shape: String(g.key.waitStrategy),
     }));
@@ -83,7 +95,7 @@ export const wakeupSection: SectionBuilder = (rows) => {
           "Each dot is one point (strategy, load, gap): down-left is better. Spinning buys latency with CPU; parking saves CPU and pays a wake-up.",
         spec: scatterChart("wakeup: p99 latency vs CPU cost", points, {
           xTitle: "CPU per round trip (µs)",
-          yTitle: "p99 round trip (µs)",
+          yTitle: `p99 round trip (${t.unit})`,
           seriesTitle: "queue",
           shapeTitle: "wait strategy",
         }),
@@ -92,12 +104,12 @@ export const wakeupSection: SectionBuilder = (rows) => {
   const findings: string[] = [];
   for (const g of groupBy(rows, ["queue", "loadThreads", "gapUs"])) {
     const parts = groupBy(g.rows, ["waitStrategy"]).map((s) => {
-      const p50 = spread(column(s.rows, "latencyNsP50").map((v) => v / 1e3));
+      const p50 = spread(column(s.rows, "latencyNsP50"));
       const cpu = s.rows.filter((r) => typeof r.cpuUtilisationCores === "number");
       const cores = cpu.length
         ? `, ${fmtSpread(spread(column(cpu, "cpuUtilisationCores")), "cores")}`
         : "";
-      return `${s.key.waitStrategy} p50 ${fmtSpread(p50, "µs")}${cores}`;
+      return `${s.key.waitStrategy} p50 ${fmtNsSpread(p50)}${cores}`;
     });
     findings.push(
       `${g.key.queue}, load ${g.key.loadThreads}, gap ${g.key.gapUs} µs: ${parts.join("; ")}.`,
@@ -112,9 +124,9 @@ export const wakeupSection: SectionBuilder = (rows) => {
         ["queue", "waitStrategy", "loadThreads", "gapUs"],
         [
           { column: "roundTripsPerS", title: "round trips/s" },
-          { column: "latencyNsP50", title: "p50 (ns)" },
-          { column: "latencyNsP99", title: "p99 (ns)" },
-          { column: "latencyNsP999", title: "p99.9 (ns)" },
+          { column: "latencyNsP50", title: "p50", unit: "ns" },
+          { column: "latencyNsP99", title: "p99", unit: "ns" },
+          { column: "latencyNsP999", title: "p99.9", unit: "ns" },
           { column: "cpuUtilisationCores", title: "CPU (cores)" },
           { column: "cpuUsPerRoundTrip", title: "CPU µs / round trip" },
         ],

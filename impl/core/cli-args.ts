@@ -66,21 +66,41 @@ function convert(spec: FlagSpec, raw: string): unknown {
   return n;
 }
 
-/** Validates `raw` with `schema`; errors name the flag (or config key) and its help line. */
+/** Options read from a --config file: its path and the keys whose values came from it. */
+export interface ConfigFileSource {
+  path: string;
+  /** Keys set by the file and not overridden by a flag. */
+  keys: readonly string[];
+}
+
+/**
+ * Parses `raw` with `schema`; every problem is named by where the value came
+ * from: a key of the --config file (file and key), else the flag.
+ */
 export function validateOptions<S extends z.ZodType>(
   schema: S,
   raw: Record<string, unknown>,
   specs: FlagSpec[],
+  configFile?: ConfigFileSource,
 ): z.output<S> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const byKey = new Map(specs.map((s) => [s.key, s]));
+  const fromFile = new Set(configFile?.keys ?? []);
   const lines = parsed.error.issues.map((issue) => {
+    if (issue.code === "unrecognized_keys" && configFile)
+      return `--config ${configFile.path}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; valid keys: ${specs
+        .map((s) => s.key)
+        .filter((k) => k !== "config")
+        .join(", ")}`;
     const key = String(issue.path[0] ?? "");
     const spec = byKey.get(key);
-    const where = spec ? `--${spec.flag}` : key ? `option "${key}"` : "options";
     const value = key in raw ? ` (got ${JSON.stringify(raw[key])})` : "";
-    return `${where}${value}: ${issue.message}${spec ? `; ${spec.help}` : ""}`;
+    const help = spec ? `; ${spec.help}` : "";
+    if (configFile && fromFile.has(key))
+      return `--config ${configFile.path}: key "${key}"${value}: ${issue.message}${help}`;
+    const where = spec ? `--${spec.flag}` : key ? `option "${key}"` : "options";
+    return `${where}${value}: ${issue.message}${help}`;
   });
   throw new UsageError(lines.join("\n"));
 }

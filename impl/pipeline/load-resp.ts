@@ -197,6 +197,7 @@ function summarizeRun(
   const sent = sum((s) => s.sent);
   return {
     target: "resp",
+    serverGone: null, // not watched for Redis: a RESP run is a baseline, skipped when absent
     config: cfg,
     mode,
     sent,

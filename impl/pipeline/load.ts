@@ -155,6 +155,8 @@ export interface LoadResult {
   connections: ConnectionSummary[];
   /** Conservation and protocol failures; empty means every event is accounted for. */
   errors: string[];
+  /** Set when the server closed a connection before sending ended: the run was cut short. */
+  serverGone: string | null;
 }
 
 /** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
@@ -178,7 +180,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         latency,
       ),
   );
-  await Promise.all(conns.map((c) => connect(cfg, c)));
+  const closedAtNs = new Float64Array(cfg.connections).fill(Infinity);
+  try {
+    await Promise.all(conns.map((c) => connect(cfg, c, closedAtNs)));
+  } catch (err) {
+    for (const c of conns) c.socket?.end();
+    throw new NoServerError(cfg.host, cfg.port, (err as Error).message);
+  }
   const mode = cfg.max !== undefined ? "closed" : "open";
   const startNs = monoNowNs();
   const endNs = startNs + (cfg.warmupS + cfg.durationS) * 1e9;
@@ -193,7 +201,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   const run = { failure: null as Error | null };
   const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
-  return summarizeRun(
+  const result = summarizeRun(
     cfg,
     mode,
     conns,
@@ -204,9 +212,60 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     sendEndNs,
     run.failure,
   );
+  result.serverGone = serverGone(cfg, conns, closedAtNs, startNs, endNs, sendEndNs);
+  return result;
 }
 
-function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
+/**
+ * Says how the server went away if it closed a connection, or sent its FINAL
+ * ack, before sending ended (the load generator closes its sockets only
+ * after): a run cut short looks like a fine, shorter one otherwise. Null when
+ * it stayed.
+ */
+function serverGone(
+  cfg: LoadConfig,
+  conns: LoadConnection[],
+  closedAtNs: Float64Array,
+  startNs: number,
+  endNs: number,
+  sendEndNs: number,
+): string | null {
+  // A FINAL ack (graceful stop) ends the send loop early without a close: dated by the loop's end.
+  const cutShort = sendEndNs < endNs;
+  let first = -1;
+  let firstNs = Infinity;
+  for (let i = 0; i < conns.length; i++) {
+    const goneNs =
+      closedAtNs[i]! <= sendEndNs
+        ? closedAtNs[i]!
+        : cutShort && conns[i]!.finalSeen
+          ? sendEndNs
+          : Infinity;
+    if (goneNs < firstNs) [first, firstNs] = [i, goneNs];
+  }
+  if (first < 0) return null;
+  const atS = Math.max(0, (firstNs - startNs) / 1e9);
+  const how = conns[first]!.finalSeen
+    ? "stopped (final ack received)"
+    : "closed the connection without a final ack (crashed or killed?)";
+  return `the server at ${cfg.host}:${cfg.port} went away ${atS.toFixed(2)} s into a ${cfg.warmupS + cfg.durationS} s run: it ${how}; the figures cover only the part before`;
+}
+
+/** Nothing accepted a connection at host:port. */
+export class NoServerError extends Error {
+  override name = "NoServerError";
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    why: string,
+  ) {
+    super(
+      `no server at ${host}:${port} (${why || "connect failed"}): start one with \`bun run pipeline --port ${port}\``,
+    );
+  }
+}
+
+function connect(cfg: LoadConfig, c: LoadConnection, closedAtNs: Float64Array): Promise<void> {
   return Bun.connect({
     hostname: cfg.host,
     port: cfg.port,
@@ -219,9 +278,11 @@ function connect(cfg: LoadConfig, c: LoadConnection): Promise<void> {
       drain: () => c.onDrain(),
       close: () => {
         c.closed = true;
+        closedAtNs[c.index] = Math.min(closedAtNs[c.index]!, monoNowNs());
       },
       error: () => {
         c.closed = true;
+        closedAtNs[c.index] = Math.min(closedAtNs[c.index]!, monoNowNs());
       },
     },
   }).then((s) => {
@@ -270,5 +331,6 @@ function summarizeRun(
     sendLag: summarize(sendLag),
     connections: summaries,
     errors,
+    serverGone: null,
   };
 }

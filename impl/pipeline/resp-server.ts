@@ -5,6 +5,7 @@
  * when no redis-server binary is installed, so callers can skip with a reason.
  */
 import type { Subprocess } from "bun";
+import { PortInUseError, refuseIfPortInUse } from "./port-guard.ts";
 import { encodeCommand, RespKind, RespReplyReader } from "./resp-reader.ts";
 
 /** Named maximum: how long redis-server may take to answer PING after spawning, ms. */
@@ -34,12 +35,22 @@ export function freePort(): number {
   return port;
 }
 
-export async function startRedisServer(): Promise<LocalRedis | null> {
+/**
+ * Starts redis-server on `options.port` (refused with PortInUseError when
+ * anything listens there) or on a free port (retried on another when one is
+ * taken meanwhile). A PONG counts only from the process we spawned (INFO's
+ * process_id): a server already on that port must not pass for ours.
+ */
+export async function startRedisServer(
+  options: { port?: number } = {},
+): Promise<LocalRedis | null> {
   const binary = redisServerBinary();
   if (!binary) return null;
+  const fixed = options.port;
+  if (fixed !== undefined) refuseIfPortInUse("127.0.0.1", fixed);
   let lastError = "";
-  for (let attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++) {
-    const port = freePort();
+  for (let attempt = 0; attempt < (fixed === undefined ? MAX_PORT_ATTEMPTS : 1); attempt++) {
+    const port = fixed ?? freePort();
     const proc = Bun.spawn(
       [
         binary,
@@ -77,26 +88,43 @@ export async function startRedisServer(): Promise<LocalRedis | null> {
     proc.kill("SIGKILL");
     await proc.exited;
     lastError = proc.stderr ? (await new Response(proc.stderr).text()).trim() : "";
+    if (fixed !== undefined) throw new PortInUseError("127.0.0.1", fixed);
   }
   throw new Error(
     `redis-server did not start after ${MAX_PORT_ATTEMPTS} attempts${lastError ? `: ${lastError}` : ""}`,
   );
 }
 
-/** True once a PING on `port` gets +PONG; false if the process exits or the deadline passes. */
+/**
+ * True once a PING on `port` gets +PONG from `proc` itself (INFO's
+ * process_id); false if the process exits, another server answers, or the
+ * deadline passes.
+ */
 async function answersPing(port: number, proc: Subprocess): Promise<boolean> {
   const deadline = performance.now() + REDIS_START_TIMEOUT_MS;
   while (performance.now() < deadline && proc.exitCode === null) {
-    if (await pingOnce(port)) return true;
+    if (await pingOnce(port)) return (await serverPid(port)) === proc.pid;
     await Bun.sleep(20);
   }
   return false;
 }
 
+/** The process id the Redis on `port` reports (INFO server), or null. */
+async function serverPid(port: number, host = "127.0.0.1"): Promise<number | null> {
+  const reply = await replyOnce(port, host, encodeCommand("INFO", "server"));
+  const m = reply?.match(/process_id:(\d+)/);
+  return m ? Number(m[1]) : null;
+}
+
 /** One PING round trip; true on +PONG. */
 export async function pingOnce(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return (await replyOnce(port, host, encodeCommand("PING"))) === "PONG";
+}
+
+/** Sends `command` and returns its reply's text (simple or bulk string), or null on anything else. */
+async function replyOnce(port: number, host: string, command: Uint8Array): Promise<string | null> {
   const reader = new RespReplyReader();
-  let pong = false;
+  let text: string | null = null;
   let done: () => void = () => {};
   const finished = new Promise<void>((r) => {
     done = r;
@@ -110,7 +138,8 @@ export async function pingOnce(port: number, host = "127.0.0.1"): Promise<boolea
         data: (_s, chunk) => {
           try {
             reader.push(chunk, (r) => {
-              pong = r.kind === RespKind.SIMPLE;
+              if (r.kind === RespKind.SIMPLE || r.kind === RespKind.BULK)
+                text = new TextDecoder().decode(r.buf.subarray(r.start, r.end));
               done();
             });
           } catch {
@@ -121,11 +150,11 @@ export async function pingOnce(port: number, host = "127.0.0.1"): Promise<boolea
         error: () => done(),
       },
     });
-    socket.write(encodeCommand("PING"));
+    socket.write(command);
     await Promise.race([finished, Bun.sleep(500)]);
     socket.end();
   } catch {
-    return false;
+    return null;
   }
-  return pong;
+  return text;
 }

@@ -18,6 +18,7 @@ import { createCommitStage } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
+import { refuseIfPortInUse } from "./port-guard.ts";
 import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
 
 export interface PipelineStats {
@@ -132,6 +133,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   );
   let port = cfg.port;
   try {
+    refuseIfPortInUse(cfg.host, port); // SO_REUSEPORT would let the Workers share it silently
     for (let i = 0; i < cfg.ingestWorkers; i++) {
       const producer = dispatchQ.producerHandle(i);
       const ackPorts = acks.map((row) => row[i]!.port2);

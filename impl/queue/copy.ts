@@ -16,6 +16,21 @@
  * Owner: one queue end (one thread).
  */
 
+/**
+ * A u32 view over all of `buffer`, for a copier to cache per caller view. Over
+ * a resizable ArrayBuffer or a growable SharedArrayBuffer the view tracks the
+ * buffer's length: a fixed-length one, made before the buffer grew (or shrank),
+ * would read and write nothing past its old end, so records would move as
+ * zeros. Fixed-size buffers (the hot path) keep the fixed-length view.
+ */
+export function wordsOver(buffer: ArrayBufferLike): Uint32Array {
+  const tracksLength =
+    buffer instanceof SharedArrayBuffer ? buffer.growable : (buffer as ArrayBuffer).resizable;
+  return tracksLength
+    ? new Uint32Array(buffer)
+    : new Uint32Array(buffer, 0, buffer.byteLength >>> 2);
+}
+
 /** General-path copies of at most this many aligned bytes use the word loop; longer ones set(). */
 export const WORD_COPY_MAX_BYTES = 512;
 
@@ -51,11 +66,11 @@ export class RecordCopier {
     this.slotViews = new Array(ringSlots);
   }
 
-  /** The u32 view of `buf`'s ArrayBuffer, rebuilt only when a different view is passed. */
+  /** The u32 view of `buf`'s buffer (length-tracking when it can resize), rebuilt only when a different view is passed. */
   private wordsOf(buf: Uint8Array): Uint32Array {
     if (buf !== this.extView) {
       this.extView = buf;
-      this.extU32 = new Uint32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
+      this.extU32 = wordsOver(buf.buffer);
     }
     return this.extU32;
   }

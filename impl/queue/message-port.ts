@@ -19,6 +19,7 @@
 import { assert } from "../core/assert.ts";
 import type { QueueConsumer, QueueEndHandle, QueueProducer } from "../core/contracts.ts";
 import { type QueueRegistration, register } from "../core/registry.ts";
+import { wordsOver } from "./copy.ts";
 import {
   PortInbox,
   PortSender,
@@ -46,7 +47,7 @@ class Copier {
     // Compared by view identity: reading `.buffer` costs ~40 ns on Bun.
     if (buf !== this.userView) {
       this.userView = buf;
-      this.userU32 = new Uint32Array(buf.buffer, 0, buf.buffer.byteLength >>> 2);
+      this.userU32 = wordsOver(buf.buffer); // tracks a resizable buffer's length
     }
     return this.userU32;
   }

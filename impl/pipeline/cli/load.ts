@@ -84,7 +84,8 @@ async function main(): Promise<number> {
   }
   if (target === "resp") console.log(`target resp: Redis XADD at ${cfg.host}:${cfg.port}`);
   console.log(formatLoadResult(result));
-  return result.errors.length === 0 ? 0 : 1;
+  if (result.serverGone) process.stderr.write(`load: ${result.serverGone}\n`);
+  return result.errors.length === 0 && !result.serverGone ? 0 : 1;
 }
 
 if (import.meta.main) process.exit(await main());

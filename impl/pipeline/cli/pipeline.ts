@@ -5,8 +5,9 @@
  */
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { PIPELINE_FLAGS, type PipelineConfig, PipelineOptionsSchema } from "../config.ts";
+import { PortInUseError } from "../port-guard.ts";
 import { formatStageTable } from "../profiler.ts";
-import { checkWiring, type PipelineStats, startPipeline } from "../server.ts";
+import { checkWiring, type PipelineServer, type PipelineStats, startPipeline } from "../server.ts";
 
 const USAGE =
   "usage: bun run pipeline [options]\n\nTCP ingest -> dispatcher -> 3-lane bus -> process managers, acks back (docs/protocol.md).";
@@ -29,7 +30,16 @@ export async function parsePipelineArgs(argv: string[]): Promise<PipelineConfig>
   const flags = parseFlags(argv, PIPELINE_FLAGS);
   const { config: path, ...rest } = flags;
   const file = typeof path === "string" ? await loadConfigFile(path) : {};
-  const cfg = validateOptions(PipelineOptionsSchema, { ...file, ...rest }, PIPELINE_FLAGS);
+  const configFile =
+    typeof path === "string"
+      ? { path, keys: Object.keys(file).filter((k) => !(k in rest)) }
+      : undefined;
+  const cfg = validateOptions(
+    PipelineOptionsSchema,
+    { ...file, ...rest },
+    PIPELINE_FLAGS,
+    configFile,
+  );
   await import("../register.ts");
   try {
     checkWiring(cfg);
@@ -62,7 +72,13 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const server = await startPipeline(cfg);
+  let server: PipelineServer;
+  try {
+    server = await startPipeline(cfg);
+  } catch (err) {
+    process.stderr.write(`pipeline: ${(err as Error).message}\n`);
+    return err instanceof PortInUseError ? 2 : 1;
+  }
   console.log(
     `pipeline listening on ${server.host}:${server.port} (ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B)`,
   );

@@ -36,6 +36,9 @@ export interface FuzzResult {
   linearizability: string;
 }
 
+/** The fuzzed clusters' election timeout range, ms: a heal window shorter than its top cannot elect a leader. */
+export const FUZZ_ELECTION_TIMEOUT_MS: readonly [number, number] = [150, 300];
+
 export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult {
   const rng = new Rng(seed).fork(4242);
   const faultMs = options.faultMs ?? 3000;
@@ -45,7 +48,7 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
   const c = new SimCluster({
     nodes,
     seed,
-    electionTimeoutMs: [150, 300],
+    electionTimeoutMs: [...FUZZ_ELECTION_TIMEOUT_MS],
     heartbeatMs: 50,
     tickMs: 1,
     preVote: rng.chance(0.5),

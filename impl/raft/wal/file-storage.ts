@@ -34,33 +34,16 @@
  * `mode` says which ran).
  */
 import { closeSync, fdatasyncSync, mkdirSync, openSync, truncateSync } from "node:fs";
-import { join } from "node:path";
 import { assert } from "../../core/assert.ts";
 import type { Storage } from "../storage.ts";
 import type { Entry, HardState, NodeId, Snapshot } from "../types.ts";
-import {
-  listDir,
-  removeFiles,
-  segmentName,
-  snapshotName,
-  writeFileDurably,
-  writeFully,
-} from "./files.ts";
-import {
-  DEFAULT_MAX_RECORD_BYTES,
-  DEFAULT_SEGMENT_BYTES,
-  MAX_WRITE_CHUNK_BYTES,
-} from "./limits.ts";
+import { listDir, removeFiles, snapshotName } from "./files.ts";
+import { DEFAULT_MAX_RECORD_BYTES, DEFAULT_SEGMENT_BYTES } from "./limits.ts";
 import type { LogState } from "./log-state.ts";
-import {
-  encodeEntry,
-  encodeHardState,
-  encodeLogState,
-  encodeSegmentHeader,
-  encodeSnapshotMeta,
-} from "./payload.ts";
-import { RECORD_HEADER_BYTES, RecordType, writeRecord } from "./record.ts";
+import { encodeEntry, encodeHardState, encodeLogState, encodeSnapshotMeta } from "./payload.ts";
+import { RecordType } from "./record.ts";
 import { type RecordCounts, readWal, WalCorruptionError, type WalProblem } from "./recover.ts";
+import { type Payload, SegmentWriter } from "./segment-writer.ts";
 import { writeSnapshotFile } from "./snapshot-file.ts";
 import { type SyncMode, WalStats } from "./sync-stats.ts";
 
@@ -88,7 +71,7 @@ export interface RecoveryReport {
   lastIndex: number;
   snapshotIndex: number;
   hardState: HardState;
-  /** Half-written temp files and superseded snapshot files removed. */
+  /** Half-written temp files, superseded snapshot files and segments before the newest checkpoint, removed. */
   removedFiles: string[];
 }
 
@@ -100,8 +83,6 @@ export function openFileStorage(
   return { storage, recovery: storage.recovery };
 }
 
-type Payload = { type: RecordType; bytes: Uint8Array };
-
 export class FileStorage implements Storage {
   readonly mode: SyncMode;
   readonly stats: WalStats;
@@ -111,21 +92,14 @@ export class FileStorage implements Storage {
   private readonly maxRecordBytes: number;
   private readonly state: LogState;
   private snap: Snapshot;
-  private fd = -1;
-  private seq = 0;
-  /** Write position (= length) of the active segment, and its length when created. */
-  private segBytes = 0;
-  private segFloorBytes = 0;
-  private lastCrc = 0;
-  private dirty = false;
+  private readonly writer: SegmentWriter;
   private failed: Error | null = null;
-  private chunk = new Uint8Array(64 * 1024);
   /** Snapshot files superseded by a createSnapshot whose WAL record is not yet synced. */
   private staleSnapshotIndexes: number[] = [];
 
   constructor(
     readonly dir: string,
-    private readonly opts: FileStorageOptions = {},
+    opts: FileStorageOptions = {},
   ) {
     this.fsync = opts.fsync ?? true;
     this.mode = this.fsync ? "fsync" : "no-fsync";
@@ -137,15 +111,17 @@ export class FileStorage implements Storage {
       "segmentBytes and maxRecordBytes must be > 0",
     );
     mkdirSync(dir, { recursive: true });
+    this.writer = new SegmentWriter(dir, this.fsync, this.segmentBytes, this.stats, opts.onSyncNs);
     const r = readWal(dir, this.maxRecordBytes, opts.peers ?? []);
     if (r.corruption) throw new WalCorruptionError(r.corruption);
     this.state = r.state;
     this.snap = r.snapshot;
     if (r.tornTail) this.cutTornTail(r.tornTail.file, r.tornTail.offset);
-    removeFiles(dir, r.strayFiles, this.fsync);
+    const removed = [...r.strayFiles, ...r.supersededSegments];
+    removeFiles(dir, removed, this.fsync);
     const last = r.segments.at(-1);
-    if (last) this.openSegment(last.seq, last.goodBytes, last.lastCrc);
-    else this.writeCheckpoint(0);
+    if (last) this.writer.openExisting(last.seq, last.goodBytes, last.lastCrc);
+    else this.writer.createSegment(0, this.checkpointRecords());
     this.recovery = {
       dir,
       mode: this.mode,
@@ -156,7 +132,7 @@ export class FileStorage implements Storage {
       lastIndex: this.lastIndex(),
       snapshotIndex: this.snap.index,
       hardState: { ...this.state.hard },
-      removedFiles: r.strayFiles,
+      removedFiles: removed,
     };
   }
 
@@ -218,11 +194,11 @@ export class FileStorage implements Storage {
    */
   sync(): void {
     this.checkUsable();
-    if (!this.dirty) {
+    if (!this.writer.dirty) {
       this.stats.syncsSkipped++;
       return;
     }
-    this.syncActive();
+    this.guard(() => this.writer.sync());
     const stale = this.staleSnapshotIndexes.splice(0).map(snapshotName);
     this.guard(() => removeFiles(this.dir, stale, this.fsync));
   }
@@ -276,8 +252,7 @@ export class FileStorage implements Storage {
   }
 
   close(): void {
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
+    this.writer.close();
     this.failed ??= new Error("storage closed");
   }
 
@@ -297,125 +272,41 @@ export class FileStorage implements Storage {
     }
   }
 
-  private syncActive(): void {
-    const t0 = process.hrtime.bigint();
-    if (this.fsync) this.guard(() => fdatasyncSync(this.fd));
-    const ns = Number(process.hrtime.bigint() - t0);
-    this.stats.recordSync(ns);
-    this.opts.onSyncNs?.(ns);
-    this.dirty = false;
-  }
-
-  /** Frames and writes records in chunks, rolling the segment when it would grow past segmentBytes. */
+  /** Checks the record limit (a caller error: nothing written), then writes under guard. */
   private writeRecords(payloads: Payload[]): void {
     for (const p of payloads)
       if (p.bytes.byteLength > this.maxRecordBytes)
         throw new Error(
           `WAL record of ${p.bytes.byteLength} bytes over maxRecordBytes ${this.maxRecordBytes}`,
         );
-    let pending = 0;
-    const flush = (): void => {
-      if (pending === 0) return;
-      const bytes = this.chunk.subarray(0, pending);
-      this.guard(() => writeFully(this.fd, bytes, this.segBytes));
-      this.segBytes += pending;
-      this.stats.bytesWritten += pending;
-      this.dirty = true;
-      pending = 0;
-    };
-    for (const p of payloads) {
-      const recBytes = RECORD_HEADER_BYTES + p.bytes.byteLength;
-      const segLen = this.segBytes + pending;
-      if (segLen + recBytes > this.segmentBytes && segLen > this.segFloorBytes) {
-        flush();
-        this.rollPlain();
-      }
-      if (pending + recBytes > this.chunk.length) {
-        flush();
-        if (recBytes > this.chunk.length)
-          this.chunk = new Uint8Array(
-            Math.max(recBytes, Math.min(2 * this.chunk.length, MAX_WRITE_CHUNK_BYTES)),
-          );
-      }
-      this.lastCrc = writeRecord(this.chunk, pending, p.type, p.bytes, this.lastCrc);
-      pending += recBytes;
-    }
-    flush();
-  }
-
-  /** Size roll: the full segment is synced, then a new one holding only its header takes over. */
-  private rollPlain(): void {
-    if (this.dirty) this.syncActive();
-    const header = {
-      type: RecordType.SegmentHeader,
-      bytes: encodeSegmentHeader({ seq: this.seq + 1, seedCrc: this.lastCrc }),
-    };
-    this.createSegment(this.seq + 1, [header]);
+    this.guard(() => this.writer.write(payloads));
   }
 
   /** A checkpoint segment replaces every older segment and snapshot file. */
   private rollCheckpoint(): void {
-    if (this.dirty) this.syncActive();
-    const oldSeq = this.seq;
-    this.writeCheckpoint(oldSeq + 1);
-    const stale: string[] = [];
-    for (let s = 0; s <= oldSeq; s++) stale.push(segmentName(s));
-    this.guard(() => this.removeOld(stale));
+    this.guard(() => {
+      this.writer.createSegment(this.writer.seq + 1, this.checkpointRecords());
+      this.removeOlderThanActive();
+    });
   }
 
-  private removeOld(segmentNames: string[]): void {
+  /** Deletes segments before the active (checkpoint) one and snapshot files not in effect. */
+  private removeOlderThanActive(): void {
     const listing = listDir(this.dir);
-    const present = new Set(listing.segments.map((s) => s.name));
-    const segs = segmentNames.filter((n) => present.has(n));
+    const segs = listing.segments.filter((s) => s.seq < this.writer.seq).map((s) => s.name);
     const snaps = listing.snapshots.filter((s) => s.index !== this.snap.index).map((s) => s.name);
     this.staleSnapshotIndexes = [];
     removeFiles(this.dir, [...segs, ...snaps], this.fsync);
     this.stats.segmentsDeleted += segs.length;
   }
 
-  private writeCheckpoint(seq: number): void {
-    const payloads: Payload[] = [
-      {
-        type: RecordType.SegmentHeader,
-        bytes: encodeSegmentHeader({ seq, seedCrc: this.lastCrc }),
-      },
+  /** The records after a checkpoint segment's header: the whole state, then every retained entry. */
+  private checkpointRecords(): Payload[] {
+    const out: Payload[] = [
       { type: RecordType.State, bytes: encodeLogState(this.state.toRecord()) },
     ];
-    for (const e of this.state.ents)
-      payloads.push({ type: RecordType.Entry, bytes: encodeEntry(e) });
-    this.createSegment(seq, payloads);
-  }
-
-  /** Writes a whole new segment atomically (temp + sync + rename + dir sync) and makes it active. */
-  private createSegment(seq: number, payloads: Payload[]): void {
-    let size = 0;
-    for (const p of payloads) size += RECORD_HEADER_BYTES + p.bytes.byteLength;
-    const bytes = new Uint8Array(size);
-    let at = 0;
-    let crc = this.lastCrc;
-    for (const p of payloads) {
-      crc = writeRecord(bytes, at, p.type, p.bytes, crc);
-      at += RECORD_HEADER_BYTES + p.bytes.byteLength;
-    }
-    const t0 = process.hrtime.bigint();
-    this.guard(() => writeFileDurably(this.dir, segmentName(seq), bytes, this.fsync));
-    const ns = Number(process.hrtime.bigint() - t0);
-    this.stats.recordSync(ns);
-    this.opts.onSyncNs?.(ns);
-    this.stats.segmentsCreated++;
-    this.stats.bytesWritten += size;
-    if (this.fd >= 0) closeSync(this.fd);
-    this.openSegment(seq, size, crc);
-    this.segFloorBytes = size;
-  }
-
-  private openSegment(seq: number, lengthBytes: number, lastCrc: number): void {
-    this.fd = openSync(join(this.dir, segmentName(seq)), "r+");
-    this.seq = seq;
-    this.segBytes = lengthBytes;
-    this.segFloorBytes = 0; // createSegment sets it for a new segment
-    this.lastCrc = lastCrc;
-    this.dirty = false;
+    for (const e of this.state.ents) out.push({ type: RecordType.Entry, bytes: encodeEntry(e) });
+    return out;
   }
 
   private cutTornTail(file: string, offset: number): void {

@@ -27,3 +27,10 @@ export const SYNC_BUCKET_BOUNDS_NS: readonly number[] = [
   50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000, 25_000_000,
   50_000_000, 100_000_000, 250_000_000, 1_000_000_000,
 ];
+
+/**
+ * Granularity at which a power loss can leave unwritten (zero) holes in
+ * unsynced data: the disk sector. A bad record overlapping such a hole in
+ * the last segment is a torn write, not corruption (record.ts).
+ */
+export const UNWRITTEN_SECTOR_BYTES = 512;

@@ -16,6 +16,7 @@
  * corruption instead of looking like a record cut off at the end of the file.
  */
 import { crc32c } from "./crc32c.ts";
+import { UNWRITTEN_SECTOR_BYTES } from "./limits.ts";
 
 export const RECORD_HEADER_BYTES = 12;
 
@@ -101,13 +102,12 @@ export function scanRecords(
   let at = 0;
   let seed = 0;
   while (at < bytes.length) {
-    const stop = (kind: "torn" | "corrupt", reason: string): ScanResult => ({
+    /** Stops at `at`; spanEnd is where the bad record would end (clipped to the file). */
+    const stop = (kind: "torn" | "corrupt", reason: string, spanEnd = at): ScanResult => ({
       records,
       lastCrc: seed,
       endOffset: at,
-      stop: allZero(bytes, at)
-        ? { offset: at, kind: "torn", reason: `zero fill (${reason})` }
-        : { offset: at, kind, reason },
+      stop: tornOrCorrupt(bytes, at, Math.min(spanEnd, bytes.length), kind, reason),
     });
     if (bytes.length - at < RECORD_HEADER_BYTES)
       return stop("torn", `${bytes.length - at} bytes, less than a record header`);
@@ -115,7 +115,7 @@ export function scanRecords(
     const type = bytes[at + 4]!;
     const check = view.getUint16(at + 6, true);
     if ((crc32c(bytes, 0, at, at + 6) & 0xffff) !== check || bytes[at + 5] !== 0)
-      return stop("corrupt", "record header check failed");
+      return stop("corrupt", "record header check failed", at + RECORD_HEADER_BYTES);
     if (type < 1 || type > RECORD_TYPE_MAX) return stop("corrupt", `unknown record type ${type}`);
     if (len > maxRecordBytes)
       return stop("corrupt", `record length ${len} over the limit ${maxRecordBytes}`);
@@ -130,7 +130,11 @@ export function scanRecords(
     const crc = crc32c(payload, crc32c(bytes, useSeed, at, at + 8));
     if (crc !== view.getUint32(at + 8, true)) {
       const last = end === bytes.length;
-      return stop(last ? "torn" : "corrupt", `crc mismatch${last ? " in the last record" : ""}`);
+      return stop(
+        last ? "torn" : "corrupt",
+        `crc mismatch${last ? " in the last record" : ""}`,
+        end,
+      );
     }
     records.push({ type: type as RecordType, offset: at, payload, crc });
     seed = crc;
@@ -139,7 +143,41 @@ export function scanRecords(
   return { records, lastCrc: seed, endOffset: at, stop: null };
 }
 
-function allZero(bytes: Uint8Array, from: number): boolean {
-  for (let i = from; i < bytes.length; i++) if (bytes[i] !== 0) return false;
+/**
+ * A bad record is torn rather than corrupt when the rest of the file is zero
+ * (space allocated, data never written), or when the record overlaps a disk
+ * sector that reads as zero from the record on: after a power loss the
+ * pages of an unsynced write can reach the disk in any order, leaving a hole
+ * of zeros in the middle of the last records. (A record of the caller's own
+ * data that holds a whole zero sector AND later rots would be taken for
+ * torn too: the price of not refusing to start after a power loss.)
+ */
+function tornOrCorrupt(
+  bytes: Uint8Array,
+  at: number,
+  spanEnd: number,
+  kind: "torn" | "corrupt",
+  reason: string,
+): ScanStop {
+  if (isZero(bytes, at, bytes.length))
+    return { offset: at, kind: "torn", reason: `zero fill (${reason})` };
+  if (kind === "corrupt") {
+    const first = at - (at % UNWRITTEN_SECTOR_BYTES);
+    for (let s = first; s < Math.max(spanEnd, at + 1); s += UNWRITTEN_SECTOR_BYTES) {
+      const from = Math.max(s, at);
+      const to = Math.min(s + UNWRITTEN_SECTOR_BYTES, bytes.length);
+      if (to > from && isZero(bytes, from, to))
+        return {
+          offset: at,
+          kind: "torn",
+          reason: `${reason}; unwritten (zero) sector at ${from}`,
+        };
+    }
+  }
+  return { offset: at, kind, reason };
+}
+
+function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
   return true;
 }

@@ -71,6 +71,8 @@ export interface WalReadResult {
   snapshot: Snapshot;
   /** Files ending in .tmp and snapshot files not in effect (open removes them). */
   strayFiles: string[];
+  /** Segments before the newest checkpoint (a crash came before their deletion); open removes them. */
+  supersededSegments: string[];
 }
 
 export function readWal(dir: string, maxRecordBytes: number, peers: number[] = []): WalReadResult {
@@ -86,20 +88,21 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
     state,
     snapshot: { index: 0, term: 0, peers: [...peers], data: new Uint8Array(0) },
     strayFiles: [...listing.temps],
+    supersededSegments: [],
   };
   let chainCrc: number | null = null;
   for (let s = 0; s < listing.segments.length && !out.corruption; s++) {
     const { name, seq } = listing.segments[s]!;
     const file = join(dir, name);
-    // A plain Uint8Array (not a Buffer), so slices of it are copies, not views pinning the file.
-    const bytes = new Uint8Array(readFileSync(file));
-    const headerSeed = (p: Uint8Array): number => {
-      try {
-        return decodeSegmentHeader(p).seedCrc;
-      } catch {
-        return 0; // the crc check then fails and reports the record
-      }
-    };
+    let bytes: Uint8Array;
+    try {
+      // A plain Uint8Array (not a Buffer), so slices of it are copies, not views pinning the file.
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      // e.g. a live member compacted it away while an offline reader was listing
+      out.corruption = { file, offset: 0, reason: `cannot read: ${(e as Error).message}` };
+      break;
+    }
     const scan = scanRecords(bytes, headerSeed, maxRecordBytes);
     const info: SegmentInfo = {
       name,
@@ -134,6 +137,8 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
       }
     }
     if (out.corruption) break;
+    if (s > 0 && scan.records.some((r) => r.type === RecordType.State))
+      out.supersededSegments = listing.segments.slice(0, s).map((x) => x.name);
     if (scan.stop) {
       if (isLast && scan.stop.kind === "torn")
         out.tornTail = {
@@ -152,6 +157,15 @@ export function readWal(dir: string, maxRecordBytes: number, peers: number[] = [
   }
   if (!out.corruption) loadSnapshot(out, listing.snapshots);
   return out;
+}
+
+/** The crc seed a segment's first record (its header) claims to continue from. */
+export function headerSeed(payload: Uint8Array): number {
+  try {
+    return decodeSegmentHeader(payload).seedCrc;
+  } catch {
+    return 0; // the crc check then fails and reports the record
+  }
 }
 
 function checkHeader(

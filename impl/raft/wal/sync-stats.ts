@@ -10,7 +10,7 @@ import { SYNC_BUCKET_BOUNDS_NS } from "./limits.ts";
 export type SyncMode = "fsync" | "no-fsync";
 
 export class WalStats {
-  /** Data syncs of the active segment (one per sync() with pending writes, plus one per segment roll). */
+  /** Data syncs: one per sync() with pending writes, plus one per new segment (roll or checkpoint). */
   syncs = 0;
   syncNsTotal = 0;
   /** Calls of sync() that found nothing to sync. */
