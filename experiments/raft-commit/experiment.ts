@@ -111,7 +111,7 @@ export default defineExperiment({
     {
       id: "raft-commit-throughput-vs-etcd",
       text: `Target: 3 members, fsync on, concurrency 64: eventlab records/s at least ${TARGET_THROUGHPUT_RATIO}x etcd's puts/s measured in the same run.`,
-      source: "issue 9 (the raft-commit target; batching and group commit are the lever)",
+      source: "docs/claims.md: the Raft cluster's targets",
       claimed: { value: TARGET_THROUGHPUT_RATIO, unit: "x (eventlab records/s / etcd puts/s)" },
       measured: {
         kind: "ratio",
@@ -124,7 +124,7 @@ export default defineExperiment({
     {
       id: "raft-commit-p50-vs-etcd",
       text: "Target: 3 members, fsync on, concurrency 1: eventlab's p50 commit latency no worse than etcd's.",
-      source: "issue 9 (the raft-commit target)",
+      source: "docs/claims.md: the Raft cluster's targets",
       claimed: { value: TARGET_P50_RATIO, unit: "x (eventlab p50 / etcd p50)" },
       measured: {
         kind: "ratio",
