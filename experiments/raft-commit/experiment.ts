@@ -23,6 +23,7 @@ import {
   raftCommitParams,
   raftCommitSupported,
   runRaftCommitPoint,
+  stopRaftCommitClusters,
 } from "./point.ts";
 import { raftCommitSection } from "./section.ts";
 import { TARGET_P50_RATIO, TARGET_THROUGHPUT_RATIO, TARGETS } from "./targets.ts";
@@ -135,6 +136,7 @@ export default defineExperiment({
       interpretation: `At or below ${TARGET_P50_RATIO}: hit.`,
     },
   ],
+  teardown: stopRaftCommitClusters,
   async run(p, ctx) {
     if (ctx.signal.aborted) throw new Error("aborted");
     return runRaftCommitPoint(p, ctx.seed);

@@ -9,8 +9,8 @@
  */
 import { z } from "zod";
 import { Rng } from "../../impl/core/rng.ts";
-import { etcdBinary, etcdTrial } from "./etcd-target.ts";
-import { eventlabTrial } from "./eventlab-target.ts";
+import { etcdBinary, etcdTrial, stopEtcdCluster } from "./etcd-target.ts";
+import { eventlabTrial, stopEventlabCluster } from "./eventlab-target.ts";
 
 /** Seconds of unmeasured load before each trial's window. */
 export const WARMUP_S = 0.3;
@@ -92,6 +92,11 @@ export async function runRaftCommitPoint(
     failedAppends: l.failed,
     windowS: l.windowS,
   };
+}
+
+/** Stops the clusters held between points (the runner's and the smoke test's teardown). */
+export async function stopRaftCommitClusters(): Promise<void> {
+  await Promise.all([stopEventlabCluster(), stopEtcdCluster()]);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
