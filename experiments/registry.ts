@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc/experiment.ts";
 import pipeline from "./pipeline/experiment.ts";
+import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
 import raftCommit from "./raft-commit/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
@@ -33,7 +34,11 @@ export const experiments: readonly Experiment[] = [
   spscMisuse,
   raftElection,
   pipeline,
+<<<<<<< HEAD
   raftCommit,
+=======
+  pipelineGoodput,
+>>>>>>> main
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

@@ -1,18 +1,25 @@
 /**
- * bun run raft:fuzz [--seeds N] [--from S] [--fault-ms MS] [--heal-ms MS] [--help]
+ * bun run raft:fuzz [--seeds N] [--from S] [--fault-ms MS] [--heal-ms MS]
+ *                   [--family F] [--stop-on-fail] [--no-speed] [--help]
  *
- * Runs the Raft fuzzer (impl/raft/sim/fuzz.ts) over seeds S .. S+N-1: random
- * fault schedules, safety checked after every event, client histories
- * checked for linearizability, liveness after healing. Shows a progress bar
- * (a line every few seconds when stdout is not a terminal), prints each
- * failing seed with the command that replays it, and exits 1 on any failure.
- * Ends with the simulator's speed: simulated seconds per wall second for a
- * 5-node cluster under client load.
+ * Runs the Raft fuzzer (impl/raft/sim/fuzz.ts) over seeds S .. S+N-1: one
+ * fault schedule family per seed (round robin), safety checked after every
+ * event, client histories checked for linearizability, liveness after
+ * healing, each seed under an event and a virtual-time budget. Shows a
+ * progress bar (a line every few seconds when stdout is not a terminal),
+ * prints each failing seed with its family, the invariant that fired and the
+ * command that replays it, and exits 1 on any failure. Ends with the
+ * simulator's speed for the reference load (impl/raft/sim/speed.ts).
  */
 import cliProgress from "cli-progress";
-import { SimCluster } from "../impl/raft/sim/cluster.ts";
-import { FUZZ_ELECTION_TIMEOUT_MS, type FuzzResult, runFuzzSeed } from "../impl/raft/sim/fuzz.ts";
-import { KvClients, KvStore } from "../impl/raft/sim/kv.ts";
+import {
+  FUZZ_ELECTION_TIMEOUT_MS,
+  FUZZ_MAX_EVENTS,
+  type FuzzResult,
+  runFuzzSeed,
+} from "../impl/raft/sim/fuzz.ts";
+import { FAULT_FAMILIES, type FaultFamily } from "../impl/raft/sim/fuzz-schedules.ts";
+import { measureSimSpeed } from "../impl/raft/sim/speed.ts";
 
 const HELP = `bun run raft:fuzz [options]
 
@@ -22,19 +29,28 @@ Randomized fault schedules over many seeds on the deterministic Raft simulator.
   --from S       first seed, >= 0 (default 1)
   --fault-ms MS  virtual ms of faults per seed, >= 0 (default 3000)
   --heal-ms MS   virtual ms allowed to recover after healing, >= ${FUZZ_ELECTION_TIMEOUT_MS[1]} (default 5000)
+  --family F     run every seed with fault family F instead of the seed's own
+                 (${FAULT_FAMILIES.join(", ")})
+  --stop-on-fail stop at the first failing seed
+  --no-speed     skip the closing simulator speed measurement (600 virtual s)
   --help         this text
 
-A failing seed is printed with the exact command that replays it.`;
+Each seed runs under a budget of ${FUZZ_MAX_EVENTS} events and fault-ms + 2 x heal-ms + 15000
+virtual ms; exceeding either fails the seed. A failing seed is printed with its
+fault family, the invariant that fired and the exact command that replays it.`;
 
 interface Args {
   seeds: number;
   from: number;
   faultMs: number;
   healMs: number;
+  family: FaultFamily | undefined;
+  stopOnFail: boolean;
+  speed: boolean;
 }
 
-/** Each flag's key and the least value it takes (one source for the check and its message). */
-const FLAGS: Record<string, { key: keyof Args; min: number }> = {
+/** Each numeric flag's key and the least value it takes (one source for the check and its message). */
+const FLAGS: Record<string, { key: "seeds" | "from" | "faultMs" | "healMs"; min: number }> = {
   "--seeds": { key: "seeds", min: 1 },
   "--from": { key: "from", min: 0 },
   "--fault-ms": { key: "faultMs", min: 0 },
@@ -43,12 +59,35 @@ const FLAGS: Record<string, { key: keyof Args; min: number }> = {
 };
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { seeds: 1000, from: 1, faultMs: 3000, healMs: 5000 };
+  const args: Args = {
+    seeds: 1000,
+    from: 1,
+    faultMs: 3000,
+    healMs: 5000,
+    family: undefined,
+    stopOnFail: false,
+    speed: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--help" || a === "-h") {
       console.log(HELP);
       process.exit(0);
+    }
+    if (a === "--stop-on-fail") {
+      args.stopOnFail = true;
+      continue;
+    }
+    if (a === "--no-speed") {
+      args.speed = false;
+      continue;
+    }
+    if (a === "--family") {
+      const f = argv[++i];
+      if (!FAULT_FAMILIES.includes(f as FaultFamily))
+        fail(`--family needs one of ${FAULT_FAMILIES.join(", ")}, got ${f ?? "nothing"}`);
+      args.family = f as FaultFamily;
+      continue;
     }
     const flag = FLAGS[a];
     if (flag === undefined) fail(`unknown option ${a} (see --help)`);
@@ -67,29 +106,8 @@ function fail(msg: string): never {
 }
 
 function replayCommand(seed: number, a: Args): string {
-  const extra = `${a.faultMs !== 3000 ? ` --fault-ms ${a.faultMs}` : ""}${a.healMs !== 5000 ? ` --heal-ms ${a.healMs}` : ""}`;
+  const extra = `${a.faultMs !== 3000 ? ` --fault-ms ${a.faultMs}` : ""}${a.healMs !== 5000 ? ` --heal-ms ${a.healMs}` : ""}${a.family ? ` --family ${a.family}` : ""}`;
   return `bun run raft:fuzz --from ${seed} --seeds 1${extra}`;
-}
-
-/** Simulated seconds per wall second: 5 nodes, 8 busy KV clients, no faults. */
-function measureSpeed(): { simSecondsPerWallSecond: number; opsPerVirtualSecond: number } {
-  const c = new SimCluster({
-    nodes: 5,
-    seed: 1,
-    electionTimeoutMs: [150, 300],
-    heartbeatMs: 50,
-    stateMachine: () => new KvStore(),
-  });
-  const virtualMs = 20_000;
-  const clients = new KvClients(c, { clients: 8, keys: 4, seed: 1, thinkMs: 1 });
-  clients.start(virtualMs);
-  const t0 = performance.now();
-  c.runFor(virtualMs);
-  const wallMs = performance.now() - t0;
-  return {
-    simSecondsPerWallSecond: virtualMs / wallMs,
-    opsPerVirtualSecond: clients.completed / (virtualMs / 1000),
-  };
 }
 
 function main(): void {
@@ -109,23 +127,28 @@ function main(): void {
     : null;
   bar?.start(a.seeds, 0, { failures: 0 });
   const failures: FuzzResult[] = [];
+  let seedsRun = a.seeds;
   let virtualMs = 0;
   let ops = 0;
   const t0 = performance.now();
   let lastLine = t0;
   for (let k = 0; k < a.seeds; k++) {
     const seed = a.from + k;
-    const r = runFuzzSeed(seed, { faultMs: a.faultMs, healMs: a.healMs });
+    const r = runFuzzSeed(seed, { faultMs: a.faultMs, healMs: a.healMs, family: a.family });
     virtualMs += r.virtualMs;
     ops += r.opsCompleted;
     if (!r.ok) {
       failures.push(r);
-      const text = `FAIL seed ${seed}: ${r.error}\n  replay: ${replayCommand(seed, a)}`;
+      const text = `FAIL seed ${seed} (family ${r.family}, invariant ${r.invariant}): ${r.error}\n  replay: ${replayCommand(seed, a)}`;
       if (bar) bar.stop();
       console.log(text);
       if (bar) bar.start(a.seeds, k + 1, { failures: failures.length });
     }
     bar?.update(k + 1, { failures: failures.length });
+    if (a.stopOnFail && failures.length > 0) {
+      seedsRun = k + 1;
+      break;
+    }
     const now = performance.now();
     if (!bar && (now - lastLine > 3000 || k + 1 === a.seeds)) {
       lastLine = now;
@@ -137,12 +160,14 @@ function main(): void {
   bar?.stop();
   const wallS = (performance.now() - t0) / 1000;
   console.log(
-    `\n${a.seeds} seeds, ${failures.length} failing, ${ops} client ops, ${(virtualMs / 1000).toFixed(0)} simulated s in ${wallS.toFixed(1)} wall s (${(virtualMs / 1000 / wallS).toFixed(0)}x)`,
+    `\n${seedsRun} seeds, ${failures.length} failing, ${ops} client ops, ${(virtualMs / 1000).toFixed(0)} simulated s in ${wallS.toFixed(1)} wall s (${(virtualMs / 1000 / wallS).toFixed(0)}x)`,
   );
-  const speed = measureSpeed();
-  console.log(
-    `simulator speed, 5 nodes under load (${speed.opsPerVirtualSecond.toFixed(0)} KV ops/simulated s): ${speed.simSecondsPerWallSecond.toFixed(1)} simulated s per wall s`,
-  );
+  if (a.speed) {
+    const speed = measureSimSpeed();
+    console.log(
+      `simulator speed, 5 nodes, 8 KV clients (${speed.opsPerVirtualS.toFixed(0)} ops/virtual s), ${speed.measureVirtualMs / 1000} virtual s after warm-up: ${speed.virtualPerWall.toFixed(0)}x real time (${(speed.eventsPerWallS / 1e6).toFixed(2)}M events/s; shared machine, noisy)`,
+    );
+  }
   if (failures.length > 0) {
     console.log(`\nfailing seeds: ${failures.map((f) => f.seed).join(", ")}`);
     for (const f of failures.slice(0, 20)) console.log(`  ${replayCommand(f.seed, a)}`);

@@ -216,10 +216,11 @@ describe("IngestConnection writes to a slow reader", () => {
       room,
       ended: false,
       data: { conn: null },
-      write(b: Uint8Array) {
-        const n = Math.min(b.length, s.room);
+      // Bun's Socket.write(data, byteOffset, byteLength)
+      write(b: Uint8Array, off = 0, len = b.length - off) {
+        const n = Math.min(len, s.room);
         s.room -= n;
-        for (let i = 0; i < n; i++) written.push(b[i]!);
+        for (let i = 0; i < n; i++) written.push(b[off + i]!);
         return n;
       },
       end() {

@@ -13,6 +13,16 @@ export const MAX_POP_BATCH_RECORDS = 4096;
 export const MAX_WORK_NS = 1_000_000_000;
 
 /**
+ * How the stages map onto threads. staged: ingest Workers -> dispatcher ->
+ * process managers, queues between them (five busy threads with the
+ * defaults and the JIT). compact: each ingest Worker processes what it
+ * admits itself (ingest-target.ts), one thread per ingest Worker, for small
+ * hosts.
+ */
+export const TOPOLOGIES = ["staged", "compact"] as const;
+export type Topology = (typeof TOPOLOGIES)[number];
+
+/**
  * "R:T:B" lane weights. R is the REALTIME burst: how many REALTIME batches a
  * consumer serves in a row while another lane waits (the starvation guard).
  * T:B split the turns the guard yields between TRANSACTIONAL and BATCH.
@@ -36,9 +46,15 @@ export const PipelineOptionsSchema = z
   .object({
     host: z.string().min(1).default("127.0.0.1"),
     port: z.number().int().min(0).max(65535).default(7400),
+    topology: z.enum(TOPOLOGIES).default("staged"),
     ingestWorkers: z.number().int().min(1).max(MAX_WORKERS).default(1),
     consumers: z.number().int().min(1).max(MAX_WORKERS).default(1),
-    alloc: z.string().min(1).default("naive"),
+    /**
+     * array-pool by default: naive makes an object and a payload array per
+     * event, and at 1.2M events/s that Worker's heap collected 54 times in
+     * 11 s against 15 with the pool (docs/pipeline-latency.md).
+     */
+    alloc: z.string().min(1).default("array-pool"),
     queue: z.string().min(1).default("fan-in"),
     /** Queue kind for the per-consumer lane queues (one producer each); defaults to --queue. */
     laneQueue: z.string().min(1).optional(),
@@ -81,7 +97,12 @@ export const PipelineOptionsSchema = z
     verify: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.topology === "staged" || o.consumers === 1, {
+    path: ["consumers"],
+    message:
+      "the compact topology has no process managers (each ingest Worker processes its own events); use --ingest-workers",
+  });
 
 export type PipelineOptions = z.input<typeof PipelineOptionsSchema>;
 export type PipelineConfig = z.output<typeof PipelineOptionsSchema>;
@@ -94,6 +115,12 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     help: "JSON file of options (keys as below in camelCase); flags override it",
   },
   { flag: "host", key: "host", kind: "string", help: "address to listen on (default 127.0.0.1)" },
+  {
+    flag: "topology",
+    key: "topology",
+    kind: "string",
+    help: `${TOPOLOGIES.join(" or ")}: staged runs ingest -> dispatcher -> process managers on separate threads; compact processes events on the ingest Worker that admitted them (one thread per ingest Worker, for hosts with few cores; no lane priority, no queues) (default staged)`,
+  },
   {
     flag: "port",
     key: "port",
@@ -116,7 +143,7 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     flag: "alloc",
     key: "alloc",
     kind: "string",
-    help: "allocator the process manager materialises events with, by registry name (default naive)",
+    help: "allocator events are materialised with, by registry name (default array-pool: no garbage per event)",
   },
   {
     flag: "queue",

@@ -15,6 +15,7 @@ import { openConsumer, openProducer } from "../core/registry.ts";
 import { ringDoorbell, statsFromNs } from "./control-layout.ts";
 import type { DispatcherInit, WorkerReport } from "./messages.ts";
 import { recordSinceIngest, StageProfiler } from "./profiler.ts";
+import { StallKind, StallLog } from "./stall-log.ts";
 
 /** How long one popBatch/pushBatch call may wait before the loop looks around, ms. */
 const WAIT_SLICE_MS = 50;
@@ -62,6 +63,7 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
   const nextConsumer = new Int32Array(LANE_COUNT);
   const profiler = new StageProfiler();
   const dispatchHist = profiler.get("dispatch.since_ingest");
+  const stalls = new StallLog();
   const counters = new DispatcherCounters();
 
   // Bounded by the stream: every round pops >= 1 record, times out, or sees END_OF_STREAM.
@@ -69,6 +71,8 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
     const n = source.popBatch(batch, 0, cfg.popBatch, WAIT_SLICE_MS);
     if (n === END_OF_STREAM) break;
     if (n === 0) continue;
+    const poppedNs = monoNowNs();
+    let laneWaitNs = 0;
     counters.batches++;
     counters.events += n;
     stagedCount.fill(0);
@@ -92,10 +96,12 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
       counters.eventsPerLane[lane]! += count;
       const c = nextConsumer[lane]!;
       nextConsumer[lane] = (c + 1) % consumers;
-      pushAll(lanes[c]![lane]!, staging[lane]!, count, rb, counters);
+      laneWaitNs += pushAll(lanes[c]![lane]!, staging[lane]!, count, rb, counters, stalls);
       ringDoorbell(ctl, c);
     }
-    recordSinceIngest(dispatchHist, words, n, rb, monoNowNs(), statsFromNs(ctl));
+    const doneNs = monoNowNs();
+    recordSinceIngest(dispatchHist, words, n, rb, doneNs, statsFromNs(ctl));
+    stalls.note(StallKind.BUSY, poppedNs, doneNs - poppedNs - laneWaitNs, n);
   }
   for (let c = 0; c < consumers; c++) {
     for (const p of lanes[c]!) p.close();
@@ -108,24 +114,37 @@ export function runDispatcher(init: DispatcherInit, post: (r: WorkerReport) => v
       index: 0,
       counters: counters.toRecord(),
       histograms: profiler.encode(),
+      stalls: stalls.encode(),
     },
   });
 }
 
-/** Pushes all `count` records, waiting as long as the lane queue stays full (backpressure). */
+/**
+ * Pushes all `count` records, waiting as long as the lane queue stays full
+ * (backpressure). Returns how long it waited for room, ns (0 if the first push took all).
+ */
 function pushAll(
   p: QueueProducer,
   src: Uint8Array,
   count: number,
   recordBytes: number,
   counters: DispatcherCounters,
-): void {
+  stalls: StallLog,
+): number {
   let done = 0;
+  let fullSinceNs = 0;
   // Bounded only by the consumer making progress: a full lane queue is backpressure, never loss.
   while (done < count) {
     const pushed = p.pushBatch(src, done * recordBytes, count - done, WAIT_SLICE_MS);
-    if (pushed < count - done) counters.laneFullWaits++;
+    if (pushed < count - done) {
+      counters.laneFullWaits++;
+      if (fullSinceNs === 0) fullSinceNs = monoNowNs();
+    }
     done += pushed;
   }
   p.flush();
+  if (fullSinceNs === 0) return 0;
+  const waitedNs = monoNowNs() - fullSinceNs;
+  stalls.note(StallKind.LANE_FULL, fullSinceNs, waitedNs);
+  return waitedNs;
 }

@@ -9,10 +9,14 @@
 import {
   HEADER_BYTES,
   LANE_COUNT,
+  OFF_INGEST_NS_HI,
+  OFF_INGEST_NS_LO,
   OFF_LANE,
   OFF_PAYLOAD_LEN,
+  OFF_PRODUCER,
   OFF_SEQUENCE,
 } from "../core/record.ts";
+import { TWO_POW_32 } from "../core/words.ts";
 import {
   ErrorCode,
   EVENTS_HEADER_BYTES,
@@ -47,6 +51,17 @@ export class FrameReader {
   ) {
     this.buf = new Uint8Array(INITIAL_BUFFER_BYTES);
     this.dv = new DataView(this.buf.buffer);
+  }
+
+  /** Writes `producerId` and `ingestNs` into every record of the frame being admitted (the server owns those fields). */
+  stampFrame(producerId: number, ingestNs: number): void {
+    const lo = ingestNs % TWO_POW_32;
+    const hi = Math.floor(ingestNs / TWO_POW_32);
+    for (let i = 0, off = this.recordOff; i < this.recordsLeft; i++, off += this.recordBytes) {
+      this.dv.setUint32(off + OFF_PRODUCER, producerId, true);
+      this.dv.setUint32(off + OFF_INGEST_NS_LO, lo, true);
+      this.dv.setUint32(off + OFF_INGEST_NS_HI, hi, true);
+    }
   }
 
   /** Bytes received but not yet part of an admitted frame. */

@@ -8,9 +8,25 @@
  * Owner: the ingest Worker; single-threaded.
  */
 import type { Socket } from "bun";
-import { AckWindow } from "./ack-window.ts";
+import { monoNowNs } from "../core/clock.ts";
+import { AckWindow, MAX_REJECTS_PER_ACK } from "./ack-window.ts";
 import { FrameReader } from "./frame-reader.ts";
-import { ACK_FLAG_FINAL, type ErrorCode, encodeAck, encodeError } from "./protocol.ts";
+import {
+  ACK_FLAG_FINAL,
+  ACK_HEADER_BYTES,
+  type ErrorCode,
+  encodeAckInto,
+  encodeError,
+} from "./protocol.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
+
+/**
+ * One ACK frame's scratch for every connection of this Worker (the Worker is
+ * single-threaded and writes each frame before building the next), so an ACK
+ * costs no allocation; only a tail the socket did not take is copied out.
+ */
+const ackScratch = new Uint8Array(ACK_HEADER_BYTES + 4 * MAX_REJECTS_PER_ACK);
+const ackScratchDv = new DataView(ackScratch.buffer);
 
 export class IngestConnection {
   readonly reader: FrameReader;
@@ -34,6 +50,13 @@ export class IngestConnection {
   finalSent = false;
   /** The client half-closed: close once everything it sent is admitted and acked. */
   peerEnded = false;
+  /** When the socket was paused, and why (StallKind.SOCKET_PAUSED detail). */
+  pausedAtNs = 0;
+  pauseReason = 0;
+  /** When outPending first held bytes (an ACK write the socket did not take). */
+  outPendingSinceNs = 0;
+  /** The Worker's stall log (episodes of this connection go there). */
+  stalls: StallLog | null = null;
   /** Marks the connection as touched by the current ack message (dedupe). */
   touchedGeneration = -1;
 
@@ -65,12 +88,28 @@ export class IngestConnection {
     }
   }
 
-  /** Writes `bytes`, keeping any unwritten tail. False if the socket is gone. */
-  private write(bytes: Uint8Array): boolean {
-    const n = this.socket.write(bytes);
+  /** Writes bytes [0, length) of `bytes`, keeping a copy of any unwritten tail. False if the socket is gone. */
+  private write(bytes: Uint8Array, length = bytes.length): boolean {
+    const n = this.socket.write(bytes, 0, length);
     if (n < 0) return false;
-    if (n < bytes.length) this.outPending = bytes.subarray(n);
+    if (n < length) {
+      if (!this.outPending) this.outPendingSinceNs = monoNowNs();
+      // A copy: `bytes` may be the shared ACK scratch, rewritten by the next frame.
+      this.outPending = bytes.slice(n, length);
+    }
     return true;
+  }
+
+  /** Builds an ACK frame of the window's current state in the scratch and writes it. */
+  private writeAck(flags: number, rejectCount: number): boolean {
+    const len = encodeAckInto(
+      ackScratchDv,
+      this.window.resolvedThrough,
+      this.window.rejects,
+      rejectCount,
+      flags,
+    );
+    return this.write(ackScratch, len);
   }
 
   /** Sends an ACK frame for whatever resolved since the last one; no-op while a write is blocked. */
@@ -80,13 +119,9 @@ export class IngestConnection {
     for (let round = 0; round <= this.window.maxUnacked; round++) {
       this.window.advance();
       if (!this.window.hasNews()) return;
-      const frame = encodeAck(
-        this.window.resolvedThrough,
-        this.window.rejects,
-        this.window.rejectCount,
-      );
+      const rejectCount = this.window.rejectCount;
       this.window.reported();
-      if (!this.write(frame) || this.outPending) return;
+      if (!this.writeAck(0, rejectCount) || this.outPending) return;
     }
   }
 
@@ -96,17 +131,21 @@ export class IngestConnection {
     if (this.closed || this.finalSent) return;
     this.sendAck();
     if (this.outPending) return;
-    const frame = encodeAck(this.window.resolvedThrough, this.window.rejects, 0, ACK_FLAG_FINAL);
     this.finalSent = true;
-    if (!this.write(frame) || !this.outPending) this.socket.end();
+    if (!this.writeAck(ACK_FLAG_FINAL, 0) || !this.outPending) this.socket.end();
   }
 
   /** The socket drained: finish the pending tail, then catch up. */
   onDrain(): void {
     if (this.outPending) {
       const tail = this.outPending;
+      const sinceNs = this.outPendingSinceNs;
       this.outPending = null;
-      if (!this.write(tail) || this.outPending) return;
+      if (!this.write(tail) || this.outPending) {
+        this.outPendingSinceNs = sinceNs;
+        return;
+      }
+      this.stalls?.note(StallKind.ACK_WRITE_BLOCKED, sinceNs, monoNowNs() - sinceNs);
     }
     if (this.finalSent) this.socket.end();
     else if (this.finalWanted) this.sendFinal();

@@ -11,12 +11,10 @@
  */
 import type { Socket, TCPSocketListener } from "bun";
 import { monoNowNs } from "../core/clock.ts";
-import type { QueueProducer } from "../core/contracts.ts";
-import { OFF_INGEST_NS_HI, OFF_INGEST_NS_LO, OFF_PRODUCER } from "../core/record.ts";
 import { openProducer } from "../core/registry.ts";
-import { TWO_POW_32 } from "../core/words.ts";
 import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
+import { type AdmitTarget, InlineTarget, QueueTarget } from "./ingest-target.ts";
 import {
   type AckBatch,
   INGEST_ID_BITS,
@@ -28,6 +26,7 @@ import {
 } from "./messages.ts";
 import { recordNs, StageProfiler } from "./profiler.ts";
 import { ERROR_NAMES, ErrorCode } from "./protocol.ts";
+import { LOOP_LAG_PROBE_MS, StallKind, StallLog, startLoopLagProbe } from "./stall-log.ts";
 
 /** Named maximum: records pushed per tryPushBatch call. */
 const MAX_PUSH_RECORDS = 4096;
@@ -35,16 +34,23 @@ const MAX_PUSH_RECORDS = 4096;
 const RETRY_INTERVAL_MS = 1;
 /** Stop: how long to wait for slow readers to take their FINAL ack, ms. */
 export const STOP_GRACE_MS = 3000;
+/** StallKind.SOCKET_PAUSED detail: why the socket was paused. */
+const PAUSED_FOR_QUEUE = 0;
+const PAUSED_FOR_WINDOW = 1;
 
 type Data = { conn: IngestConnection | null };
 
 export class IngestWorker {
   private readonly cfg: IngestInit["config"];
-  private readonly producer: QueueProducer;
+  /** Dispatcher queue (staged topology) or processing on this thread (compact). */
+  private readonly target: AdmitTarget;
+  private readonly inline: InlineTarget | null = null;
   private readonly ctl: Int32Array;
   private readonly conns = new Map<number, IngestConnection>();
   private readonly blocked = new Set<IngestConnection>();
   private readonly profiler = new StageProfiler();
+  private readonly stalls = new StallLog();
+  private readonly lagProbe: ReturnType<typeof setInterval>;
   private readonly counters: Record<string, number> = {
     connectionsAccepted: 0,
     connectionsRefused: 0,
@@ -72,11 +78,24 @@ export class IngestWorker {
     private readonly post: (r: WorkerReport) => void,
   ) {
     this.cfg = init.config;
-    this.producer = openProducer(init.producer);
     this.ctl = new Int32Array(init.control);
+    if (init.producer) this.target = new QueueTarget(openProducer(init.producer));
+    else {
+      this.inline = new InlineTarget(
+        this.cfg,
+        MAX_PUSH_RECORDS,
+        this.profiler,
+        this.ctl,
+        (b) => this.applyOutcomes(b),
+        (b) => this.onAcks(b),
+      );
+      this.target = this.inline;
+    }
     for (const port of init.ackPorts) {
       port.onmessage = (e) => this.onAcks(e.data as AckBatch);
     }
+    // Started here, not in start(): it must run from the first event on.
+    this.lagProbe = startLoopLagProbe(this.stalls, monoNowNs, LOOP_LAG_PROBE_MS);
   }
 
   start(): void {
@@ -118,6 +137,7 @@ export class IngestWorker {
       this.cfg.maxUnacked,
       performance.now(),
     );
+    conn.stalls = this.stalls;
     s.data = { conn };
     this.conns.set(serial, conn);
     if (open > this.cfg.maxConnections || this.stopping) {
@@ -151,7 +171,7 @@ export class IngestWorker {
     conn.peerEnded = true;
     if (!conn.blocked && !this.stopping) {
       this.pump(conn);
-      this.producer.flush();
+      this.target.flush();
     }
     conn.endIfDone();
   }
@@ -167,7 +187,7 @@ export class IngestWorker {
     }
     if (conn.blocked || this.stopping) return;
     this.pump(conn);
-    this.producer.flush();
+    this.target.flush();
   }
 
   private failConn(conn: IngestConnection, code: ErrorCode, message: string): void {
@@ -203,11 +223,14 @@ export class IngestWorker {
           return;
         }
         this.counters.framesIn!++;
-        if (r.recordsLeft > 0) this.stamp(conn);
+        if (r.recordsLeft > 0) {
+          conn.frameIngestNs = monoNowNs();
+          r.stampFrame(conn.producerId, conn.frameIngestNs);
+        }
         continue;
       }
       const want = Math.min(r.recordsLeft, conn.window.room(), MAX_PUSH_RECORDS);
-      const pushed = want > 0 ? this.producer.tryPushBatch(r.buf, r.recordOff, want) : 0;
+      const pushed = want > 0 ? this.target.take(r.buf, r.recordOff, want) : 0;
       if (pushed > 0) {
         conn.window.admit(pushed);
         r.consume(pushed);
@@ -218,34 +241,24 @@ export class IngestWorker {
             monoNowNs() - conn.frameIngestNs,
             pushed,
           );
+        this.target.afterAdmit();
       }
       if (pushed < want || want === 0) {
-        this.block(conn);
+        this.block(conn, want === 0 ? PAUSED_FOR_WINDOW : PAUSED_FOR_QUEUE);
         return;
       }
     }
   }
 
-  /** Writes the connection's producer id and the ingest time into every record of the admitted frame. */
-  private stamp(conn: IngestConnection): void {
-    const r = conn.reader;
-    const now = monoNowNs();
-    conn.frameIngestNs = now;
-    const lo = now % TWO_POW_32;
-    const hi = Math.floor(now / TWO_POW_32);
-    const rb = r.recordBytes;
-    for (let i = 0, off = r.recordOff; i < r.recordsLeft; i++, off += rb) {
-      r.dv.setUint32(off + OFF_PRODUCER, conn.producerId, true);
-      r.dv.setUint32(off + OFF_INGEST_NS_LO, lo, true);
-      r.dv.setUint32(off + OFF_INGEST_NS_HI, hi, true);
-    }
-  }
-
-  private block(conn: IngestConnection): void {
+  private block(conn: IngestConnection, reason: number): void {
     if (!conn.blocked) {
       conn.blocked = true;
       // Counts pauses, not the 1 ms retries of a connection that stays paused.
-      if (!conn.paused) this.counters.pauses!++;
+      if (!conn.paused) {
+        this.counters.pauses!++;
+        conn.pausedAtNs = monoNowNs();
+        conn.pauseReason = reason;
+      }
       conn.pause();
       this.blocked.add(conn);
     }
@@ -259,6 +272,15 @@ export class IngestWorker {
       conn.blocked = false;
       this.blocked.delete(conn);
     }
+    if (conn.paused) {
+      const now = monoNowNs();
+      this.stalls.note(
+        StallKind.SOCKET_PAUSED,
+        conn.pausedAtNs,
+        now - conn.pausedAtNs,
+        conn.pauseReason,
+      );
+    }
     conn.resume();
   }
 
@@ -271,11 +293,18 @@ export class IngestWorker {
       this.pump(conn);
       conn.endIfDone();
     }
-    this.producer.flush();
+    this.target.flush();
   }
 
-  /** One processed batch from a process manager: resolve, then ack each touched connection once. */
+  /** One processed batch from a process manager (or a commit-stage poll): resolve, ack, then retry or finish a stop. */
   private onAcks(batch: AckBatch): void {
+    this.applyOutcomes(batch);
+    if (this.stopping) this.checkDrained();
+    else if (this.blocked.size > 0) this.retryBlocked();
+  }
+
+  /** Resolves a batch of outcomes, then acks each touched connection once. */
+  private applyOutcomes(batch: AckBatch): void {
     const t = batch.triples;
     const gen = ++this.ackGeneration;
     this.touched.length = 0;
@@ -308,8 +337,6 @@ export class IngestWorker {
     }
     if (batch.doneNs >= statsFromNs(this.ctl))
       recordNs(this.profiler.get("ack.done_to_written"), monoNowNs() - batch.doneNs, batch.count);
-    if (this.stopping) this.checkDrained();
-    else if (this.blocked.size > 0) this.retryBlocked();
   }
 
   private checkIdle(): void {
@@ -344,8 +371,9 @@ export class IngestWorker {
     this.listener?.stop(false);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.idleTimer) clearInterval(this.idleTimer);
+    clearInterval(this.lagProbe);
     for (const conn of this.conns.values()) conn.pause();
-    this.producer.close();
+    this.target.close();
     // Bounded: a pipeline that lost events (an --unsafe queue) would never drain.
     setTimeout(() => this.finishStop(true), this.cfg.stopDrainTimeoutMs);
     this.checkDrained();
@@ -384,8 +412,11 @@ export class IngestWorker {
         stats: {
           role: "ingest",
           index: this.init.index,
-          counters: this.counters,
+          counters: this.inline
+            ? { ...this.counters, "inline.events": this.inline.events }
+            : this.counters,
           histograms: this.profiler.encode(),
+          stalls: this.stalls.encode(),
         },
       });
     }, 5);

@@ -20,6 +20,7 @@ import {
   ServerFrameReader,
   writeEventsHeader,
 } from "./protocol.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
 import { WriteBacklog } from "./write-backlog.ts";
 
 export interface ConnectionSummary {
@@ -48,6 +49,8 @@ export class LoadConnection {
   serverError: string | null = null;
   /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
   recordFromNs = 0;
+  /** Where samples of SLOW_E2E_NS or more are noted with their intended time. */
+  slow: StallLog | null = null;
   /** Called after each chunk of server frames (the closed loop tops up from it). */
   onAck: (() => void) | null = null;
   readonly protocolErrors: string[] = [];
@@ -56,7 +59,8 @@ export class LoadConnection {
   private readonly frameDv: DataView;
   private readonly words: RecordWords;
   private readonly reader = new ServerFrameReader();
-  private readonly backlog: WriteBacklog;
+  /** Public so the run can hand it its stall log (send-backlog episodes). */
+  readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
 
   constructor(
@@ -170,8 +174,10 @@ export class LoadConnection {
         r++;
       }
       const intended = this.intendedNs[k]!;
-      if (count > 0 && intended >= this.recordFromNs)
+      if (count > 0 && intended >= this.recordFromNs) {
         recordNs(this.latency, nowNs - intended, count);
+        this.slow?.note(StallKind.E2E_SLOW, intended, nowNs - intended, count);
+      }
       seq = batchEnd;
     }
   }

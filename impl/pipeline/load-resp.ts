@@ -24,6 +24,7 @@ import { runSendLoop, topUp } from "./load-schedule.ts";
 import { newHistogram, summarize } from "./profiler.ts";
 import { RespLoadConnection } from "./resp-connection.ts";
 import { encodeCommand } from "./resp-reader.ts";
+import { LoadStalls } from "./stall-log.ts";
 
 export const LOAD_TARGETS = ["eventlab", "resp"] as const;
 export type LoadTarget = (typeof LOAD_TARGETS)[number];
@@ -82,6 +83,11 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
         latency,
       ),
   );
+  const stalls = new LoadStalls();
+  for (const c of conns) {
+    c.slow = stalls.slow;
+    c.backlog.stalls = stalls.generator;
+  }
   try {
     await Promise.all(conns.map((c) => connect(cfg, c)));
   } catch (err) {
@@ -106,18 +112,30 @@ export async function runRespLoad(options: LoadOptions): Promise<RespLoadResult>
   };
   for (const c of conns) c.onReply = onReply;
 
-  const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
-  return summarizeRun(
+  const sendEndNs = await runSendLoop(
+    conns,
     cfg,
     mode,
-    conns,
-    latency,
-    sendLag,
     startNs,
-    lastReplyNs,
-    sendEndNs,
-    run.failure,
+    endNs,
+    sendLag,
+    run,
+    stalls.generator,
   );
+  return {
+    ...summarizeRun(
+      cfg,
+      mode,
+      conns,
+      latency,
+      sendLag,
+      startNs,
+      lastReplyNs,
+      sendEndNs,
+      run.failure,
+    ),
+    ...stalls.result(),
+  };
 }
 
 /** Connects, then clears the connection's stream (DEL) and waits for that reply, proving RESP is spoken. */
@@ -169,7 +187,7 @@ function summarizeRun(
   lastReplyNs: number,
   sendEndNs: number,
   failure: Error | null,
-): RespLoadResult {
+): Omit<RespLoadResult, "stalls" | "stallsDropped"> {
   const summaries = conns.map((c) => c.summary());
   const errors: string[] = failure ? [failure.message] : [];
   const connections: ConnectionSummary[] = summaries.map((s) => {

@@ -21,6 +21,7 @@ import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import { runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+import { LoadStalls, type StallRecord } from "./stall-log.ts";
 
 export const LoadOptionsSchema = z
   .object({
@@ -60,6 +61,8 @@ export const LoadOptionsSchema = z
     /** How long to wait for outstanding acks after the sending window, ms. */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     quiet: z.boolean().default(false),
+    /** Open loop: send only on the 1 ms timer tick, never a futex sleep (the generator before; for A/B runs). */
+    tickOnly: z.boolean().default(false),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
@@ -130,6 +133,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     help: "wait this long for outstanding acks after sending, 0..600000 (default 10000)",
   },
   { flag: "quiet", key: "quiet", kind: "bool", help: "print only the result (no start line)" },
+  {
+    flag: "tick-only",
+    key: "tickOnly",
+    kind: "bool",
+    help: "open loop: send only on the 1 ms timer tick (batches leave up to ~1 ms late); default sleeps on a futex up to 200 µs when a batch is due sooner",
+  },
 ];
 
 export interface LoadResult {
@@ -155,12 +164,17 @@ export interface LoadResult {
   connections: ConnectionSummary[];
   /** Conservation and protocol failures; empty means every event is accounted for. */
   errors: string[];
+  /**
+   * Every measured batch acked SLOW_E2E_NS or more after its intended send
+   * time (kind e2e-slow: atNs = intended time, detail = events), plus the
+   * generator's own episodes (loop-lag, send-backlog), in time order.
+   */
+  stalls: StallRecord[];
+  /** Episodes left out because a log was full (MAX_STALL_RECORDS). */
+  stallsDropped: number;
   /** Set when the server closed a connection before sending ended: the run was cut short. */
   serverGone: string | null;
 }
-
-/** Timer tick of the open-loop sender, ms (the schedule, not the tick, sets intended times). */
-/** Named maximum: batches one connection sends per tick (caps catch-up bursts). */
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
@@ -180,6 +194,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         latency,
       ),
   );
+  const stalls = new LoadStalls();
+  for (const c of conns) {
+    c.slow = stalls.slow;
+    c.backlog.stalls = stalls.generator;
+  }
   const closedAtNs = new Float64Array(cfg.connections).fill(Infinity);
   try {
     await Promise.all(conns.map((c) => connect(cfg, c, closedAtNs)));
@@ -200,18 +219,30 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   for (const c of conns) c.onAck = onAck;
 
   const run = { failure: null as Error | null };
-  const sendEndNs = await runSendLoop(conns, cfg, mode, startNs, endNs, sendLag, run);
-  const result = summarizeRun(
+  const sendEndNs = await runSendLoop(
+    conns,
     cfg,
     mode,
-    conns,
-    latency,
-    sendLag,
     startNs,
-    Math.max(lastAckNs, startNs),
-    sendEndNs,
-    run.failure,
+    endNs,
+    sendLag,
+    run,
+    stalls.generator,
   );
+  const result = {
+    ...summarizeRun(
+      cfg,
+      mode,
+      conns,
+      latency,
+      sendLag,
+      startNs,
+      Math.max(lastAckNs, startNs),
+      sendEndNs,
+      run.failure,
+    ),
+    ...stalls.result(),
+  };
   result.serverGone = serverGone(cfg, conns, closedAtNs, startNs, endNs, sendEndNs);
   return result;
 }
@@ -301,7 +332,7 @@ function summarizeRun(
   lastAckNs: number,
   sendEndNs: number,
   failure: Error | null,
-): LoadResult {
+): Omit<LoadResult, "stalls" | "stallsDropped"> {
   const summaries = conns.map((c) => c.summary());
   const errors: string[] = failure ? [failure.message] : [];
   for (const s of summaries) {

@@ -19,8 +19,9 @@ export interface IngestInit {
   config: PipelineConfig;
   /** Port to bind: the configured one for Worker 0, Worker 0's actual port for the rest. */
   bindPort: number;
-  producer: QueueEndHandle;
-  /** One port per process manager, receiving AckBatch messages. */
+  /** Producer end of the dispatcher queue; null in the compact topology (this Worker processes events itself). */
+  producer: QueueEndHandle | null;
+  /** One port per process manager, receiving AckBatch messages (none in the compact topology). */
   ackPorts: MessagePort[];
   control: SharedArrayBuffer;
 }
@@ -66,6 +67,8 @@ export interface WorkerStats {
   counters: Record<string, number>;
   /** Encoded HDR histograms by stage (profiler.ts). */
   histograms: Partial<Record<Stage, string>>;
+  /** StallLog.encode() of this Worker (stall-log.ts). */
+  stalls: number[];
 }
 
 /** Worker -> main. */

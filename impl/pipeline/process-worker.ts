@@ -11,28 +11,10 @@
  */
 import { monoNowNs } from "../core/clock.ts";
 import type { QueueConsumer } from "../core/contracts.ts";
-import {
-  type EventFields,
-  HEADER_BYTES,
-  LANE_COUNT,
-  LANE_NAMES,
-  Lane,
-  newEventFields,
-  OFF_INGEST_NS_HI,
-  OFF_INGEST_NS_LO,
-  OFF_LANE,
-  OFF_PAYLOAD,
-  OFF_PAYLOAD_LEN,
-  OFF_PRODUCER,
-  OFF_SEQUENCE,
-  OFF_TYPE,
-  patternByte,
-  RecordWords,
-} from "../core/record.ts";
-import { createAllocator, openConsumer } from "../core/registry.ts";
-import { TWO_POW_32 } from "../core/words.ts";
-import { type CommitStage, createCommitStage } from "./commit-stage.ts";
+import { LANE_COUNT, LANE_NAMES, RecordWords } from "../core/record.ts";
+import { openConsumer } from "../core/registry.ts";
 import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
+import { EventProcessor } from "./event-processor.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
@@ -42,6 +24,7 @@ import {
   type WorkerReport,
 } from "./messages.ts";
 import { busStage, recordNs, recordSinceIngest, StageProfiler } from "./profiler.ts";
+import { StallKind, StallLog } from "./stall-log.ts";
 
 /** Longest park on the doorbell before looking again, ms (the bell normally wakes it sooner). */
 const PARK_SLICE_MS = 20;
@@ -71,16 +54,14 @@ class ProcessManager {
   private readonly laneEnded = [false, false, false];
   private readonly ctl: Int32Array;
   private readonly sched: LaneScheduler;
-  private readonly alloc;
-  private readonly refs: unknown[] = [];
-  private readonly scratch;
-  private readonly commit: CommitStage;
+  private readonly processor: EventProcessor;
   private readonly ackTriples: Uint32Array[];
   private readonly ackCount: Int32Array;
   /** When the oldest outcome not yet posted was produced (0: none pending), CLOCK_MONOTONIC ns. */
   private ackOldestNs = 0;
   private readonly busHists;
   private readonly profiler = new StageProfiler();
+  private readonly stalls = new StallLog();
   private readonly counters: Record<string, number> = {
     events: 0,
     acked: 0,
@@ -101,12 +82,11 @@ class ProcessManager {
     this.ctl = new Int32Array(init.control);
     const [burst, tx, batch] = this.cfg.laneWeights;
     this.sched = new LaneScheduler(burst, tx, batch);
-    this.alloc = createAllocator(this.cfg.alloc, {
-      capacity: this.cfg.popBatch,
-      recordBytes: this.cfg.recordBytes,
-    });
-    this.scratch = newEventFields(this.rb);
-    this.commit = createCommitStage(this.cfg.commitStage);
+    this.processor = new EventProcessor(
+      this.cfg,
+      (p, s, accepted) => this.addOutcome(p, s, accepted),
+      this.cfg.popBatch,
+    );
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
     for (const l of LANE_NAMES) this.counters[`events.${l}`] = 0;
@@ -117,6 +97,7 @@ class ProcessManager {
     let idleSinceNs = 0;
     // Bounded by the stream: each round processes a batch, idles, or finds every lane ended.
     for (;;) {
+      const roundNs = monoNowNs();
       this.refill();
       const lane = this.sched.pick(
         this.laneCount[0]! > 0,
@@ -128,12 +109,13 @@ class ProcessManager {
         this.processLane(lane);
         if (this.ackOldestNs > 0 && monoNowNs() - this.ackOldestNs >= ACK_COALESCE_MAX_NS)
           this.flushAcks();
+        this.stalls.note(StallKind.BUSY, roundNs, monoNowNs() - roundNs, lane);
         continue;
       }
       // No lane has work: post what the last batches resolved before spinning or parking.
       this.flushAcks();
-      if (this.commit.pending() > 0) {
-        this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
+      if (this.processor.pending() > 0) {
+        this.processor.poll();
         this.flushAcks();
       } else if (this.laneEnded.every(Boolean)) break;
       const now = monoNowNs();
@@ -149,6 +131,7 @@ class ProcessManager {
         index: this.init.index,
         counters: this.counters,
         histograms: this.profiler.encode(),
+        stalls: this.stalls.encode(),
       },
     });
   }
@@ -192,23 +175,7 @@ class ProcessManager {
     const n = this.laneCount[lane]!;
     const buf = this.laneBuf[lane]!;
     const startNs = monoNowNs();
-    const dv = this.laneViews[lane]!;
-    for (let i = 0, off = 0; i < n; i++, off += this.rb) {
-      const ref = this.alloc.acquire();
-      this.refs.push(ref);
-      this.alloc.write(ref, readEvent(buf, dv, off, this.scratch));
-      const ok = !this.cfg.verify || wirePatternIntact(buf, dv, off, this.rb);
-      if (this.cfg.workNs > 0) spinNs(this.cfg.workNs);
-      if (ok && lane === Lane.TRANSACTIONAL) {
-        this.commit.submit(buf, off, 1, this.rb);
-      } else {
-        const producerId = dv.getUint32(off + OFF_PRODUCER, true);
-        this.addOutcome(producerId, dv.getUint32(off + OFF_SEQUENCE, true), ok);
-      }
-    }
-    this.commit.poll((p, s, accepted) => this.addOutcome(p, s, accepted));
-    for (const ref of this.refs) this.alloc.release(ref);
-    this.refs.length = 0;
+    this.processor.process(buf, this.laneViews[lane]!, 0, n);
     this.laneCount[lane] = 0;
     this.counters.events! += n;
     this.counters[`events.${LANE_NAMES[lane]}`]! += n;
@@ -255,52 +222,4 @@ class ProcessManager {
       this.ackCount[i] = 0;
     }
   }
-}
-
-/** Busy-waits `ns` nanoseconds: the simulated work per event. */
-function spinNs(ns: number): void {
-  const until = monoNowNs() + ns;
-  // Bounded by the clock: at most `ns` (MAX_WORK_NS) of spinning.
-  while (monoNowNs() < until) {}
-}
-
-/**
- * Reads the record at `off` into `out` without allocating (decodeRecord makes a
- * DataView and a subarray per call). Lane and payload length were validated
- * at ingest, so this hot path does not check them again.
- */
-function readEvent(buf: Uint8Array, dv: DataView, off: number, out: EventFields): EventFields {
-  out.producerId = dv.getUint32(off + OFF_PRODUCER, true);
-  out.sequence = dv.getUint32(off + OFF_SEQUENCE, true);
-  out.ingestNs =
-    dv.getUint32(off + OFF_INGEST_NS_HI, true) * TWO_POW_32 +
-    dv.getUint32(off + OFF_INGEST_NS_LO, true);
-  out.lane = buf[off + OFF_LANE]! as Lane;
-  out.type = buf[off + OFF_TYPE]!;
-  const len = dv.getUint16(off + OFF_PAYLOAD_LEN, true);
-  out.payloadLength = len;
-  const p = off + OFF_PAYLOAD;
-  const dst = out.payload;
-  for (let i = 0; i < len; i++) dst[i] = buf[p + i]!;
-  return out;
-}
-
-/**
- * --verify: true if the record carries the pattern payload of (producer 0,
- * its sequence) over its full capacity. Producer 0, because the server
- * overwrites the producer field with its own connection id (docs/protocol.md),
- * so clients key the pattern on the sequence alone.
- */
-function wirePatternIntact(
-  buf: Uint8Array,
-  dv: DataView,
-  off: number,
-  recordBytes: number,
-): boolean {
-  const cap = recordBytes - HEADER_BYTES;
-  if (dv.getUint16(off + OFF_PAYLOAD_LEN, true) !== cap) return false;
-  const seq = dv.getUint32(off + OFF_SEQUENCE, true);
-  const p = off + OFF_PAYLOAD;
-  for (let i = 0; i < cap; i++) if (buf[p + i] !== patternByte(0, seq, i)) return false;
-  return true;
 }

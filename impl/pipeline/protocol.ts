@@ -92,21 +92,32 @@ export function writeEventsHeader(
   return frameBytes;
 }
 
-/** A complete ACK frame (allocates: one per flush, not per event). */
+/** A complete ACK frame in a new buffer (tests and clients; the server writes into its scratch with encodeAckInto). */
 export function encodeAck(
   resolvedThrough: number,
   rejects: ArrayLike<number>,
   rejectCount: number,
   flags = 0,
 ): Uint8Array {
+  const buf = new Uint8Array(ACK_HEADER_BYTES + 4 * rejectCount);
+  encodeAckInto(new DataView(buf.buffer), resolvedThrough, rejects, rejectCount, flags);
+  return buf;
+}
+
+/** Writes an ACK frame at the start of `dv` (which must hold it) and returns its length in bytes; allocates nothing. */
+export function encodeAckInto(
+  dv: DataView,
+  resolvedThrough: number,
+  rejects: ArrayLike<number>,
+  rejectCount: number,
+  flags = 0,
+): number {
   const frameBytes = ACK_HEADER_BYTES + 4 * rejectCount;
-  const buf = new Uint8Array(frameBytes);
-  const dv = new DataView(buf.buffer);
   writeFrameHeader(dv, 0, frameBytes, FrameType.ACK, flags);
   dv.setUint32(8, resolvedThrough >>> 0, true);
   dv.setUint32(12, rejectCount, true);
   for (let i = 0; i < rejectCount; i++) dv.setUint32(16 + 4 * i, rejects[i]! >>> 0, true);
-  return buf;
+  return frameBytes;
 }
 
 /** A complete ERROR frame; the message is cut to MAX_ERROR_MESSAGE_BYTES. */

@@ -23,6 +23,7 @@ import { RecordWords, writePatternRecord } from "../core/record.ts";
 import type { Rng } from "../core/rng.ts";
 import { recordNs } from "./profiler.ts";
 import { parseStreamId, RespKind, type RespReply, RespReplyReader } from "./resp-reader.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
 import { WriteBacklog } from "./write-backlog.ts";
 
 /**
@@ -64,6 +65,8 @@ export class RespLoadConnection {
   onReply: (() => void) | null = null;
   /** Batches intended before this (warm-up) are checked but not put in the latency histogram. */
   recordFromNs = 0;
+  /** Where samples of SLOW_E2E_NS or more are noted with their intended time. */
+  slow: StallLog | null = null;
   readonly protocolErrors: string[] = [];
   private protocolErrorCount = 0;
   private intendedNs = new Float64Array(1024);
@@ -75,7 +78,8 @@ export class RespLoadConnection {
   private readonly id = new Float64Array(2);
   private lastIdMs = -1;
   private lastIdSeq = -1;
-  private readonly backlog: WriteBacklog;
+  /** Public so the run can hand it its stall log (send-backlog episodes). */
+  readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
   // Latency is recorded per run of replies of the same batch, flushed per chunk.
   private runBatch = -1;
@@ -215,8 +219,10 @@ export class RespLoadConnection {
 
   private flushLatency(nowNs: number): void {
     const intended = this.intendedNs[this.runBatch]!;
-    if (this.runCount > 0 && intended >= this.recordFromNs)
+    if (this.runCount > 0 && intended >= this.recordFromNs) {
       recordNs(this.latency, nowNs - intended, this.runCount);
+      this.slow?.note(StallKind.E2E_SLOW, intended, nowNs - intended, this.runCount);
+    }
     this.runCount = 0;
   }
 

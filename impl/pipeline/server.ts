@@ -20,6 +20,7 @@ import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { refuseIfPortInUse } from "./port-guard.ts";
 import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
+import { decodeStalls, type StallRecord } from "./stall-log.ts";
 
 export interface PipelineStats {
   /** Counters summed per role: ingest.*, dispatcher.*, process.* */
@@ -27,6 +28,10 @@ export interface PipelineStats {
   stages: StageSummaries;
   /** Each Worker's own counters (e.g. how SO_REUSEPORT spread connections over ingest Workers). */
   workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
+  /** Every Worker's stall episodes (stall-log.ts), in time order. */
+  stalls: StallRecord[];
+  /** Episodes left out because a Worker's log was full. */
+  stallsDropped: number;
   elapsedMs: number;
 }
 
@@ -51,6 +56,7 @@ export const WORKER_REPORT_TIMEOUT_MS = 30_000;
 export function checkWiring(cfg: PipelineConfig): void {
   lookup(cfg.alloc, "allocator");
   createCommitStage(cfg.commitStage);
+  if (cfg.topology === "compact") return; // no queues to wire
   queueConfig(cfg.queue, {
     capacitySlots: cfg.capacity,
     recordBytes: cfg.recordBytes,
@@ -79,12 +85,14 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     waitStrategy: cfg.wait,
     unsafe: cfg.unsafe && producers > 1,
   });
-  const dispatchQ = createQueue(cfg.queue, queueOpts(cfg.ingestWorkers));
-  const laneQs = Array.from({ length: cfg.consumers }, () =>
+  const staged = cfg.topology === "staged";
+  // The compact topology has no queues, no process managers and no ack channels.
+  const dispatchQ = staged ? createQueue(cfg.queue, queueOpts(cfg.ingestWorkers)) : null;
+  const laneQs = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: LANE_COUNT }, () => createQueue(cfg.laneQueue ?? cfg.queue, queueOpts(1))),
   );
   // acks[c][i]: process manager c -> ingest Worker i
-  const acks = Array.from({ length: cfg.consumers }, () =>
+  const acks = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: cfg.ingestWorkers }, () => new MessageChannel()),
   );
 
@@ -119,23 +127,23 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     );
   });
   const laneProducers = laneQs.map((qs) => qs.map((q) => q.producerHandle(0)));
-  const dispatcherConsumer = dispatchQ.consumerHandle();
-  const dispatcherId = spawn(
-    {
+  const dispatcherIds: number[] = [];
+  if (dispatchQ) {
+    const dispatcherConsumer = dispatchQ.consumerHandle();
+    const init: WorkerInit = {
       role: "dispatcher",
       config: cfg,
       consumer: dispatcherConsumer,
       lanes: laneProducers,
       control,
-    },
-    [dispatcherConsumer, ...laneProducers.flat()],
-    [],
-  );
+    };
+    dispatcherIds.push(spawn(init, [dispatcherConsumer, ...laneProducers.flat()], []));
+  }
   let port = cfg.port;
   try {
     refuseIfPortInUse(cfg.host, port); // SO_REUSEPORT would let the Workers share it silently
     for (let i = 0; i < cfg.ingestWorkers; i++) {
-      const producer = dispatchQ.producerHandle(i);
+      const producer = dispatchQ ? dispatchQ.producerHandle(i) : null;
       const ackPorts = acks.map((row) => row[i]!.port2);
       const init: WorkerInit = {
         role: "ingest",
@@ -146,7 +154,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
         ackPorts,
         control,
       };
-      start(ingestIds[i]!, init, [producer], ackPorts);
+      start(ingestIds[i]!, init, producer ? [producer] : [], ackPorts);
       // Worker 0 picks the port (maybe ephemeral); the others bind the same one after it.
       if (i === 0 || i === cfg.ingestWorkers - 1) {
         const r = await reports.next(ingestIds[i]!, "listening");
@@ -162,7 +170,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   let stopped: Promise<PipelineStats> | null = null;
   const stop = async (): Promise<PipelineStats> => {
     for (const id of ingestIds) workers[id]!.postMessage("stop");
-    const all = [...ingestIds, dispatcherId, ...processIds];
+    const all = [...ingestIds, ...dispatcherIds, ...processIds];
     try {
       const stats = await Promise.all(all.map((id) => reports.next(id, "stopped")));
       return mergeStats(
@@ -195,7 +203,16 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
   const stages: StageSummaries = {};
   for (const [k, h] of profiler.histograms) stages[k] = summarize(h);
   const workers = all.map((s) => ({ role: s.role, index: s.index, counters: s.counters }));
-  return { counters, stages, workers, elapsedMs };
+  const stalls: StallRecord[] = [];
+  let stallsDropped = 0;
+  for (const s of all) {
+    const thread = s.role === "dispatcher" ? s.role : `${s.role} ${s.index}`;
+    const d = decodeStalls(s.stalls, thread);
+    stalls.push(...d.records);
+    stallsDropped += d.dropped;
+  }
+  stalls.sort((a, b) => a.atNs - b.atNs);
+  return { counters, stages, workers, stalls, stallsDropped, elapsedMs };
 }
 
 /** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */

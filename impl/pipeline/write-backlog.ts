@@ -6,6 +6,9 @@
  * Owner: one connection, on its thread.
  */
 
+import { monoNowNs } from "../core/clock.ts";
+import { StallKind, type StallLog } from "./stall-log.ts";
+
 /** Most bytes a load connection holds back before it gives up on a server that stopped reading. */
 export const MAX_BACKLOG_BYTES = 256 * 1024 * 1024;
 
@@ -19,6 +22,10 @@ export class WriteBacklog {
   private buf = new Uint8Array(0);
   private start = 0;
   private end = 0;
+  /** When the backlog last went from empty to holding bytes, CLOCK_MONOTONIC ns. */
+  private heldSinceNs = 0;
+  /** Where episodes of held bytes are noted (SEND_BACKLOG), if anywhere. */
+  stalls: StallLog | null = null;
 
   /** `owner` names the connection in the error raised past MAX_BACKLOG_BYTES. */
   constructor(private readonly owner: string) {}
@@ -39,11 +46,15 @@ export class WriteBacklog {
     const n = socket.write(this.buf.subarray(this.start, this.end));
     if (n <= 0) return;
     this.start += n;
-    if (this.start === this.end) this.start = this.end = 0;
+    if (this.start === this.end) {
+      this.start = this.end = 0;
+      this.stalls?.note(StallKind.SEND_BACKLOG, this.heldSinceNs, monoNowNs() - this.heldSinceNs);
+    }
   }
 
   private enqueue(bytes: Uint8Array): void {
     const live = this.end - this.start;
+    if (live === 0 && this.stalls) this.heldSinceNs = monoNowNs();
     if (live + bytes.length > MAX_BACKLOG_BYTES) {
       throw new Error(
         `${this.owner}: more than ${MAX_BACKLOG_BYTES} bytes waiting to be written; the server stopped reading`,

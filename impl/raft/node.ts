@@ -120,6 +120,36 @@ export class RaftNode extends LeaderState {
     else this.tickElection();
   }
 
+  /**
+   * How many tick() calls from now until one may act (campaign, heartbeat,
+   * check-quorum step-down); the ticks before it only advance counters. At
+   * least 1; Infinity for a node that can never campaign. A host that sleeps
+   * between timer events (the simulator) calls tickIdle for the quiet ticks.
+   */
+  ticksUntilTimer(): number {
+    if (this.currentRole === "leader") {
+      const k = Math.min(
+        this.electionTicks - this.electionElapsed,
+        this.heartbeatTicks - this.heartbeatElapsed,
+      );
+      return Math.max(1, k);
+    }
+    if (!this.promotable()) return Number.POSITIVE_INFINITY;
+    return Math.max(1, this.randomizedTimeoutTicks - this.electionElapsed);
+  }
+
+  /** Advances the timers by `n` quiet ticks: the same as n tick() calls when n < ticksUntilTimer(). */
+  tickIdle(n: number): void {
+    this.assertNotPending();
+    if (n <= 0) return;
+    assert(
+      n < this.ticksUntilTimer(),
+      () => `tickIdle(${n}) would pass a timer due in ${this.ticksUntilTimer()} ticks`,
+    );
+    this.electionElapsed += n;
+    if (this.currentRole === "leader") this.heartbeatElapsed += n;
+  }
+
   /** Feeds one message: received from a peer, or a local Hup/Beat. */
   step(m: Message): void {
     this.assertNotPending();
@@ -194,7 +224,8 @@ export class RaftNode extends LeaderState {
     const hard = this.hardState();
     const softChanged = !softEqual(soft, this.prevSoft);
     const hardChanged = !hardEqual(hard, this.prevHard);
-    const entries = [...this.log.unstableEntries()];
+    const unstable = this.log.unstableEntries();
+    const entries = unstable.length === 0 ? [] : [...unstable];
     const snapshot = this.log.unstableSnapshot;
     const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
     const messages = this.msgs;

@@ -14,9 +14,18 @@ import {
   TARGET_FLAG,
 } from "../load-resp.ts";
 import { fmtNs } from "../profiler.ts";
+import { SLOW_E2E_NS } from "../stall-log.ts";
 
 const USAGE =
   "usage: bun run load [options]\n\nOpen loop (--rate) or closed loop (--max) load against `bun run pipeline`; checks every event is acked or rejected.";
+
+/** How many measured batches took 50 ms or more (each is in LoadResult.stalls with its time). */
+function slowLine(r: LoadResult): string {
+  const slow = r.stalls.filter((s) => s.kind === "e2e-slow");
+  const events = slow.reduce((a, s) => a + s.detail, 0);
+  const more = r.stallsDropped > 0 ? ` (+${r.stallsDropped} not kept)` : "";
+  return `  batches acked >= ${SLOW_E2E_NS / 1e6} ms after their intended send: ${slow.length}${more}, ${events} events`;
+}
 
 export function formatLoadResult(r: LoadResult): string {
   const l = r.latency;
@@ -32,6 +41,7 @@ export function formatLoadResult(r: LoadResult): string {
     r.mode === "open"
       ? `  generator schedule lag (sent - intended): p50 ${fmtNs(r.sendLag.p50Ns)}  p99 ${fmtNs(r.sendLag.p99Ns)}  max ${fmtNs(r.sendLag.maxNs)}`
       : "  generator schedule lag: n/a (closed loop sends on acks)",
+    slowLine(r),
     r.errors.length === 0
       ? "  conservation: OK (every event sent is acked, rejected, or declared not accepted)"
       : `  conservation: FAILED\n${r.errors

@@ -6,8 +6,10 @@
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { PIPELINE_FLAGS, type PipelineConfig, PipelineOptionsSchema } from "../config.ts";
 import { PortInUseError } from "../port-guard.ts";
-import { formatStageTable } from "../profiler.ts";
+import { fmtNs, formatStageTable } from "../profiler.ts";
 import { checkWiring, type PipelineServer, type PipelineStats, startPipeline } from "../server.ts";
+import { STALL_MIN_NS } from "../stall-log.ts";
+import { summarizeStalls } from "../stall-report.ts";
 
 const USAGE =
   "usage: bun run pipeline [options]\n\nTCP ingest -> dispatcher -> 3-lane bus -> process managers, acks back (docs/protocol.md).";
@@ -53,7 +55,12 @@ export function formatStats(s: PipelineStats): string {
   const c = s.counters;
   const keys = Object.keys(c).sort();
   const lines = keys.map((k) => `  ${k.padEnd(44)} ${c[k]}`);
-  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}`;
+  const episodes = summarizeStalls(s.stalls, []).byKind.map(
+    (k) =>
+      `  ${k.key.padEnd(34)} ${String(k.count).padStart(6)} total ${fmtNs(k.totalNs)} longest ${fmtNs(k.maxNs)}`,
+  );
+  const stallText = episodes.length ? episodes.join("\n") : "  none";
+  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}\n\nstall episodes >= ${STALL_MIN_NS / 1e6} ms per thread (stall-log.ts):\n${stallText}`;
 }
 
 async function main(): Promise<number> {
@@ -80,7 +87,9 @@ async function main(): Promise<number> {
     return err instanceof PortInUseError ? 2 : 1;
   }
   console.log(
-    `pipeline listening on ${server.host}:${server.port} (ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B)`,
+    cfg.topology === "compact"
+      ? `pipeline listening on ${server.host}:${server.port} (topology compact: ingest ${cfg.ingestWorkers}, each processing its own events; alloc ${cfg.alloc}, record ${cfg.recordBytes} B)`
+      : `pipeline listening on ${server.host}:${server.port} (topology staged: ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B)`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

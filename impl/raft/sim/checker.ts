@@ -11,6 +11,14 @@
  *   induction on the index this gives identical prefixes.
  * - Leader Completeness: a committed entry is in the log of every later
  *   leader (§5.4). Checked when a node becomes leader.
+ * - Term rule (Figure 2, rules for all servers, §5.1): a server that
+ *   receives an RPC or a response carrying a higher term adopts it (vote
+ *   and pre-vote requests excepted: pre-vote and the check-quorum lease may
+ *   ignore them on purpose).
+ * - Persistence before reply (Figure 2: persistent state is updated on
+ *   stable storage before responding to RPCs): when a node grants a vote,
+ *   its durable hard state already holds that term and vote; when it
+ *   acknowledges entries up to i, its durable log already holds them.
  * - State Machine Safety: no two nodes apply different entries at one index
  *   (§5.4.3); and each node applies indexes in order, each once per
  *   incarnation (a restarted node starts again from its snapshot).
@@ -18,7 +26,8 @@
  * The checker only sees what the simulator tells it; it never reads a node's
  * internals, so a bug in the node cannot hide a violation from it.
  */
-import type { Entry } from "../types.ts";
+import { type Entry, type Message, MessageType } from "../types.ts";
+import { hashEntry } from "./payload-hash.ts";
 
 export class SafetyViolation extends Error {
   override name = "SafetyViolation";
@@ -49,9 +58,17 @@ export interface LogView {
   termAt(index: number): number | undefined;
 }
 
+/** A node's durable state (what a crash now would leave), as the checker may read it. */
+export interface DurableView {
+  term: number;
+  vote: number;
+  log: LogView;
+}
+
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
-  private readonly facts = new Map<string, EntryFact>();
+  /** Keyed by factKey(index, term). */
+  private readonly facts = new Map<number, EntryFact>();
   /** Globally committed entries: index -> {term, payloadHash}. */
   private readonly committed = new Map<number, { term: number; payloadHash: number }>();
   private maxCommitted = 0;
@@ -70,6 +87,7 @@ export class SafetyChecker {
     commitsChecked: 0,
     appliesChecked: 0,
     leaderLogChecks: 0,
+    repliesChecked: 0,
   };
 
   constructor(readonly seed: number) {}
@@ -94,7 +112,7 @@ export class SafetyChecker {
       const prevIndex = e.index - 1;
       const prevTerm = prevIndex === 0 ? 0 : log.termAt(prevIndex);
       if (prevTerm === undefined) continue; // predecessor compacted: nothing to compare
-      const key = `${e.index}:${e.term}`;
+      const key = factKey(e.index, e.term);
       const fact = { payloadHash: hashEntry(e), prevTerm };
       const seen = this.facts.get(key);
       if (seen === undefined) {
@@ -197,17 +215,57 @@ export class SafetyChecker {
     }
   }
 
+  /**
+   * Node `id` handled a message of `type` carrying `msgTerm` and is now in
+   * `termAfter`; `mustAdopt` says whether the type is bound by the term rule.
+   */
+  observeTermRule(
+    id: number,
+    type: number,
+    msgTerm: number,
+    termAfter: number,
+    mustAdopt: boolean,
+  ): void {
+    if (mustAdopt && msgTerm > termAfter) {
+      this.fail(
+        "Term rule",
+        `node ${id} stayed in term ${termAfter} after a message (type ${type}) of term ${msgTerm}`,
+      );
+    }
+  }
+
+  /** Node `id` is about to send `m`; `durable` is what would survive a crash now. */
+  observeReply(id: number, m: Message, durable: DurableView): void {
+    if (m.reject) return;
+    if (m.type === MessageType.VoteResp) {
+      this.counts.repliesChecked++;
+      if (durable.term !== m.term || durable.vote !== m.to)
+        this.fail(
+          "Persistence before reply",
+          `node ${id} grants its term-${m.term} vote to ${m.to} but its durable state says term ${durable.term}, vote ${durable.vote}`,
+        );
+    } else if (m.type === MessageType.AppResp && m.index !== undefined) {
+      this.counts.repliesChecked++;
+      if (m.index > durable.log.lastIndex)
+        this.fail(
+          "Persistence before reply",
+          `node ${id} acknowledges index ${m.index} but its durable log ends at ${durable.log.lastIndex}`,
+        );
+    }
+  }
+
   /** Node `id` restored its state machine from a snapshot at `index` (restart or InstallSnapshot). */
   observeRestore(id: number, index: number): void {
     this.lastApplied.set(id, index);
   }
 }
 
-/** FNV-1a over the entry's type and payload (the term and index are compared separately). */
-export function hashEntry(e: Entry): number {
-  let h = 0x811c9dc5 ^ e.type;
-  h = Math.imul(h, 0x01000193);
-  const d = e.data;
-  for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i]!, 0x01000193);
-  return (h ^ d.length) >>> 0;
+/** Named limit: terms below 2^21 and indexes below 2^32 pack into one exact double key. */
+const MAX_FACT_TERM = 2 ** 21;
+
+/** One number for (index, term): a Map with number keys is much cheaper than one with string keys. */
+function factKey(index: number, term: number): number {
+  if (term >= MAX_FACT_TERM || index >= 2 ** 32)
+    throw new RangeError(`checker: index ${index} term ${term} beyond the fact key's range`);
+  return index * MAX_FACT_TERM + term;
 }

@@ -6,7 +6,7 @@
  * The engine (event loop, ticks, Ready handling, checks) is in core.ts.
  */
 import { assert } from "../../core/assert.ts";
-import type { Message } from "../types.ts";
+import type { Message, Ready } from "../types.ts";
 import { MessageType } from "../types.ts";
 import { type SimClusterOptions, SimCore } from "./core.ts";
 import type { SimHost } from "./host.ts";
@@ -89,17 +89,19 @@ export class SimCluster extends SimCore {
 
   /** A host to drive (propose, crash, ...): refused while a node is mid-Ready. */
   protected controlHost(id: number): SimHost {
-    assert(
-      this.drainingId === -1,
-      () =>
+    // A plain if, not assert(cond, () => msg): this runs on every client proposal.
+    if (this.drainingId !== -1)
+      throw new Error(
         `node ${this.drainingId} is mid-Ready: drive nodes from events (at()), not from inside an onApply callback`,
-    );
-    return this.host(id);
+      );
+    const h = this.host(id);
+    if (h.up) this.catchUp(id); // its quiet ticks up to now happen before it is driven
+    return h;
   }
 
   protected host(id: number): SimHost {
     const h = this.hosts[id];
-    assert(h !== undefined, () => `no node ${id} (cluster of ${this.size})`);
+    if (h === undefined) throw new Error(`no node ${id} (cluster of ${this.size})`);
     return h;
   }
 
@@ -145,6 +147,18 @@ export class SimCluster extends SimCore {
     this.sendListeners.push(fn);
   }
 
+  /**
+   * Registers a crash point: `fn` sees each Ready of each node after it was
+   * persisted (fsynced if it had to be) and before its messages leave; if it
+   * returns true the node crashes right there, as a process killed between
+   * its fsync and its socket writes, and that Ready's messages are never
+   * sent. It must not drive nodes. The fuzzer uses it to crash a leader right
+   * after it advances its commit index.
+   */
+  onReady(fn: (id: number, rd: Ready) => boolean): void {
+    this.readyListeners.push(fn);
+  }
+
   setMessageFilter(drop: ((m: Message) => boolean) | null): void {
     this.messageFilter = drop;
   }
@@ -171,6 +185,18 @@ export class SimCluster extends SimCore {
     this.net.partition(groups);
   }
 
+  /** Cuts one direction: messages from `from` no longer reach `to` (replies still flow back). */
+  cutLink(from: number, to: number): void {
+    this.host(from);
+    this.host(to);
+    this.net.cutLink(from, to);
+  }
+
+  restoreLink(from: number, to: number): void {
+    this.net.restoreLink(from, to);
+  }
+
+  /** Removes the partition and every one-way cut (disconnected nodes stay disconnected). */
   heal(): void {
     this.net.heal();
   }
@@ -185,10 +211,8 @@ export class SimCluster extends SimCore {
 
   /** Stops node `id`: it loses everything not fsynced; its timers and inbound messages vanish. */
   crash(id: number): void {
-    const h = this.controlHost(id);
-    if (!h.up) return;
-    h.crash();
-    this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+    this.controlHost(id);
+    this.crashHost(id);
   }
 
   /** Restarts node `id` from its durable storage only. */
@@ -197,7 +221,7 @@ export class SimCluster extends SimCore {
     if (h.up) return;
     h.restart();
     this.checker?.observeRestore(id, h.state.appliedIndex);
-    this.scheduleTick(id, Math.ceil((this.nowMs - this.phaseMs[id]!) / this.tickMs) + 1);
+    this.startTicksAt(id, Math.ceil((this.nowMs - this.phaseMs[id]!) / this.tickMsOf[id]!) + 1);
     this.drain(id);
   }
 

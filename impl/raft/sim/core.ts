@@ -11,8 +11,9 @@
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
-import type { ElectionTimerReset, Message } from "../types.ts";
+import type { ElectionTimerReset, Message, Ready } from "../types.ts";
 import { EntryType, MessageType } from "../types.ts";
+import { BudgetExceeded, DEFAULT_MAX_EVENTS, DEFAULT_MAX_VIRTUAL_MS } from "./budget.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
 import { SimHost } from "./host.ts";
@@ -53,12 +54,49 @@ export interface SimClusterOptions {
    * semantics unchanged). Default 0.
    */
   syncDelayMs?: number;
+  /**
+   * Disk latency of a Ready that grants a vote (the voter's fsync of its vote
+   * before it replies), ms. Default syncDelayMs.
+   */
+  voterSyncDelayMs?: number;
+  /**
+   * Disk latency of a Ready that starts an election (the candidate's fsync
+   * of its new term and self-vote before it sends RequestVote), ms. Default syncDelayMs.
+   */
+  candidateSyncDelayMs?: number;
+  /** Budget: events (ticks, deliveries, calls) before the run fails with BudgetExceeded. Default DEFAULT_MAX_EVENTS. */
+  maxEvents?: number;
+  /** Budget: virtual ms the run may reach before it fails with BudgetExceeded. Default DEFAULT_MAX_VIRTUAL_MS. */
+  maxVirtualMs?: number;
+  /**
+   * Per-node clock rate: node i ticks every tickMs / clockRates[i] virtual
+   * ms, so its election and heartbeat timers run fast (> 1) or slow (< 1).
+   * Default: all 1.
+   */
+  clockRates?: number[];
+  /**
+   * Run every tick as its own event instead of skipping the quiet ones
+   * (slower; the same run, which tests check by comparing trace hashes). Default false.
+   */
+  tickEveryTick?: boolean;
 }
 
 type SimEvent =
   | { k: "msg"; m: Message; wire: Uint8Array | null }
   | { k: "call"; fn: () => void }
   | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
+
+/** Message types whose higher term the receiver must adopt (all but vote and pre-vote traffic). */
+const MUST_ADOPT_TERM: boolean[] = [];
+for (const t of [
+  MessageType.App,
+  MessageType.AppResp,
+  MessageType.Heartbeat,
+  MessageType.HeartbeatResp,
+  MessageType.Snap,
+  MessageType.VoteResp,
+])
+  MUST_ADOPT_TERM[t] = true;
 
 /** Named limit: Readies handled per node per event before we call it a livelock. */
 const MAX_READY_ROUNDS = 10_000;
@@ -68,6 +106,12 @@ export class SimCore {
   readonly size: number;
   readonly tickMs: number;
   readonly syncDelayMs: number;
+  readonly voterSyncDelayMs: number;
+  readonly candidateSyncDelayMs: number;
+  readonly maxEvents: number;
+  readonly maxVirtualMs: number;
+  /** Virtual ms between two ticks of node i (tickMs / its clock rate). */
+  protected readonly tickMsOf: number[] = [];
   readonly checker: SafetyChecker | null;
   readonly trace = new Trace();
   protected readonly rng: Rng;
@@ -76,11 +120,19 @@ export class SimCore {
   protected readonly queue = new EventQueue<SimEvent>();
   protected readonly phaseMs: number[] = [];
   /**
-   * Ticks live outside the event heap (they are most of the events): node i
-   * next ticks at phaseMs[i] + tickN[i] * tickMs, Infinity while it is down.
-   * A tick due at the same time as a queued event runs first.
+   * Ticks live outside the event heap. Node i's n-th tick is due at
+   * phaseMs[i] + n * tickMsOf[i]; ticks before tickN[i] have been applied.
+   * Most ticks only advance the node's timer counters, so they are not run
+   * one by one: nextTickMs[i] is the time of the next tick that may act
+   * (RaftNode.ticksUntilTimer), Infinity while the node is down, and the quiet
+   * ticks before it are applied in one tickIdle call just before anything
+   * else touches the node (catchUp). Same order, same effects, same RNG
+   * draws as ticking every tick, which the trace-hash tests check. A tick due
+   * at the same time as a queued event runs first.
    */
   protected readonly tickN: number[] = [];
+  /** Index of the next tick that may act (its time is nextTickMs). */
+  protected readonly timerTickN: number[] = [];
   protected readonly nextTickMs: number[] = [];
   protected nowMs = 0;
   protected snapshotEveryEntries = 0;
@@ -92,6 +144,7 @@ export class SimCore {
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
   protected readonly sendListeners: Array<(m: Message) => void> = [];
+  protected readonly readyListeners: Array<(id: number, rd: Ready) => boolean> = [];
   protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
   constructor(private readonly opts: SimClusterOptions) {
@@ -105,6 +158,22 @@ export class SimCore {
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
     this.syncDelayMs = opts.syncDelayMs ?? 0;
     assert(this.syncDelayMs >= 0, () => `syncDelayMs must be >= 0, got ${this.syncDelayMs}`);
+    this.voterSyncDelayMs = opts.voterSyncDelayMs ?? this.syncDelayMs;
+    this.candidateSyncDelayMs = opts.candidateSyncDelayMs ?? this.syncDelayMs;
+    assert(
+      this.voterSyncDelayMs >= 0 && this.candidateSyncDelayMs >= 0,
+      () =>
+        `voterSyncDelayMs and candidateSyncDelayMs must be >= 0, got ${this.voterSyncDelayMs}, ${this.candidateSyncDelayMs}`,
+    );
+    this.maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
+    this.maxVirtualMs = opts.maxVirtualMs ?? DEFAULT_MAX_VIRTUAL_MS;
+    assert(this.maxEvents > 0, () => `maxEvents must be > 0, got ${this.maxEvents}`);
+    assert(this.maxVirtualMs > 0, () => `maxVirtualMs must be > 0, got ${this.maxVirtualMs}`);
+    const rates = opts.clockRates ?? [];
+    assert(
+      rates.length === 0 || rates.length === opts.nodes,
+      () => `clockRates needs one rate per node (${opts.nodes}), got ${rates.length}`,
+    );
     const [lo, hi] = opts.electionTimeoutMs;
     assert(
       lo > 0 && hi >= lo,
@@ -133,10 +202,14 @@ export class SimCore {
       };
       const make = opts.stateMachine;
       this.hosts.push(new SimHost(id, params, this.rng.fork(id), make ? () => make(id) : null));
+      const rate = rates[id] ?? 1;
+      assert(rate > 0, () => `clockRates[${id}] must be > 0, got ${rate}`);
+      this.tickMsOf.push(this.tickMs / rate);
       this.phaseMs.push(opts.tickPhase === false ? 0 : this.rng.next() * this.tickMs);
-      this.tickN.push(0);
+      this.tickN.push(1);
+      this.timerTickN.push(1);
       this.nextTickMs.push(0);
-      this.scheduleTick(id, 1);
+      this.rescheduleTimer(id);
     }
   }
 
@@ -150,7 +223,7 @@ export class SimCore {
   runFor(ms: number): void {
     const end = this.nowMs + ms;
     while (this.nextEventMs() <= end) this.step();
-    this.nowMs = end;
+    this.setNow(end);
   }
 
   /** Runs until `done()` holds (checked after each event) or `maxMs` pass; returns whether it held. */
@@ -161,7 +234,7 @@ export class SimCore {
       this.step();
       if (done()) return true;
     }
-    this.nowMs = end;
+    this.setNow(end);
     return done();
   }
 
@@ -182,6 +255,14 @@ export class SimCore {
     return t;
   }
 
+  /** Moves virtual time to `ms`, failing past the virtual-time budget. */
+  protected setNow(ms: number): void {
+    if (ms > this.maxVirtualMs)
+      throw new BudgetExceeded("virtual-ms", this.maxVirtualMs, this.seed, this.nowMs);
+    this.nowMs = ms;
+    if (this.checker) this.checker.nowMs = ms;
+  }
+
   protected step(): void {
     let tickId = -1;
     let tickMs = Number.POSITIVE_INFINITY;
@@ -192,16 +273,15 @@ export class SimCore {
       }
     }
     const head = this.queue.peek();
-    this.eventsRun++;
+    if (++this.eventsRun > this.maxEvents)
+      throw new BudgetExceeded("events", this.maxEvents, this.seed, this.nowMs);
     if (tickId >= 0 && (head === undefined || tickMs <= head.timeMs)) {
-      this.nowMs = tickMs;
-      if (this.checker) this.checker.nowMs = tickMs;
+      this.setNow(tickMs);
       this.onTick(tickId);
       return;
     }
     const e = this.queue.pop()!;
-    this.nowMs = e.timeMs;
-    if (this.checker) this.checker.nowMs = this.nowMs;
+    this.setNow(e.timeMs);
     const ev = e.payload;
     switch (ev.k) {
       case "msg":
@@ -213,6 +293,7 @@ export class SimCore {
       case "snapReport": {
         const h = this.hosts[ev.from]!;
         if (h.up && h.incarnation === ev.inc) {
+          this.catchUp(ev.from);
           h.node.reportSnapshot(ev.to, ev.ok);
           this.drain(ev.from);
         }
@@ -221,14 +302,50 @@ export class SimCore {
     }
   }
 
-  protected scheduleTick(id: number, n: number): void {
+  protected tickTimeMs(id: number, n: number): number {
+    return this.phaseMs[id]! + n * this.tickMsOf[id]!;
+  }
+
+  /** Node `id` (re)starts ticking at tick n: its ticks before n never happen. */
+  protected startTicksAt(id: number, n: number): void {
     this.tickN[id] = n;
-    this.nextTickMs[id] = this.phaseMs[id]! + n * this.tickMs;
+    this.rescheduleTimer(id);
+  }
+
+  /** Sets nextTickMs from the node's timers; call after anything touched the node. */
+  protected rescheduleTimer(id: number): void {
+    const h = this.hosts[id]!;
+    if (!h.up) {
+      this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const k = this.opts.tickEveryTick ? 1 : h.node.ticksUntilTimer();
+    if (k === Number.POSITIVE_INFINITY) {
+      this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const n = this.tickN[id]! + k - 1;
+    this.timerTickN[id] = n;
+    this.nextTickMs[id] = this.tickTimeMs(id, n);
+  }
+
+  /** Applies node `id`'s quiet ticks due at or before now (they run before an event at the same time). */
+  protected catchUp(id: number): void {
+    const first = this.tickN[id]!;
+    if (this.tickTimeMs(id, first) > this.nowMs) return;
+    let last = Math.floor((this.nowMs - this.phaseMs[id]!) / this.tickMsOf[id]!);
+    while (this.tickTimeMs(id, last + 1) <= this.nowMs) last++;
+    while (last >= first && this.tickTimeMs(id, last) > this.nowMs) last--;
+    if (last < first) return;
+    this.hosts[id]!.node.tickIdle(last - first + 1);
+    this.tickN[id] = last + 1;
   }
 
   protected onTick(id: number): void {
     const h = this.hosts[id]!;
-    this.scheduleTick(id, this.tickN[id]! + 1);
+    const n = this.timerTickN[id]!;
+    h.node.tickIdle(n - this.tickN[id]!);
+    this.tickN[id] = n + 1;
     h.node.tick();
     this.drain(id);
   }
@@ -237,7 +354,15 @@ export class SimCore {
     const h = this.hosts[m.to]!;
     if (!h.up || !this.net.linked(m.from, m.to)) return;
     this.trace.recordDelivery(this.nowMs, m);
+    this.catchUp(m.to);
     h.node.step(m);
+    this.checker?.observeTermRule(
+      m.to,
+      m.type,
+      m.term,
+      h.node.term,
+      MUST_ADOPT_TERM[m.type] === true,
+    );
     this.drain(m.to);
   }
 
@@ -247,6 +372,7 @@ export class SimCore {
   protected drain(id: number): void {
     const h = this.hosts[id]!;
     this.drainingId = id;
+    let crashed = false;
     try {
       for (let round = 0; h.node.hasReady(); round++) {
         assert(
@@ -261,8 +387,15 @@ export class SimCore {
           if (rd.hardState)
             ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
           if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
+          for (const m of rd.messages)
+            if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)
+              ck.observeReply(id, m, h.durableView());
         }
-        const diskMs = rd.mustSync || rd.snapshot ? this.syncDelayMs : 0;
+        if (this.readyListeners.length > 0 && this.crashPointHit(id, rd)) {
+          crashed = true; // died after persisting, before sending: the messages never leave
+          break;
+        }
+        const diskMs = rd.mustSync || rd.snapshot ? this.diskDelayMs(rd) : 0;
         for (const m of rd.messages) this.send(m, diskMs);
         if (rd.snapshot) {
           h.state.restore(rd.snapshot.data);
@@ -282,7 +415,34 @@ export class SimCore {
     } finally {
       this.drainingId = -1;
     }
-    if (this.checker && h.node.role === "leader") this.checker.observeLeader(id, h.node.term);
+    if (crashed) this.crashHost(id);
+    else this.rescheduleTimer(id);
+    if (!crashed && this.checker && h.node.role === "leader")
+      this.checker.observeLeader(id, h.node.term);
+  }
+
+  /** How long a Ready's fsync holds its messages: a vote grant and a campaign may have their own latency. */
+  private diskDelayMs(rd: Ready): number {
+    for (const m of rd.messages) {
+      if (m.type === MessageType.VoteResp && !m.reject) return this.voterSyncDelayMs;
+      if (m.type === MessageType.Vote) return this.candidateSyncDelayMs;
+    }
+    return this.syncDelayMs;
+  }
+
+  /** Asks every onReady listener (all of them, so each sees every Ready) whether the node dies here. */
+  private crashPointHit(id: number, rd: Ready): boolean {
+    let hit = false;
+    for (const fn of this.readyListeners) if (fn(id, rd)) hit = true;
+    return hit;
+  }
+
+  /** Stops node `id`: it loses everything not fsynced; its timers and inbound messages vanish. */
+  protected crashHost(id: number): void {
+    const h = this.hosts[id]!;
+    if (!h.up) return;
+    h.crash();
+    this.nextTickMs[id] = Number.POSITIVE_INFINITY;
   }
 
   protected maybeSnapshot(h: SimHost): void {

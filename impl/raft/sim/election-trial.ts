@@ -25,7 +25,12 @@
  *   one-way delays uniform in [7, 8] ms, a 15 ms round trip with 1 ms of
  *   jitter (the paper gives no jitter). syncDelayMs optionally moves part of
  *   it to disk: messages of a Ready that must fsync (a new term, a vote, new
- *   entries) leave that much later, heartbeats do not. Where the 15 ms goes
+ *   entries) leave that much later, heartbeats do not. The faithful split
+ *   (LogCabin fsyncs a vote before replying) is a short wire delay plus the
+ *   voter's sync (voterSyncMs), e.g. oneWayDelayMs [1, 2] and voterSyncMs 12:
+ *   a request-to-reply time of about 15 ms, of which only 1-2 ms is the
+ *   request's flight. The candidate's own sync of its new term before it
+ *   sends (candidateSyncMs) is set separately. Where the 15 ms goes
  *   matters: a vote request's one-way time against the timeout spread
  *   decides split votes, and the time from granting a vote to the new
  *   leader's first AppendEntries decides whether a voter with a short
@@ -65,6 +70,10 @@ export interface ElectionTrialOptions {
   oneWayDelayMs?: [number, number];
   /** Disk latency before a server sends what it had to persist (SimClusterOptions.syncDelayMs). Default 0. */
   syncDelayMs?: number;
+  /** The voter's fsync before it grants a vote, ms (SimClusterOptions.voterSyncDelayMs). Default syncDelayMs. */
+  voterSyncMs?: number;
+  /** The candidate's fsync of its new term before it asks for votes, ms. Default syncDelayMs. */
+  candidateSyncMs?: number;
   /** Timer resolution, ms. Default 0.1. */
   tickMs?: number;
   /** Give up (censor) after this many virtual ms without a leader. Default 10,000. */
@@ -172,6 +181,8 @@ export function runElectionTrial(o: ElectionTrialOptions): ElectionTrialResult {
     tickMs: o.tickMs ?? 0.1,
     network: { delayMs },
     syncDelayMs: o.syncDelayMs ?? 0,
+    voterSyncDelayMs: o.voterSyncMs,
+    candidateSyncDelayMs: o.candidateSyncMs,
     preVote: o.preVote,
     checkQuorum: false,
     electionTimerReset: o.electionTimerReset ?? "etcd",
@@ -227,6 +238,8 @@ export interface ElectionLineOptions {
   electionTimerReset?: ElectionTimerReset;
   oneWayDelayMs?: [number, number];
   syncDelayMs?: number;
+  voterSyncMs?: number;
+  candidateSyncMs?: number;
   tickMs?: number;
   capMs?: number;
   /** Called after each trial (progress bars). */
@@ -264,6 +277,8 @@ export function runElectionLine(o: ElectionLineOptions): ElectionLineResult {
       electionTimerReset: o.electionTimerReset,
       oneWayDelayMs: o.oneWayDelayMs,
       syncDelayMs: o.syncDelayMs,
+      voterSyncMs: o.voterSyncMs,
+      candidateSyncMs: o.candidateSyncMs,
       tickMs: o.tickMs,
       capMs: o.capMs,
     });

@@ -1,15 +1,24 @@
 /**
- * One fuzz trial: a 3- or 5-node cluster with a KV workload under a seeded
- * random fault schedule (partitions, crashes and restarts, disconnects, drop,
- * duplicate, reorder, long delays, leadership transfers, snapshots), then a
- * healing phase. Fails on any safety violation (the checker runs after every
- * event), on a non-linearizable client history, on divergent applied
- * histories, or on lost liveness (no leader, or no progress, after healing).
+ * One fuzz trial: a 3- or 5-node cluster with a KV workload under one fault
+ * schedule family (fuzz-schedules.ts: random, leader-moments, figure8-churn,
+ * one-way-links, clock-skew), then a healing phase. Fails on any safety
+ * violation (the checker runs after every event), on a non-linearizable
+ * client history, on divergent applied histories, on lost liveness (no
+ * leader, or no progress, after healing), or on exceeding the run's event or
+ * virtual-time budget (a livelock fails with its seed instead of hanging).
  * Everything derives from the seed, so `runFuzzSeed(seed)` replays a failure.
  */
 import { Rng } from "../../core/rng.ts";
-import { MessageType } from "../types.ts";
+import { BudgetExceeded } from "./budget.ts";
+import { SafetyViolation } from "./checker.ts";
 import { SimCluster } from "./cluster.ts";
+import {
+  type FaultContext,
+  type FaultFamily,
+  familyOfSeed,
+  makeSchedule,
+  randomNetwork,
+} from "./fuzz-schedules.ts";
 import { bytesEqual, one } from "./harness.ts";
 import { encodeKvCommand, KvClients, KvStore } from "./kv.ts";
 import { checkKvHistory } from "./linearizability.ts";
@@ -21,12 +30,29 @@ export interface FuzzOptions {
   healMs?: number;
   /** Encode every message with the binary codec. Default: every 4th seed. */
   wireCodec?: boolean;
+  /** Run this family instead of the seed's own (familyOfSeed). */
+  family?: FaultFamily;
+  /** Event budget of the run. Default FUZZ_MAX_EVENTS. */
+  maxEvents?: number;
+  /** SimClusterOptions.tickEveryTick (tests compare it with the default). */
+  tickEveryTick?: boolean;
 }
+
+/** Named limit: events per fuzz seed (a healthy seed runs under 200k; a livelock fails here). */
+export const FUZZ_MAX_EVENTS = 3_000_000;
+/** Virtual ms past faultMs + 2 x healMs a seed may use: the final write's retries (harness.one, up to 12 s) and the last fault slice. */
+const FUZZ_SLACK_MS = 15_000;
+
+/** What fired: a Figure 3 property, or how else the run failed. */
+export type FuzzInvariant = string;
 
 export interface FuzzResult {
   seed: number;
+  family: FaultFamily;
   ok: boolean;
   error?: string;
+  /** The property that fired (e.g. "Leader Completeness", "liveness", "budget (events)"). */
+  invariant?: FuzzInvariant;
   nodes: number;
   virtualMs: number;
   messagesSent: number;
@@ -34,6 +60,8 @@ export interface FuzzResult {
   opsCompleted: number;
   faults: number;
   linearizability: string;
+  /** Fingerprint of every delivered message (trace.ts): equal across replays of the seed. */
+  traceHash: number;
 }
 
 /** The fuzzed clusters' election timeout range, ms: a heal window shorter than its top cannot elect a leader. */
@@ -41,10 +69,13 @@ export const FUZZ_ELECTION_TIMEOUT_MS: readonly [number, number] = [150, 300];
 
 export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult {
   const rng = new Rng(seed).fork(4242);
-  const faultMs = options.faultMs ?? 3000;
   const healMs = options.healMs ?? 5000;
+  const family = options.family ?? familyOfSeed(seed);
   const nodes = rng.chance(0.7) ? 5 : 3;
   const pick = <T>(xs: readonly T[]): T => xs[rng.int(xs.length)]!;
+  const ctx: FaultContext = { inFaultPhase: true, faults: 0 };
+  const schedule = makeSchedule(family, rng.fork(7), ctx, nodes);
+  const faultMs = (options.faultMs ?? 3000) * (schedule.faultPhaseScale ?? 1);
   const c = new SimCluster({
     nodes,
     seed,
@@ -58,62 +89,34 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
     wireCodec: options.wireCodec ?? seed % 4 === 0,
     network: randomNetwork(rng),
     stateMachine: () => new KvStore(),
+    maxEvents: options.maxEvents ?? FUZZ_MAX_EVENTS,
+    tickEveryTick: options.tickEveryTick,
+    maxVirtualMs: faultMs + 2 * healMs + FUZZ_SLACK_MS,
+    ...schedule.options,
   });
   if (rng.chance(0.5)) c.snapshotEvery(pick([5, 20, 100]));
-  // Targeted crashes: right after a node grants a vote or acknowledges entries,
-  // the moment a missing fsync would be lost (Figure 2: persist before replying).
-  const crashAfterReplyRate = rng.chance(0.5) ? 0.05 + rng.next() * 0.2 : 0;
-  let inFaultPhase = true;
-  if (crashAfterReplyRate > 0) {
-    c.onSend((m) => {
-      const reply =
-        (m.type === MessageType.VoteResp && !m.reject) ||
-        (m.type === MessageType.AppResp && !m.reject);
-      if (!inFaultPhase || !reply || !rng.chance(crashAfterReplyRate)) return;
-      const id = m.from;
-      c.at(0, () => {
-        c.crash(id);
-        c.at(1 + rng.int(50), () => {
-          if (inFaultPhase) c.restart(id);
-        });
-      });
-    });
-  }
+  schedule.install(c);
   const clients = new KvClients(c, { clients: 1 + rng.int(5), keys: 1 + rng.int(4), seed });
   clients.start(faultMs + healMs / 2);
-  let faults = 0;
   const result = (ok: boolean, error?: string, lin = "not checked"): FuzzResult => ({
     seed,
+    family,
     ok,
     error,
+    invariant: error === undefined ? undefined : invariantOf(error),
     nodes,
     virtualMs: c.virtualMs,
     messagesSent: c.stats().messagesSent,
     events: c.stats().events,
     opsCompleted: clients.completed,
-    faults,
+    faults: ctx.faults,
     linearizability: lin,
+    traceHash: c.trace.hash,
   });
   try {
-    while (c.virtualMs < faultMs) {
-      c.runFor(rng.chance(0.2) ? rng.int(1000) : rng.int(150));
-      injectFault(c, rng, pick);
-      faults++;
-    }
-    // Heal: everyone up, connected, on a reliable network.
-    inFaultPhase = false;
-    c.heal();
-    c.setNetwork({
-      delayMs: [0, 26],
-      dropRate: 0,
-      duplicateRate: 0,
-      reorderRate: 0,
-      longDelayRate: 0,
-    });
-    for (let id = 0; id < nodes; id++) {
-      c.restart(id);
-      c.connect(id);
-    }
+    while (c.virtualMs < faultMs) schedule.step(c);
+    ctx.inFaultPhase = false;
+    healAll(c);
     if (!c.runUntil(() => c.leader() !== null, healMs))
       return result(false, `liveness: no leader ${healMs} ms after healing`);
     // Throws if the healed cluster makes no progress (a write on a key no client uses).
@@ -127,60 +130,36 @@ export function runFuzzSeed(seed: number, options: FuzzOptions = {}): FuzzResult
     if (lin.result === "violation") return result(false, `linearizability: ${lin.detail}`, linText);
     return result(true, undefined, linText);
   } catch (e) {
-    return result(false, e instanceof Error ? e.message : String(e));
+    if (e instanceof SafetyViolation || e instanceof BudgetExceeded)
+      return result(false, e.message);
+    const msg = e instanceof Error ? e.message : String(e);
+    return result(false, msg.startsWith("one(") ? `liveness: ${msg}` : `assertion: ${msg}`);
   }
 }
 
-function randomNetwork(rng: Rng) {
-  const maxDelay = 5 + rng.int(45);
-  return {
-    delayMs: [0, maxDelay] as [number, number],
-    dropRate: rng.chance(0.5) ? rng.next() * 0.2 : 0,
-    duplicateRate: rng.chance(0.5) ? rng.next() * 0.1 : 0,
-    reorderRate: rng.chance(0.5) ? rng.next() * 0.2 : 0,
-    reorderExtraMs: 50 + rng.int(300),
-    longDelayRate: rng.chance(0.3) ? rng.next() * 0.01 : 0,
-    longDelayMs: 500 + rng.int(3000),
-  };
+/** Everyone up, connected, on a reliable network. */
+function healAll(c: SimCluster): void {
+  c.heal();
+  c.setNetwork({
+    delayMs: [0, 26],
+    dropRate: 0,
+    duplicateRate: 0,
+    reorderRate: 0,
+    longDelayRate: 0,
+  });
+  for (let id = 0; id < c.size; id++) {
+    c.restart(id);
+    c.connect(id);
+  }
 }
 
-function injectFault(c: SimCluster, rng: Rng, pick: <T>(xs: readonly T[]) => T): void {
-  const n = c.size;
-  const id = rng.int(n);
-  switch (rng.int(9)) {
-    case 0: {
-      // A random split: shuffle by random keys, cut at a random point.
-      const ids = Array.from({ length: n }, (_, i) => [rng.next(), i] as const);
-      ids.sort((a, b) => a[0] - b[0]);
-      const cut = 1 + rng.int(n - 1);
-      c.partition([ids.slice(0, cut).map((x) => x[1]), ids.slice(cut).map((x) => x[1])]);
-      break;
-    }
-    case 1:
-      c.heal();
-      break;
-    case 2:
-      c.crash(id);
-      break;
-    case 3:
-    case 4:
-      c.restart(id);
-      break;
-    case 5:
-      c.disconnect(id);
-      break;
-    case 6:
-      c.connect(id);
-      break;
-    case 7:
-      c.setNetwork(randomNetwork(rng));
-      break;
-    case 8: {
-      const l = c.leader();
-      if (l !== null) c.transferLeadership(l, pick(Array.from({ length: n }, (_, i) => i)));
-      break;
-    }
-  }
+/** The property named by a failure message: the checker's "X violated", or its kind prefix. */
+function invariantOf(error: string): FuzzInvariant {
+  const violated = /^(.+?) violated at virtual/.exec(error);
+  if (violated) return violated[1]!;
+  if (error.startsWith("budget: event")) return "budget (events)";
+  if (error.startsWith("budget: virtual")) return "budget (virtual time)";
+  return error.split(":")[0]!;
 }
 
 /** All nodes applied the same commands at the same indexes (their histories are prefixes of one another). */

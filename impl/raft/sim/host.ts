@@ -15,7 +15,7 @@ import type { Rng } from "../../core/rng.ts";
 import { RaftNode } from "../node.ts";
 import { MemoryStorage } from "../storage.ts";
 import type { Entry, HardState, RaftConfig, Ready, Snapshot } from "../types.ts";
-import type { LogView } from "./checker.ts";
+import type { DurableView, LogView } from "./checker.ts";
 import { AppliedState, type StateMachine } from "./state-machine.ts";
 
 type Write =
@@ -35,6 +35,8 @@ export class SimHost {
   private unsynced: Write[] = [];
   state: AppliedState;
   syncCount = 0;
+  private liveView: StorageView;
+  private readonly durableViewOnce: DurableStorageView;
 
   constructor(
     readonly id: number,
@@ -44,6 +46,8 @@ export class SimHost {
   ) {
     this.durable = new MemoryStorage(params.peers);
     this.live = cloneStorage(this.durable, params.peers);
+    this.liveView = new StorageView(this.live);
+    this.durableViewOnce = new DurableStorageView(this.durable);
     this.state = new AppliedState(makeUser?.() ?? null);
     this.node = this.newNode();
   }
@@ -117,20 +121,53 @@ export class SimHost {
     return this.unsynced.length;
   }
 
+  /** The live log as the checker reads it (one view per storage, read through). */
   logView(): LogView {
-    const s = this.live;
-    return {
-      lastIndex: s.lastIndex(),
-      snapshotIndex: s.snapshot().index,
-      snapshotTerm: s.snapshot().term,
-      termAt: (i) => (i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i)),
-    };
+    if (this.liveView.storage !== this.live) this.liveView = new StorageView(this.live);
+    return this.liveView;
+  }
+
+  /** What a crash now would leave: the durable hard state and log. */
+  durableView(): DurableView {
+    return this.durableViewOnce;
   }
 
   entryAt(i: number): Entry | undefined {
     const s = this.live;
     if (i < s.firstIndex() || i > s.lastIndex()) return undefined;
     return s.entries(i, i + 1)[0];
+  }
+}
+
+/** A read-through LogView of one storage: built once, not per Ready (it was a hot allocation). */
+class StorageView implements LogView {
+  constructor(readonly storage: MemoryStorage) {}
+  get lastIndex(): number {
+    return this.storage.lastIndex();
+  }
+  get snapshotIndex(): number {
+    return this.storage.snapshot().index;
+  }
+  get snapshotTerm(): number {
+    return this.storage.snapshot().term;
+  }
+  termAt(i: number): number | undefined {
+    const s = this.storage;
+    return i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i);
+  }
+}
+
+/** The durable storage's hard state and log, read through. */
+class DurableStorageView implements DurableView {
+  readonly log: StorageView;
+  constructor(private readonly storage: MemoryStorage) {
+    this.log = new StorageView(storage);
+  }
+  get term(): number {
+    return this.storage.hardState.term;
+  }
+  get vote(): number {
+    return this.storage.hardState.vote;
   }
 }
 

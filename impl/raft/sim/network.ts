@@ -2,7 +2,8 @@
  * The simulated network: decides, from a seeded RNG, whether a message is
  * delivered, how many copies arrive and after how long. Links are cut by
  * disconnecting a node (all its links) or by partitioning the nodes into
- * groups (links only inside a group). A cut is checked both when a message is
+ * groups (links only inside a group), or one direction of one link (A hears
+ * B, B does not hear A). A cut is checked both when a message is
  * sent and when it would arrive, so messages in flight across a new cut are
  * lost, as on a real network whose cable was pulled.
  *
@@ -47,6 +48,8 @@ export class SimNetwork {
   private readonly disconnected = new Set<number>();
   /** Group number per node; undefined = no partition. */
   private groupOf: Map<number, number> | undefined;
+  /** One-way cuts: key from * 64 + to (node ids are < 64). */
+  private readonly cut = new Set<number>();
 
   constructor(
     options: Partial<NetworkOptions>,
@@ -87,14 +90,25 @@ export class SimNetwork {
     this.groupOf = groupOf;
   }
 
-  /** Removes the partition (disconnected nodes stay disconnected). */
+  /** Cuts the link from `from` to `to` only: `to` stops hearing `from`, `from` still hears `to`. */
+  cutLink(from: number, to: number): void {
+    this.cut.add(from * 64 + to);
+  }
+
+  restoreLink(from: number, to: number): void {
+    this.cut.delete(from * 64 + to);
+  }
+
+  /** Removes the partition and every one-way cut (disconnected nodes stay disconnected). */
   heal(): void {
     this.groupOf = undefined;
+    this.cut.clear();
   }
 
   /** Whether a message from `from` to `to` can pass right now. */
   linked(from: number, to: number): boolean {
     if (this.disconnected.has(from) || this.disconnected.has(to)) return false;
+    if (this.cut.size > 0 && this.cut.has(from * 64 + to)) return false;
     if (this.groupOf === undefined) return true;
     const a = this.groupOf.get(from);
     return a !== undefined && a === this.groupOf.get(to);

@@ -25,11 +25,22 @@ export interface AppliedCommand {
   data: Uint8Array;
 }
 
-/** The applied commands of one node, plus its optional user machine. */
+/** Named start size of the encoded command log; it doubles as it fills. */
+const INITIAL_ENCODED_BYTES = 4096;
+
+/**
+ * The applied commands of one node, plus its optional user machine. Each
+ * command is encoded once, when applied, onto a growing byte log, so a
+ * snapshot is one copy of that log instead of re-encoding the whole history
+ * command by command (which made snapshots the simulator's hot spot).
+ */
 export class AppliedState {
   commands: AppliedCommand[] = [];
   /** Highest index applied (including no-ops), or the snapshot's index after a restore. */
   appliedIndex = 0;
+  /** The snapshot's command section, (u32 index, u32 term, u32 len, bytes) per command. */
+  private encoded = new Uint8Array(INITIAL_ENCODED_BYTES);
+  private encodedBytes = 0;
 
   constructor(readonly user: StateMachine | null) {}
 
@@ -41,27 +52,34 @@ export class AppliedState {
     this.appliedIndex = e.index;
     if (e.type !== EntryType.Normal) return;
     this.commands.push({ index: e.index, term: e.term, data: e.data });
+    this.encodeCommand(e.index, e.term, e.data);
     this.user?.apply(e);
+  }
+
+  private encodeCommand(index: number, term: number, data: Uint8Array): void {
+    const need = this.encodedBytes + 12 + data.length;
+    if (need > this.encoded.length) {
+      const grown = new Uint8Array(Math.max(need, this.encoded.length * 2));
+      grown.set(this.encoded.subarray(0, this.encodedBytes));
+      this.encoded = grown;
+    }
+    const dv = new DataView(this.encoded.buffer, this.encodedBytes, 12);
+    dv.setUint32(0, index, true);
+    dv.setUint32(4, term, true);
+    dv.setUint32(8, data.length, true);
+    this.encoded.set(data, this.encodedBytes + 12);
+    this.encodedBytes = need;
   }
 
   /** Layout: u32 appliedIndex, u32 count, count x (u32 index, u32 term, u32 len, bytes), then the user machine's bytes. */
   snapshot(): Uint8Array {
     const user = this.user?.snapshot() ?? new Uint8Array(0);
-    let size = 8 + user.length;
-    for (const c of this.commands) size += 12 + c.data.length;
-    const out = new Uint8Array(size);
+    const out = new Uint8Array(8 + this.encodedBytes + user.length);
     const dv = new DataView(out.buffer);
     dv.setUint32(0, this.appliedIndex, true);
     dv.setUint32(4, this.commands.length, true);
-    let at = 8;
-    for (const c of this.commands) {
-      dv.setUint32(at, c.index, true);
-      dv.setUint32(at + 4, c.term, true);
-      dv.setUint32(at + 8, c.data.length, true);
-      out.set(c.data, at + 12);
-      at += 12 + c.data.length;
-    }
-    out.set(user, at);
+    out.set(this.encoded.subarray(0, this.encodedBytes), 8);
+    out.set(user, 8 + this.encodedBytes);
     return out;
   }
 
@@ -84,6 +102,8 @@ export class AppliedState {
       at += 12 + len;
     }
     this.commands = commands;
+    this.encoded = data.slice(8, at);
+    this.encodedBytes = at - 8;
     this.user?.restore(data.slice(at));
   }
 }

@@ -1,11 +1,12 @@
 /**
  * A running fingerprint of a simulation: every delivered message (virtual
  * time, sender, receiver, type, term, log position, commit, entry terms and
- * payload bytes) is folded into a 32-bit FNV-1a-style hash. Two runs from the same
+ * a hash of the payload bytes) is folded into a 32-bit FNV-1a-style hash. Two runs from the same
  * seed must end with the same hash; tests compare it to prove the simulator
  * is deterministic byte for byte.
  */
 import type { Message } from "../types.ts";
+import { payloadHash } from "./payload-hash.ts";
 
 export class Trace {
   hash = 0x811c9dc5;
@@ -34,10 +35,14 @@ export class Trace {
     this.mix(m.logTerm ?? -1);
     this.mix(m.commit ?? -1);
     this.mix(m.reject ? 1 : 0);
-    for (const e of m.entries ?? []) {
-      this.mix(e.index);
-      this.mix(e.term);
-      for (let i = 0; i < e.data.length; i++) this.mix(e.data[i]!);
+    const es = m.entries;
+    if (es !== undefined) {
+      for (let k = 0; k < es.length; k++) {
+        const e = es[k]!;
+        this.mix(e.index);
+        this.mix(e.term);
+        this.mix(payloadHash(e.data)); // the bytes, hashed once per payload
+      }
     }
     if (m.snapshot) this.mix(m.snapshot.index);
   }

@@ -1,0 +1,70 @@
+/**
+ * Simulator speed: virtual seconds simulated per wall second for the
+ * issue's reference load, 5 nodes with 8 closed-loop KV clients (about 200
+ * ops per virtual second), safety checker on, no faults. Measured over
+ * `measureVirtualMs` after `warmupVirtualMs` of the same run (so the JIT has
+ * compiled the hot paths and the logs are non-empty). raft:fuzz and the
+ * bench row (bench/raft-sim.bench.ts) both call it.
+ */
+import { SimCluster } from "./cluster.ts";
+import { KvClients, KvStore } from "./kv.ts";
+
+export interface SimSpeedOptions {
+  seed?: number;
+  /** Default 10,000 virtual ms. */
+  warmupVirtualMs?: number;
+  /** Default 600,000 virtual ms (the issue's 600 virtual seconds). */
+  measureVirtualMs?: number;
+  /** Snapshot every N applied entries (0 = never, the default, as the issue measured). */
+  snapshotEveryEntries?: number;
+}
+
+export interface SimSpeed {
+  virtualPerWall: number;
+  /**
+   * Virtual time per CPU time of this process (user + system, all its
+   * threads): steadier than wall time on a shared machine, where other
+   * processes take the cores away.
+   */
+  virtualPerCpu: number;
+  opsPerVirtualS: number;
+  eventsPerWallS: number;
+  wallMs: number;
+  measureVirtualMs: number;
+}
+
+/** Named default: the issue's load is 8 clients. */
+const SPEED_CLIENTS = 8;
+
+export function measureSimSpeed(o: SimSpeedOptions = {}): SimSpeed {
+  const seed = o.seed ?? 1;
+  const warmupMs = o.warmupVirtualMs ?? 10_000;
+  const measureMs = o.measureVirtualMs ?? 600_000;
+  const c = new SimCluster({
+    nodes: 5,
+    seed,
+    electionTimeoutMs: [150, 300],
+    heartbeatMs: 50,
+    stateMachine: () => new KvStore(),
+    maxVirtualMs: warmupMs + measureMs + 1,
+  });
+  c.snapshotEvery(o.snapshotEveryEntries ?? 0);
+  const clients = new KvClients(c, { clients: SPEED_CLIENTS, keys: 4, seed, thinkMs: 1 });
+  clients.start(warmupMs + measureMs);
+  c.runFor(warmupMs);
+  const ops0 = clients.completed;
+  const ev0 = c.stats().events;
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  c.runFor(measureMs);
+  const cpu = process.cpuUsage(cpu0);
+  const wallMs = performance.now() - t0;
+  return {
+    virtualPerWall: measureMs / wallMs,
+    virtualPerCpu: measureMs / ((cpu.user + cpu.system) / 1000),
+    opsPerVirtualS: (clients.completed - ops0) / (measureMs / 1000),
+    eventsPerWallS: (c.stats().events - ev0) / (wallMs / 1000),
+    wallMs,
+    measureVirtualMs: measureMs,
+  };
+}

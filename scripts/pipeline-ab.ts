@@ -1,0 +1,96 @@
+/**
+ * `bun run scripts/pipeline-ab.ts`: interleaved before/after runs of pipeline
+ * configurations at one open-loop rate, for the tail-latency work
+ * (docs/pipeline-latency.md). Each round runs every variant once, in a seeded
+ * shuffled order, each on a fresh in-process server after a warm-up; every
+ * row carries the load average at its start, since the host is shared.
+ *
+ *   bun run scripts/pipeline-ab.ts --rate 400000 --rounds 4 --duration 5 \
+ *     --variant staged='{"topology":"staged"}' --variant compact='{"topology":"compact"}'
+ *
+ * A variant's JSON is pipeline options, plus "load": load options (e.g. {"tickOnly": true}).
+ */
+import "../impl/index.ts";
+import { readFileSync } from "node:fs";
+import { Rng } from "../impl/core/rng.ts";
+import { runLoad } from "../impl/pipeline/load.ts";
+import { fmtNs } from "../impl/pipeline/profiler.ts";
+import { startPipeline } from "../impl/pipeline/server.ts";
+
+/** Named maximum: rounds per invocation. */
+const MAX_ROUNDS = 50;
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+}
+
+function variants(): { name: string; options: Record<string, unknown> }[] {
+  const out: { name: string; options: Record<string, unknown> }[] = [];
+  process.argv.forEach((a, i) => {
+    if (a !== "--variant") return;
+    const spec = process.argv[i + 1]!;
+    const eq = spec.indexOf("=");
+    if (eq < 0) throw new Error(`--variant ${spec}: expected name=JSON`);
+    out.push({ name: spec.slice(0, eq), options: JSON.parse(spec.slice(eq + 1)) });
+  });
+  if (out.length === 0) throw new Error("give at least one --variant name=JSON");
+  return out;
+}
+
+function loadAverage1m(): string {
+  return readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    console.log(
+      "usage: bun run scripts/pipeline-ab.ts --variant name=JSON [--variant ...] [--rate N] [--rounds N] [--duration S] [--warmup S] [--seed N] [--connections N]",
+    );
+    return;
+  }
+  const rate = Number(arg("rate", "400000"));
+  const rounds = Math.min(MAX_ROUNDS, Number(arg("rounds", "3")));
+  const durationS = Number(arg("duration", "5"));
+  const warmupS = Number(arg("warmup", "1"));
+  const seed = Number(arg("seed", "33"));
+  const connections = Number(arg("connections", "4"));
+  const vs = variants();
+  const rng = new Rng(seed);
+  console.log(
+    `rate ${rate}/s, ${rounds} rounds x ${vs.length} variants, ${durationS} s + ${warmupS} s warm-up, seed ${seed}`,
+  );
+  console.log(
+    "round variant            load1m   achieved      p50      p99    p99.9      max  >=50ms-batches",
+  );
+  for (let r = 0; r < rounds; r++) {
+    const order = vs.map((v) => v);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    for (const v of order) {
+      const load1m = loadAverage1m();
+      const { load: loadOptions, ...serverOptions } = v.options as { load?: object };
+      const server = await startPipeline({ port: 0, quiet: true, ...serverOptions });
+      const res = await runLoad({
+        port: server.port,
+        rate,
+        durationS,
+        warmupS,
+        seed,
+        connections,
+        quiet: true,
+        ...loadOptions,
+      });
+      await server.stop();
+      const l = res.latency;
+      const slow = res.stalls.filter((s) => s.kind === "e2e-slow").length;
+      console.log(
+        `${String(r).padStart(5)} ${v.name.padEnd(18)} ${load1m.padStart(6)} ${String(Math.round(res.achievedPerS)).padStart(10)} ${fmtNs(l.p50Ns).padStart(8)} ${fmtNs(l.p99Ns).padStart(8)} ${fmtNs(l.p999Ns).padStart(8)} ${fmtNs(l.maxNs).padStart(8)} ${String(slow).padStart(6)}${res.errors.length ? `  ERRORS ${res.errors[0]}` : ""}`,
+      );
+    }
+  }
+}
+
+await main();
