@@ -34,11 +34,8 @@ export const experiments: readonly Experiment[] = [
   spscMisuse,
   raftElection,
   pipeline,
-<<<<<<< HEAD
-  raftCommit,
-=======
   pipelineGoodput,
->>>>>>> main
+  raftCommit,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

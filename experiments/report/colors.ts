@@ -19,15 +19,12 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   "message-port-object": "#edc948",
   // baselines outside eventlab
   "redis-xadd": "#ff9da7",
-<<<<<<< HEAD
   etcd: "#d37295",
+  // pipeline topologies without a queue (pipeline-goodput)
+  compact: "#17becf",
   // the Raft cluster (raft-commit; Tableau 20 shades, unused above)
   eventlab: "#2f4b7c",
   "eventlab (no fsync)": "#a0cbe8",
-=======
-  // pipeline topologies without a queue (pipeline-goodput)
-  compact: "#17becf",
->>>>>>> main
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";
