@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc/experiment.ts";
 import pipeline from "./pipeline/experiment.ts";
+import pipelineCommit from "./pipeline-commit/experiment.ts";
 import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
 import raftCommit from "./raft-commit/experiment.ts";
@@ -35,6 +36,7 @@ export const experiments: readonly Experiment[] = [
   raftElection,
   pipeline,
   pipelineGoodput,
+  pipelineCommit,
   raftCommit,
 ];
 

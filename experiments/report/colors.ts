@@ -19,12 +19,20 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   "message-port-object": "#edc948",
   // baselines outside eventlab
   "redis-xadd": "#ff9da7",
-  etcd: "#d37295",
   // pipeline topologies without a queue (pipeline-goodput)
   compact: "#17becf",
+  // commit stages (pipeline-commit; Tableau 20 light hues)
+  immediate: "#a0cbe8",
+  "raft-fsync": "#ffbe7d",
+  "raft-nofsync": "#8cd17d",
+  etcd: "#d4a6c8",
+  // bus lanes
+  REALTIME: "#86bcb6",
+  TRANSACTIONAL: "#ff9d9a",
+  BATCH: "#f1ce63",
   // the Raft cluster (raft-commit; Tableau 20 shades, unused above)
   eventlab: "#2f4b7c",
-  "eventlab (no fsync)": "#a0cbe8",
+  "eventlab (no fsync)": "#b6992d",
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";
