@@ -17,6 +17,7 @@ import pipeline from "./pipeline/experiment.ts";
 import pipelineCommit from "./pipeline-commit/experiment.ts";
 import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
+import raftCommit from "./raft-commit/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
@@ -36,6 +37,7 @@ export const experiments: readonly Experiment[] = [
   pipeline,
   pipelineGoodput,
   pipelineCommit,
+  raftCommit,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

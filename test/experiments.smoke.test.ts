@@ -9,7 +9,7 @@
  * events, a few hundred ms), then rowSchema.parse on every full row and
  * smoke.check on all of them. No timing is asserted.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { experiments } from "../experiments/registry.ts";
 import { expandGrid } from "../experiments/runner/grid.ts";
 import type { Experiment, Profile, RunColumns } from "../experiments/runner/types.ts";
@@ -52,6 +52,10 @@ describe("experiment grids", () => {
 });
 
 describe("each experiment's smoke points", () => {
+  // Servers some experiments keep between inline points (raft-commit's clusters): bun test runs no exit hooks.
+  afterAll(async () => {
+    for (const exp of experiments) await exp.teardown?.();
+  });
   for (const exp of experiments) {
     test(
       `${exp.name}: tiny points give valid rows that pass its check`,

@@ -30,6 +30,9 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   REALTIME: "#86bcb6",
   TRANSACTIONAL: "#ff9d9a",
   BATCH: "#f1ce63",
+  // the Raft cluster (raft-commit; Tableau 20 shades, unused above)
+  eventlab: "#2f4b7c",
+  "eventlab (no fsync)": "#b6992d",
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";

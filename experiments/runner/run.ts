@@ -134,49 +134,60 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
   };
   writeMeta(metaPath, meta);
   let interrupted = false;
-  outer: for (let repeat = 0; repeat < repeats; repeat++) {
-    for (const index of indices) {
-      if (opts.signal.aborted) {
-        interrupted = true;
-        break outer;
-      }
-      const point = grid.points[index]!;
-      const seed = seedFor(opts.seed, exp.name, index, repeat);
-      opts.progress.start(`${exp.name} ${describePoint(point)} repeat ${repeat + 1}/${repeats}`);
-      let reply: Awaited<ReturnType<typeof runPoint>>;
-      try {
-        reply = await runPoint(
-          exp,
-          { module: exp.module, point, seed, repeat, profile: opts.profile },
-          opts.signal,
-        );
-      } catch (err) {
-        if (err instanceof PointAbortedError) {
-          interrupted = true;
-          break outer;
-        }
-        throw err;
-      }
-      if (reply.ok) {
-        const rows = rowsOf(exp, point, repeat, seed, reply.measured);
-        if (typeof rows === "string") reply = { ok: false, error: rows };
-        else {
-          // All rows of a repetition or none: a half-written repetition would look complete.
-          for (const row of rows) csv.append(row);
-          meta.rows += rows.length;
-        }
-      }
-      if (!reply.ok) {
-        meta.failures.push({ point, repeat, error: reply.error });
-        opts.progress.log(
-          `FAILED ${exp.name} ${describePoint(point)} repeat ${repeat}: ${reply.error.split("\n")[0]}`,
-        );
-      }
-      opts.progress.tick();
-    }
+  try {
+    interrupted = await runRounds();
+  } finally {
+    await exp.teardown?.();
   }
   meta.durationS = (performance.now() - t0) / 1000;
   meta.interrupted = interrupted;
   writeMeta(metaPath, meta);
   return meta;
+
+  /** Every selected point, round by round; true when aborted. */
+  async function runRounds(): Promise<boolean> {
+    let interrupted = false;
+    outer: for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const index of indices) {
+        if (opts.signal.aborted) {
+          interrupted = true;
+          break outer;
+        }
+        const point = grid.points[index]!;
+        const seed = seedFor(opts.seed, exp.name, index, repeat);
+        opts.progress.start(`${exp.name} ${describePoint(point)} repeat ${repeat + 1}/${repeats}`);
+        let reply: Awaited<ReturnType<typeof runPoint>>;
+        try {
+          reply = await runPoint(
+            exp,
+            { module: exp.module, point, seed, repeat, profile: opts.profile },
+            opts.signal,
+          );
+        } catch (err) {
+          if (err instanceof PointAbortedError) {
+            interrupted = true;
+            break outer;
+          }
+          throw err;
+        }
+        if (reply.ok) {
+          const rows = rowsOf(exp, point, repeat, seed, reply.measured);
+          if (typeof rows === "string") reply = { ok: false, error: rows };
+          else {
+            // All rows of a repetition or none: a half-written repetition would look complete.
+            for (const row of rows) csv.append(row);
+            meta.rows += rows.length;
+          }
+        }
+        if (!reply.ok) {
+          meta.failures.push({ point, repeat, error: reply.error });
+          opts.progress.log(
+            `FAILED ${exp.name} ${describePoint(point)} repeat ${repeat}: ${reply.error.split("\n")[0]}`,
+          );
+        }
+        opts.progress.tick();
+      }
+    }
+    return interrupted;
+  }
 }

@@ -144,6 +144,12 @@ export interface Experiment<
   readonly smoke?: SmokeTest<P, M>;
   /** true to keep a point, or a reason why the combination is not run (e.g. "spsc is single-producer"). */
   include?(point: P): true | string;
+  /**
+   * Releases what inline points keep between calls (e.g. servers started once
+   * for many points); the runner calls it after the experiment's last point,
+   * the smoke test after its points. Optional.
+   */
+  teardown?(): Promise<void>;
   /** One row's measured values, or several rows' (only with a non-empty rowKey). */
   run(point: P, ctx: RunContext): Promise<M | M[]>;
 }
@@ -165,6 +171,7 @@ export interface ExperimentDefinition<PS extends AnyShape, MS extends AnyShape> 
   section?: SectionBuilder;
   smoke?: SmokeTest<z.output<z.ZodObject<PS>>, z.output<z.ZodObject<MS>>>;
   include?(point: z.output<z.ZodObject<PS>>): true | string;
+  teardown?(): Promise<void>;
   run(
     point: z.output<z.ZodObject<PS>>,
     ctx: RunContext,
@@ -211,6 +218,7 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     rowKey: def.rowKey ?? [],
     section: def.section,
     smoke: def.smoke,
+    teardown: def.teardown,
     async run(point: P, ctx: RunContext): Promise<M | M[]> {
       const result = (await def.run(point, ctx)) as
         | Record<string, unknown>

@@ -8,15 +8,19 @@
  * one key per client (keys are independent, which keeps the search small),
  * an append is a KV append of its seq token to its client's key, and a read
  * from index 1 is one get per client returning that client's tokens in log
- * order.
+ * order. The same history is also kept whole, as one log (`logHistory`),
+ * for the log checker (impl/raft/sim/log-linearizability.ts), which decides
+ * histories far past the generic search's step limit.
  */
 import { type AcceptedEntry, RaftClient, ReadMode } from "../../impl/raft/client/client.ts";
 import type { LocalCluster } from "../../impl/raft/host/launcher.ts";
+import { MAX_READ_ENTRIES } from "../../impl/raft/host/limits.ts";
 import {
   checkKvHistory,
   type KvOperation,
   type LinearizabilityResult,
 } from "../../impl/raft/sim/linearizability.ts";
+import type { LogOperation } from "../../impl/raft/sim/log-linearizability.ts";
 
 export interface AckedAppend {
   clientId: number;
@@ -35,6 +39,7 @@ export function token(clientId: number, seq: number): string {
 export class LoadDriver {
   readonly acked: AckedAppend[] = [];
   readonly history: KvOperation[] = [];
+  readonly logHistory: LogOperation[] = [];
   readonly errors: string[] = [];
   private running = true;
   private loops: Promise<void>[] = [];
@@ -74,13 +79,21 @@ export class LoadDriver {
           index: r.index,
           records: records.map((b) => dec.decode(b)),
         });
+        const ret = performance.now();
         this.history.push({
           clientId: id,
           kind: "append",
           key: `c${id}`,
           value: token(id, r.seq),
           callMs: call,
-          returnMs: performance.now(),
+          returnMs: ret,
+        });
+        this.logHistory.push({
+          kind: "append",
+          id: token(id, r.seq),
+          index: r.index,
+          callMs: call,
+          returnMs: ret,
         });
       } catch (err) {
         // Outcome unknown: it may take effect at any time after its call (or never).
@@ -93,6 +106,14 @@ export class LoadDriver {
           callMs: call,
           returnMs: Number.POSITIVE_INFINITY,
         });
+        // The seq is not reported on failure: an id no read can show, so the checker drops it.
+        this.logHistory.push({
+          kind: "append",
+          id: `?${id}.${call};`,
+          index: null,
+          callMs: call,
+          returnMs: Number.POSITIVE_INFINITY,
+        });
       }
     }
   }
@@ -100,8 +121,15 @@ export class LoadDriver {
   /** A linearizable read of the whole log, recorded in the history. */
   async read(c: RaftClient = this.clients[0]!): Promise<void> {
     const call = performance.now();
-    const r = await c.read(1, { mode: ReadMode.Linearizable });
+    const r = await readWhole(c);
     const ret = performance.now();
+    this.logHistory.push({
+      kind: "read",
+      upToIndex: r.upToIndex,
+      entries: r.entries.map((e) => ({ index: e.index, id: token(e.clientId, e.seq) })),
+      callMs: call,
+      returnMs: ret,
+    });
     for (const client of this.clients) {
       const value = r.entries
         .filter((e) => e.clientId === client.clientId)
@@ -129,6 +157,32 @@ export class LoadDriver {
 }
 
 /** Waits until every member has applied the same index (at least `atLeast`) under one leader. */
+/** Named maximum on the pages one whole-log read may take. */
+const MAX_READ_PAGES = 10_000;
+
+/**
+ * The log up to the first page's upToIndex U. A READ returns at most
+ * MAX_READ_ENTRIES entries (and upToIndex = the barrier, not the last entry
+ * returned: a full page may be cut short), so later pages (also linearizable)
+ * continue from the last entry, keeping entries <= U. Committed entries never
+ * change (checked separately: every member's log agrees), so the union is
+ * the log up to U as of the first page; the history records it as one read
+ * spanning all pages.
+ */
+async function readWhole(c: RaftClient): Promise<{ upToIndex: number; entries: AcceptedEntry[] }> {
+  const first = await c.read(1, { mode: ReadMode.Linearizable });
+  const entries = [...first.entries];
+  let page = first.entries;
+  for (let n = 1; page.length === MAX_READ_ENTRIES; n++) {
+    if (n >= MAX_READ_PAGES) throw new Error(`a whole-log read took over ${MAX_READ_PAGES} pages`);
+    const next = await c.read(page.at(-1)!.index + 1, { mode: ReadMode.Linearizable });
+    page = next.entries.filter((e) => e.index <= first.upToIndex);
+    entries.push(...page);
+    if (page.length < next.entries.length) break; // past U
+  }
+  return { upToIndex: first.upToIndex, entries };
+}
+
 export async function waitConverged(
   cluster: LocalCluster,
   atLeast: number,

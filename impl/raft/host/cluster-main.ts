@@ -119,7 +119,8 @@ async function status(argv: string[]): Promise<number> {
     STATUS_FLAGS,
   );
   const addrs = o.peers.split(",").map((s) => s.trim());
-  const rows = await Promise.all(addrs.map(fetchStatus));
+  // Not map(fetchStatus): its second parameter is the timeout, and map would pass the index.
+  const rows = await Promise.all(addrs.map((a) => fetchStatus(a)));
   const head = [
     "address",
     "id",

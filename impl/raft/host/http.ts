@@ -72,7 +72,7 @@ async function route(m: Member, req: Request): Promise<Response> {
   }
   if (req.method === "GET" && url.pathname === "/status") return Response.json(memberStatus(m));
   if (req.method === "GET" && url.pathname === "/metrics") {
-    return new Response(m.metrics.prometheus(m.o.id), {
+    return new Response(m.metrics.prometheus(m.o.id, m.storage.walBytesWritten()), {
       headers: { "content-type": "text/plain; version=0.0.4" },
     });
   }

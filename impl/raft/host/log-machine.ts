@@ -29,7 +29,7 @@ export interface AcceptedEntry {
 }
 
 export type ApplyOutcome =
-  | { kind: "accepted"; clientId: number; seq: number; index: number }
+  | { kind: "accepted"; clientId: number; seq: number; index: number; records: number }
   | { kind: "duplicate"; clientId: number; seq: number; index: number | null }
   | { kind: "gap"; clientId: number; seq: number; expectedSeq: number }
   | { kind: "barrier"; index: number }
@@ -74,7 +74,13 @@ export class LogMachine {
     this.remember(p.clientId, p.seq, e.index, s);
     this.accepted.push({ index: e.index, clientId: p.clientId, seq: p.seq, records: p.records });
     this.acceptedCount++;
-    return { kind: "accepted", clientId: p.clientId, seq: p.seq, index: e.index };
+    return {
+      kind: "accepted",
+      clientId: p.clientId,
+      seq: p.seq,
+      index: e.index,
+      records: p.records.length,
+    };
   }
 
   /** The index a committed (clientId, seq) got, if remembered. */

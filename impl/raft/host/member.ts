@@ -86,7 +86,11 @@ export class Member {
       onMessage: (m) => this.drive(() => this.node.step(m)),
       onPeerClientAddress: (id, a) => this.clientAddresses.set(id, a),
       onUnreachable: (id) => this.drive(() => this.node.reportUnreachable(id)),
-      onSnapshotStatus: (id, ok) => this.drive(() => this.node.reportSnapshot(id, ok)),
+      onSnapshotStatus: (id, ok) =>
+        this.drive(() => {
+          if (ok) this.metrics.snapshotsSent++;
+          this.node.reportSnapshot(id, ok);
+        }),
       log: o.log,
     });
   }
@@ -187,6 +191,7 @@ export class Member {
         await this.persist(rd);
         for (const m of rd.messages) this.send(m);
         if (rd.snapshot) {
+          this.metrics.snapshotsInstalled++;
           this.machine.restore(rd.snapshot.data);
           this.lastSnapshotIndex = rd.snapshot.index;
         }
@@ -237,6 +242,7 @@ export class Member {
     let r: AppendResult;
     if (out.kind === "accepted") {
       this.metrics.appliedEntries++;
+      this.metrics.appliedRecords += out.records;
       r = { kind: "ok", index: out.index };
     } else if (out.kind === "duplicate") {
       this.metrics.duplicateAppends++;

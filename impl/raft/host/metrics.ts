@@ -53,6 +53,10 @@ export class MemberMetrics {
   elections = 0;
   leaderChanges = 0;
   clientConnections = 0;
+  /** Snapshots this member (as leader) sent to a follower that fell behind its log. */
+  snapshotsSent = 0;
+  /** Snapshots from a leader this member installed (its log was replaced). */
+  snapshotsInstalled = 0;
   clientBadFrames = 0;
   clientLimitErrors = 0;
   readonly fsyncSeconds = new Histogram(FSYNC_BUCKETS_S);
@@ -65,7 +69,7 @@ export class MemberMetrics {
   }
 
   /** Prometheus text format 0.0.4. */
-  prometheus(memberId: number): string {
+  prometheus(memberId: number, walBytesWritten: number): string {
     const lines: string[] = [];
     const counter = (name: string, help: string, v: number) => {
       lines.push(`# HELP eventlab_raft_${name} ${help}`, `# TYPE eventlab_raft_${name} counter`);
@@ -93,12 +97,23 @@ export class MemberMetrics {
       this.duplicateAppends,
     );
     counter("fsyncs_total", "Storage syncs (at most one per Ready).", this.fsyncs);
+    counter("wal_written_bytes_total", "Bytes written to the WAL files.", walBytesWritten);
     counter(
       "elections_total",
       "Elections (and pre-elections) this member started.",
       this.elections,
     );
     counter("leader_changes_total", "Times the known leader changed.", this.leaderChanges);
+    counter(
+      "snapshots_sent_total",
+      "Snapshots sent to a follower behind the leader's log.",
+      this.snapshotsSent,
+    );
+    counter(
+      "snapshots_installed_total",
+      "Snapshots from a leader installed.",
+      this.snapshotsInstalled,
+    );
     counter(
       "client_bad_frames_total",
       "Client connections closed for a malformed frame.",

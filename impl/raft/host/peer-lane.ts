@@ -45,6 +45,16 @@ export class PeerLane {
     return this.state === "open";
   }
 
+  /** The wait before the next redial after a failure (doubles per failure, capped; tests read it). */
+  get nextBackoffMs(): number {
+    return this.backoffMs;
+  }
+
+  /** Bytes queued and not yet written to the socket (never above maxQueueBytes plus one hello). */
+  get queuedByteCount(): number {
+    return this.queuedBytes;
+  }
+
   /** Queues a frame body; returns false (dropped) when over the bound or the peer is unreachable. */
   send(body: Uint8Array, done?: (ok: boolean) => void): boolean {
     if (this.state === "idle") this.connect();

@@ -18,6 +18,8 @@ export interface HostStorage extends Storage {
   /** Records the application's snapshot at `index` and drops log entries up to `compactTo`. */
   snapshotAndCompact(index: number, data: Uint8Array, compactTo: number): void | Promise<void>;
   close(): void | Promise<void>;
+  /** Bytes written to the WAL segment files since open (records and segment headers). */
+  walBytesWritten(): number;
 }
 
 export interface StorageOptions {
@@ -41,6 +43,9 @@ class FileHostStorage extends FileStorage implements HostStorage {
     this.sync(); // the snapshot's WAL record must be durable before the log under it goes
     this.compact(Math.min(compactTo, index));
   }
+  walBytesWritten(): number {
+    return this.stats.bytesWritten;
+  }
 }
 
 class MemoryHostStorage extends MemoryStorage implements HostStorage {
@@ -56,6 +61,9 @@ class MemoryHostStorage extends MemoryStorage implements HostStorage {
     this.compact(Math.min(compactTo, index));
   }
   close(): void {}
+  walBytesWritten(): number {
+    return 0;
+  }
 }
 
 /** Opens the member's storage in `dataDir` (the one line to change when the WAL lands). */
