@@ -160,11 +160,29 @@ function chart(rows: readonly Row[], splits: Split[]): ChartDef {
   };
 }
 
+/** The splits whose interval over repetitions contains the paper's value (none: "none"). */
+function holding(rows: readonly Row[], s: Stated, splits: Split[]): string {
+  const hit = splits.filter((sp) => {
+    const f = figureOf(rows, s, sp);
+    return f !== null && f.lo <= s.paperMs && s.paperMs <= f.hi;
+  });
+  return hit.length === 0
+    ? "none"
+    : hit.map((sp) => `${fmt(sp.wireMinMs)}-${fmt(sp.wireMinMs + 1)}`).join(", ");
+}
+
 function comparisonTable(rows: readonly Row[], splits: Split[]): Table {
   return {
     caption:
       "raft-election-split: each stated figure per split, ms: mean over repetitions (95% t interval over repetitions; min–max of the repetitions); the best split is the closest relative to the paper",
-    header: ["stated figure", "paper", ...splits.map((sp) => sp.label), "best split", "off by"],
+    header: [
+      "stated figure",
+      "paper",
+      ...splits.map((sp) => sp.label),
+      "best split",
+      "off by",
+      "splits whose interval holds the paper's value",
+    ],
     rows: STATED.map((s) => {
       const b = best(rows, s, splits);
       return [
@@ -176,6 +194,7 @@ function comparisonTable(rows: readonly Row[], splits: Split[]): Table {
         }),
         b ? b.sp.label : "—",
         b ? `${signed(offPct(b.f, s.paperMs))} (${fmt(b.f.estimate - s.paperMs)} ms)` : "—",
+        holding(rows, s, splits),
       ];
     }),
   };
