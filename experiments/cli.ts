@@ -3,6 +3,7 @@
  * merges shard outputs. See USAGE in runner/args.ts.
  */
 import { join } from "node:path";
+import { runDiffCli } from "./measure/diff-cli.ts";
 import {
   experimentNames,
   experiments,
@@ -183,6 +184,8 @@ function runMerge(dirs: string[], requestedOut: string | null): number {
 }
 
 async function main(): Promise<number> {
+  // `diff` has its own flags and usage (measure/diff-cli.ts).
+  if (process.argv[2] === "diff") return runDiffCli(process.argv.slice(3));
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));

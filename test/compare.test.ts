@@ -1,8 +1,9 @@
 /**
  * `bun run compare`'s verdict logic on synthetic inputs (no timing): ratios
- * are taken per repetition against the baseline and summarised as median
- * with min-max; a median ratio below its committed threshold fails as a
- * regression; a broken invariant fails; a threshold naming no row fails; the
+ * are taken per repetition against the baseline and summarised as geometric
+ * mean with a 95% bootstrap interval; a threshold holds only when the whole
+ * interval is at or above it (an interval wholly below fails as a regression,
+ * one straddling it is "not established" and fails too); a broken invariant fails; a threshold naming no row fails; the
  * Markdown table shows figure, ratio, threshold and invariant status. Also:
  * the allocator contract check catches an allocator that hands out a live
  * object again (the C++ pool's out-of-order bug, built here as a fixture), the
@@ -64,7 +65,11 @@ describe("ratios and thresholds", () => {
     const spsc = row("spsc p=1", [30e6, 60e6, 20e6]);
     expect(ratiosPerRepeat(spsc, base)).toEqual([3, 3, 2]);
     const [v] = evaluate([base, spsc], {}).filter((x) => x.row.id === "spsc p=1");
-    expect(v!.ratio).toEqual({ median: 3, min: 2, max: 3, n: 3 });
+    // geometric mean of 3, 3, 2 with a bootstrap interval inside [2, 3]
+    expect(v!.ratio!.estimate).toBeCloseTo(18 ** (1 / 3), 6);
+    expect(v!.ratio!.lo).toBeGreaterThanOrEqual(2 - 1e-9);
+    expect(v!.ratio!.hi).toBeLessThanOrEqual(3 + 1e-9);
+    expect(v!.ratio!.n).toBe(3);
   });
 
   test("lower-is-better figures invert, so every ratio reads 'times better than baseline'", () => {
@@ -81,7 +86,7 @@ describe("ratios and thresholds", () => {
     expect(ratiosPerRepeat(pool, naive)).toEqual([2, 1.25, 0.5]);
   });
 
-  test("a median ratio below its threshold is a regression and fails the run", () => {
+  test("a threshold holds only when the whole interval is at or above it", () => {
     const spsc = row("spsc p=1", [15e6, 30e6, 15e6]); // 1.5x every repetition
     const pass = evaluate([base, spsc], { "spsc p=1": 1.4 });
     expect(pass.every((v) => !v.regression)).toBe(true);
@@ -89,8 +94,20 @@ describe("ratios and thresholds", () => {
     const fail = evaluate([base, spsc], { "spsc p=1": 2 });
     const v = fail.find((x) => x.row.id === "spsc p=1")!;
     expect(v.regression).toBe(true);
-    expect(v.problems.join()).toContain("regression: ratio 1.5x below threshold 2x");
+    expect(v.claim).toBe("fails");
+    expect(v.problems.join()).toContain(
+      "regression: ratio interval 1.5x (1.5x–1.5x) wholly below threshold 2x",
+    );
     expect(failed(fail)).toBe(true);
+  });
+
+  test("an interval straddling the threshold is not established and fails the gate", () => {
+    const spsc = row("spsc p=1", [30e6, 60e6, 20e6]); // ratios 3, 3, 2
+    const v = evaluate([base, spsc], { "spsc p=1": 2.5 }).find((x) => x.row.id === "spsc p=1")!;
+    expect(v.claim).toBe("not established");
+    expect(v.regression).toBe(true);
+    expect(v.problems.join()).toContain("not established: ratio interval");
+    expect(v.problems.join()).toContain("reaches below threshold 2.5x");
   });
 
   test("a threshold with no measured ratio (every repetition failed) is a regression", () => {
@@ -125,19 +142,19 @@ describe("Markdown", () => {
     const spsc = row("spsc p=1", [30e6, 60e6, 20e6]);
     const md = markdownForContract(
       "queue",
-      evaluate([base, spsc], { "spsc p=1": 2.5 }),
+      evaluate([base, spsc], { "spsc p=1": 1.5 }),
       "message-port",
     );
     const lines = md.split("\n");
     expect(lines[0]).toBe("### Queues");
     expect(md).toContain(
-      "| implementation | setting | throughput (events/s): median (min–max) | ratio vs message-port (higher is better) | threshold | invariants |",
+      "| implementation | setting | throughput (events/s): median (min–max) | ratio vs message-port, 95% CI (higher is better) | threshold | invariants |",
     );
     expect(md).toContain(
       "| message-port | 1 producer | 10M (10M–20M) | baseline | — | ok (lost=0) |",
     );
     expect(md).toContain(
-      "| spsc | 1 producer | 30M (20M–60M) | 3x (2x–3x) | ≥ 2.5x ok | ok (lost=0) |",
+      "| spsc | 1 producer | 30M (20M–60M) | 2.62x (2x–3x) | ≥ 1.5x ok | ok (lost=0) |",
     );
     expect(markdownForContract("allocator", evaluate([base], {}), "naive")).toBe("");
   });
@@ -152,7 +169,9 @@ describe("Markdown", () => {
     expect(
       good
         .trimEnd()
-        .endsWith("**PASSED**: every invariant holds and no ratio is below its threshold."),
+        .endsWith(
+          "**PASSED**: every invariant holds and every ratio interval lies at or above its threshold.",
+        ),
     ).toBe(true);
     const bad = markdownSummary(
       evaluate([base], {}),

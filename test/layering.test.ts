@@ -8,8 +8,9 @@
  *   impl/raft (+ sim)    core, alloc, queue (the node's stricter rule: raft.imports.test.ts)
  *   impl/pipeline        core, alloc, queue, raft (a commit stage may use a Raft client)
  *   impl/index.ts        the library root: imported from outside impl/ only
- *   experiments/runner   impl; report only for types (the Experiment contract names its section type)
- *   experiments/report   impl, runner
+ *   experiments/measure  impl (the measurement core: statistics, runners, worktree, diff)
+ *   experiments/runner   impl, measure; report only for types (the Experiment contract names its section type)
+ *   experiments/report   impl, runner, measure
  *   experiments/<name>/, compare/   impl, runner, report, helpers of other experiment
  *                        folders, never another folder's experiment.ts (the registry is the list)
  *   experiments/registry.ts         the above; experiments/cli.ts, reports.ts: the registry too
@@ -38,7 +39,7 @@ function layerOf(path: string): string {
       if (parts[1] === "cli.ts" || parts[1] === "reports.ts") return "entry";
       return "experiments-other";
     }
-    if (parts[1] === "runner" || parts[1] === "report") return parts[1];
+    if (parts[1] === "runner" || parts[1] === "report" || parts[1] === "measure") return parts[1];
     return "experiment";
   }
   return "outside";
@@ -56,11 +57,12 @@ const IMPL_ALL = Object.keys(IMPL_BELOW);
 
 /** Layers each experiments layer may import (its own layer is always allowed). */
 const EXPERIMENTS_MAY_IMPORT: Record<string, readonly string[]> = {
-  runner: IMPL_ALL,
-  report: [...IMPL_ALL, "runner"],
-  experiment: [...IMPL_ALL, "runner", "report"],
-  registry: [...IMPL_ALL, "runner", "report", "experiment"],
-  entry: [...IMPL_ALL, "runner", "report", "experiment", "registry"],
+  measure: IMPL_ALL,
+  runner: [...IMPL_ALL, "measure"],
+  report: [...IMPL_ALL, "runner", "measure"],
+  experiment: [...IMPL_ALL, "runner", "report", "measure"],
+  registry: [...IMPL_ALL, "runner", "report", "experiment", "measure"],
+  entry: [...IMPL_ALL, "runner", "report", "experiment", "registry", "measure"],
 };
 
 /** Why `from` may not import `to`, or null when it may. */

@@ -10,14 +10,17 @@
  *
  * Measurement: a live window of `liveEvents` events; each op releases a
  * seeded-random slot of the window, acquires a replacement and writes an
- * event into it. Repetitions visit the allocators in rotating order so drift
+ * event into it. Repetitions visit the allocators in seeded balanced interleaved order (measure/schedule.ts) so drift
  * on a shared machine spreads over all of them.
  */
+
 import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
 import type { Allocator } from "../../impl/core/contracts.ts";
 import { newEventFields, payloadCapacity } from "../../impl/core/record.ts";
 import { createAllocator, listImplementations } from "../../impl/core/registry.ts";
 import { Rng } from "../../impl/core/rng.ts";
+import { interleavedSchedule } from "../measure/schedule.ts";
+import { warmUp } from "../measure/warmup.ts";
 import "../../impl/index.ts";
 import type { CompareConfig } from "./config.ts";
 import type { CompareRow, InvariantResult } from "./eval.ts";
@@ -48,6 +51,9 @@ export function allocInvariants(c: AllocCheck): InvariantResult[] {
 }
 
 /** ns per acquire+write+release with a live window, on a fresh allocator. */
+/** Warm-up chunks per allocator at most (each 1/20 of a repetition's operations). */
+const ALLOC_MAX_WARMUP_CHUNKS = 60;
+
 export function measureNsPerOp(
   alloc: Allocator,
   seed: number,
@@ -117,12 +123,21 @@ export async function compareAllocators(
       baselineId: name === a.baseline ? null : a.baseline,
     });
   }
-  // Warm-up pass (JIT), untimed.
-  for (const name of names)
-    measureNsPerOp(make(name), seed, Math.ceil(a.opsPerRepeat / 10), a.liveEvents);
+  // Checked warm-up (JIT): short chunks until the rate stops trending (measure/warmup.ts).
+  for (const name of names) {
+    const w = await warmUp(
+      () => 1e9 / measureNsPerOp(make(name), seed, Math.ceil(a.opsPerRepeat / 20), a.liveEvents),
+      { maxChunks: ALLOC_MAX_WARMUP_CHUNKS },
+    );
+    log(
+      `allocator ${name}: warm-up ${w.steady ? "steady" : "NOT steady"} after ${w.chunks} chunks (drift ${(w.driftFraction * 100).toFixed(1)}% over the window)`,
+    );
+  }
+  // Seeded balanced interleaved order: every allocator in every position equally often.
+  const order = interleavedSchedule(names.length, cfg.repeats, seed);
   for (let r = 0; r < cfg.repeats; r++) {
     for (let k = 0; k < names.length; k++) {
-      const name = names[(k + r) % names.length]!;
+      const name = names[order[r]![k]!]!;
       let ns = Number.NaN;
       try {
         ns = measureNsPerOp(make(name), seed + r, a.opsPerRepeat, a.liveEvents);

@@ -7,6 +7,9 @@
  * better), whatever the direction of the figure, so every threshold reads
  * `ratio >= minRatio`.
  */
+
+import { type ClaimVerdict, decideClaim } from "../measure/decide.ts";
+import { MIN_PAIRS, type RatioInterval, ratioInterval } from "../measure/estimate.ts";
 import { fmt, fmtRatio, fmtSpread, markdownTable } from "../report/format.ts";
 import { type Spread, spread } from "../report/stats.ts";
 
@@ -40,10 +43,13 @@ export interface CompareRow {
 export interface RowVerdict {
   row: CompareRow;
   figure: Spread | null;
-  ratio: Spread | null;
+  /** Geometric mean of the per-repetition ratios with its 95% bootstrap interval. */
+  ratio: RatioInterval | null;
   minRatio: number | null;
+  /** decideClaim(ratio, minRatio): only "holds" passes. */
+  claim: ClaimVerdict | null;
   invariantsOk: boolean;
-  /** Ratio median below minRatio. */
+  /** The claim "ratio >= minRatio" does not hold on the interval. */
   regression: boolean;
   problems: string[];
 }
@@ -81,26 +87,34 @@ export function evaluate(
         `${row.values.length - measured.length} of ${row.values.length} repetitions produced no figure`,
       );
     const figure = measured.length ? spread(measured) : null;
-    let ratio: Spread | null = null;
+    let ratio: RatioInterval | null = null;
     if (row.baselineId !== null) {
       const base = byId.get(row.baselineId);
       if (!base) problems.push(`baseline row "${row.baselineId}" missing`);
       else {
         const ratios = ratiosPerRepeat(row, base);
-        ratio = ratios.length ? spread(ratios) : null;
+        ratio = ratios.length >= MIN_PAIRS ? ratioInterval(ratios) : null;
       }
     }
     const minRatio = thresholds[row.id] ?? null;
     let regression = false;
+    let claim: ClaimVerdict | null = null;
     if (minRatio !== null) {
       if (ratio === null) {
         regression = true;
-        problems.push(`threshold ${fmtRatio(minRatio)} set but no ratio was measured`);
-      } else if (ratio.median < minRatio) {
-        regression = true;
         problems.push(
-          `regression: ratio ${fmtRatio(ratio.median)} below threshold ${fmtRatio(minRatio)}`,
+          `threshold ${fmtRatio(minRatio)} set but fewer than ${MIN_PAIRS} paired repetitions measured a ratio`,
         );
+      } else {
+        claim = decideClaim(ratio, minRatio);
+        if (claim !== "holds") {
+          regression = true;
+          problems.push(
+            claim === "fails"
+              ? `regression: ratio interval ${fmtInterval(ratio)} wholly below threshold ${fmtRatio(minRatio)}`
+              : `not established: ratio interval ${fmtInterval(ratio)} reaches below threshold ${fmtRatio(minRatio)}`,
+          );
+        }
       }
     }
     return {
@@ -108,6 +122,7 @@ export function evaluate(
       figure,
       ratio,
       minRatio,
+      claim,
       invariantsOk: broken.length === 0,
       regression,
       problems,
@@ -142,10 +157,12 @@ function invariantCell(v: RowVerdict): string {
 function ratioCell(v: RowVerdict): string {
   if (v.row.baselineId === null) return "baseline";
   if (!v.ratio) return "—";
-  const s = v.ratio;
-  return s.min === s.max
-    ? fmtRatio(s.median)
-    : `${fmtRatio(s.median)} (${fmtRatio(s.min)}–${fmtRatio(s.max)})`;
+  return fmtInterval(v.ratio);
+}
+
+/** "1.52x (1.21x–1.90x)": estimate with its 95% interval. */
+function fmtInterval(i: RatioInterval): string {
+  return `${fmtRatio(i.estimate)} (${fmtRatio(i.lo)}–${fmtRatio(i.hi)})`;
 }
 
 function thresholdCell(v: RowVerdict): string {
@@ -167,7 +184,7 @@ export function markdownForContract(
     "implementation",
     "setting",
     `${first.figureName} (${first.figureUnit}): median (min–max)`,
-    `ratio vs ${baselineName} (higher is better)`,
+    `ratio vs ${baselineName}, 95% CI (higher is better)`,
     "threshold",
     "invariants",
   ];
@@ -183,7 +200,7 @@ export function markdownForContract(
   return [
     `### ${contract === "allocator" ? "Allocators" : "Queues"}`,
     "",
-    `${n} repetitions; ${first.figureName} ${better} is better; ratios computed per repetition against \`${baselineName}\` measured in the same repetition.`,
+    `${n} repetitions; ${first.figureName} ${better} is better; ratios computed per repetition against \`${baselineName}\` measured in the same repetition (repetitions in seeded balanced interleaved order), shown as their geometric mean with a 95% bootstrap interval; a threshold holds only when the interval's lower bound is at or above it.`,
     "",
     markdownTable(header, rows),
     "",
@@ -211,7 +228,7 @@ export function markdownSummary(
   parts.push(
     problems.length
       ? `**FAILED**: ${problems.length} problem(s)\n\n${problems.map((p) => `- ${p}`).join("\n")}`
-      : "**PASSED**: every invariant holds and no ratio is below its threshold.",
+      : "**PASSED**: every invariant holds and every ratio interval lies at or above its threshold.",
   );
   return `${parts.join("\n")}\n`;
 }

@@ -10,11 +10,13 @@
  * threshold (compare.config.json) or a threshold names no row; 2 a bad flag
  * or config.
  */
+
 import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compareAllocators } from "./alloc.ts";
+import { compareBase } from "./base-main.ts";
 import {
   type CompareConfig,
   ConfigError,
@@ -39,6 +41,7 @@ a ratio falls below its threshold in the config.
                   refused inside results/)
   --config FILE   thresholds and sizes (default: ${DEFAULT_CONFIG_PATH})
   --only KIND     run only the allocator or the queue contract
+  --base REF      instead: regression detection against commit REF (bun run compare --base REF --help)
   --help          this text`;
 
 export class UsageError extends Error {
@@ -111,10 +114,13 @@ async function runAll(
 }
 
 async function main(): Promise<number> {
+  const argv = Bun.argv.slice(2);
+  // Regression detection between commits has its own flags (base-main.ts).
+  if (argv.some((a) => a === "--base" || a.startsWith("--base="))) return compareBase(argv);
   let args: CompareArgs;
   let cfg: CompareConfig;
   try {
-    args = parseCompareArgs(Bun.argv.slice(2));
+    args = parseCompareArgs(argv);
     if (args.help) {
       console.log(USAGE);
       return 0;

@@ -5,10 +5,12 @@
  * payload integrity) at 1 producer and, where the queue is multiProducer, at
  * `multiProducers` producers. The figure is events/s; the invariants are
  * lost = duplicated = reordered = corrupted = 0 with every sent event received.
- * Repetitions visit the rows in rotating order, side by side with the baseline.
+ * Repetitions visit the rows in seeded balanced interleaved order, side by side with the baseline.
  */
+
 import { listImplementations } from "../../impl/core/registry.ts";
 import { runQueueWorkload, type WorkloadResult } from "../../impl/queue/workload.ts";
+import { interleavedSchedule } from "../measure/schedule.ts";
 import "../../impl/index.ts";
 import type { CompareConfig } from "./config.ts";
 import type { CompareRow, InvariantResult } from "./eval.ts";
@@ -146,9 +148,11 @@ export async function compareQueues(
   }
   const results = new Map<string, WorkloadResult[]>(plans.map((p) => [p.id, []]));
   const values = new Map<string, number[]>(plans.map((p) => [p.id, []]));
+  // Seeded balanced interleaved order: every row in every position equally often.
+  const order = interleavedSchedule(plans.length, cfg.repeats, seed);
   for (let r = 0; r < cfg.repeats; r++) {
     for (let k = 0; k < plans.length; k++) {
-      const p = plans[(k + r) % plans.length]!;
+      const p = plans[order[r]![k]!]!;
       const res = await run(cfg, p, (seed + (r + 1) * 7919 + k) >>> 0, events.get(p.id)!, false);
       results.get(p.id)!.push(res);
       const ok = res.errors.length === 0 && !res.timedOut && res.eventsReceived === res.eventsSent;

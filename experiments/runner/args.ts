@@ -172,6 +172,7 @@ export const USAGE = `Usage:
                                               experiment, full profile, from a clean checkout
   bun run experiments merge DIR... [--out DIR] merge the outputs of shard runs (default: a new
                                               run directory)
+  bun run experiments diff DIR_A DIR_B        compare two result dirs point by point (--help for its flags)
 
 Options:
   --profile quick|full  grid and repeat count (default quick: every experiment in under 10 min on

@@ -1,0 +1,206 @@
+/**
+ * `bun run compare --base REF`: regression detection between commits. Makes a
+ * worktree of REF (installed from its lockfile, removed afterwards), loads
+ * both trees' implementations, runs base and head trials interleaved for
+ * every compare row both have, and prints head/base per row with its 95%
+ * interval and verdict (experiments/measure/base-head.ts). Markdown to stdout
+ * and $GITHUB_STEP_SUMMARY, JSON to --out.
+ *
+ * Exit codes: 0 no regression established; 1 a regression, or a row that
+ * could not be measured; 2 bad flags or a bad REF.
+ */
+import { spawnSync } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { baseHeadFailed, DEFAULT_CHANGE_THRESHOLD, runBaseHead } from "../measure/base-head.ts";
+import { baseHeadJson, baseHeadMarkdown } from "../measure/base-head-format.ts";
+import { WorktreeError, withWorktree } from "../measure/worktree.ts";
+import {
+  type BaseTrialSizes,
+  baseHeadSides,
+  HEAD_ROOT,
+  loadImplTree,
+  planBaseRows,
+} from "./base-sides.ts";
+
+export const DEFAULT_BASE_SEED = 20260101;
+/** Trial pairs per row: 10 pairs give a 95% interval of about +-6% at 10% pair noise. */
+export const DEFAULT_BASE_BLOCKS = 10;
+/** Upper bound on --blocks. */
+export const MAX_BASE_BLOCKS = 1000;
+/** Warm-up chunks per side and row at most: a queue chunk starts fresh Workers, so 24 bounds a row's warm-up to seconds. */
+export const MAX_WARMUP_CHUNKS = 24;
+
+export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
+  recordBytes: 64,
+  liveEvents: 1024,
+  allocOpsPerTrial: 500_000,
+  allocOpsPerChunk: 100_000,
+  capacitySlots: 65536,
+  batchRecords: 256,
+  multiProducers: 4,
+  queueTimedS: 0.25,
+  queueLeadInS: 0.1,
+  queueMinEventsPerProducer: 5_000,
+  queueMaxEventsPerProducer: 20_000_000,
+  queueChunkEventsPerProducer: 10_000,
+  timeoutMs: 60_000,
+};
+
+export const BASE_USAGE = `Usage: bun run compare --base REF [--blocks N] [--seed N] [--threshold F] [--only allocator|queue] [--out FILE]
+
+Measures every compare row on the commit REF (a temporary git worktree,
+installed with bun install --frozen-lockfile, removed afterwards) and on this
+checkout, base and head trials interleaved, and prints head/base per row with
+its 95% bootstrap interval. A row is a regression only when the whole interval
+lies below 1 - threshold.
+
+  --base REF       commit, branch or tag to compare against
+  --blocks N       trial pairs per row (default ${DEFAULT_BASE_BLOCKS})
+  --seed N         seed of the order, the workloads and the bootstrap (default ${DEFAULT_BASE_SEED}; printed)
+  --threshold F    regression margin (default ${DEFAULT_CHANGE_THRESHOLD})
+  --only KIND      only allocator or only queue rows
+  --out FILE       write the JSON report (every trial figure) to FILE
+  --help           this text`;
+
+export class BaseUsageError extends Error {
+  override name = "BaseUsageError";
+}
+
+export interface BaseArgs {
+  ref: string;
+  blocks: number;
+  seed: number;
+  threshold: number;
+  only: "allocator" | "queue" | null;
+  out: string | null;
+  help: boolean;
+}
+
+function intFlag(
+  name: string,
+  v: string | undefined,
+  def: number,
+  min: number,
+  max: number,
+): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw new BaseUsageError(`--${name}: expected an integer in [${min}, ${max}], got "${v}"`);
+  return Number(v);
+}
+
+export function parseBaseArgs(argv: string[]): BaseArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        base: { type: "string" },
+        blocks: { type: "string" },
+        seed: { type: "string" },
+        threshold: { type: "string" },
+        only: { type: "string" },
+        out: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new BaseUsageError((err as Error).message);
+  }
+  const help = values.help === true;
+  const ref = values.base === undefined ? "" : String(values.base);
+  if (!help && ref.trim() === "") throw new BaseUsageError("--base: needs a git revision");
+  const threshold =
+    values.threshold === undefined ? DEFAULT_CHANGE_THRESHOLD : Number(values.threshold);
+  if (!(threshold >= 0 && threshold < 1))
+    throw new BaseUsageError(`--threshold: expected a number in [0, 1), got "${values.threshold}"`);
+  const only = values.only === undefined ? null : String(values.only);
+  if (only !== null && only !== "allocator" && only !== "queue")
+    throw new BaseUsageError(`--only: expected "allocator" or "queue", got "${only}"`);
+  return {
+    ref,
+    blocks: intFlag(
+      "blocks",
+      values.blocks as string | undefined,
+      DEFAULT_BASE_BLOCKS,
+      3,
+      MAX_BASE_BLOCKS,
+    ),
+    seed: intFlag("seed", values.seed as string | undefined, DEFAULT_BASE_SEED, 0, 0xffffffff),
+    threshold,
+    only: only as BaseArgs["only"],
+    out: values.out === undefined ? null : String(values.out),
+    help,
+  };
+}
+
+function headCommit(): string {
+  const r = spawnSync("git", ["rev-parse", "HEAD"], { cwd: HEAD_ROOT, encoding: "utf8" });
+  const dirty = spawnSync("git", ["status", "--porcelain"], { cwd: HEAD_ROOT, encoding: "utf8" });
+  return `${(r.stdout ?? "").trim() || "unknown"}${(dirty.stdout ?? "").trim() ? "+dirty" : ""}`;
+}
+
+export async function compareBase(argv: string[]): Promise<number> {
+  let args: BaseArgs;
+  try {
+    args = parseBaseArgs(argv);
+  } catch (err) {
+    if (err instanceof BaseUsageError) {
+      console.error(`compare: ${err.message}\n\n${BASE_USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.help) {
+    console.log(BASE_USAGE);
+    return 0;
+  }
+  const log = (s: string) => console.log(s);
+  try {
+    return await withWorktree(
+      args.ref,
+      async (wt) => {
+        const [base, head] = await Promise.all([loadImplTree(wt.dir), loadImplTree(HEAD_ROOT)]);
+        const { rows, onlyOneSide } = planBaseRows(base, head, DEFAULT_BASE_SIZES);
+        const chosen = rows.filter((r) => args.only === null || r.what.kind === args.only);
+        log(
+          `compare --base ${args.ref}: ${chosen.length} rows, ${args.blocks} pairs each, seed ${args.seed}`,
+        );
+        const report = await runBaseHead(
+          chosen,
+          baseHeadSides({ base, head }, DEFAULT_BASE_SIZES, args.seed),
+          {
+            blocks: args.blocks,
+            seed: args.seed,
+            threshold: args.threshold,
+            warmup: { maxChunks: MAX_WARMUP_CHUNKS },
+            log,
+          },
+          { baseRef: args.ref, baseCommit: wt.commit, headCommit: headCommit() },
+        );
+        let md = baseHeadMarkdown(report);
+        if (onlyOneSide.length)
+          md += `\nNot compared (in one tree only): ${onlyOneSide.join(", ")}.\n`;
+        const only = args.only ? ` --only ${args.only}` : "";
+        md += `\nRerun: \`bun run compare --base ${args.ref}${only} --blocks ${args.blocks} --seed ${args.seed}\`.\n`;
+        console.log(`\n${md}`);
+        const summary = process.env.GITHUB_STEP_SUMMARY;
+        if (summary) appendFileSync(summary, md);
+        if (args.out) writeFileSync(args.out, baseHeadJson(report));
+        return baseHeadFailed(report) ? 1 : 0;
+      },
+      { repoDir: HEAD_ROOT, log },
+    );
+  } catch (err) {
+    if (err instanceof WorktreeError) {
+      console.error(`compare: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (import.meta.main) process.exit(await compareBase(Bun.argv.slice(2)));

@@ -1,0 +1,271 @@
+/**
+ * The two sides of `compare --base REF`: the head (this checkout) and the base
+ * (a worktree of REF, worktree.ts). Each side's implementations are loaded
+ * from its own tree, in this process: importing `<root>/impl/index.ts`
+ * registers the side's allocators and queues in `<root>/impl/core/registry.ts`,
+ * a module instance of its own, so the base's code is measured by the head's
+ * harness. The queue workload is the side's own `impl/queue/workload.ts`,
+ * whose Workers load the side's queues.
+ *
+ * A side is what base-head.ts needs: a warm-up chunk and a trial per row.
+ */
+import { join, resolve } from "node:path";
+import type { Allocator, AllocatorOptions } from "../../impl/core/contracts.ts";
+import type { WorkloadOptions, WorkloadResult } from "../../impl/queue/workload.ts";
+import type { BaseHeadRow, BaseHeadSides, Side } from "../measure/base-head.ts";
+import type { DuetSide } from "../measure/duet.ts";
+import type { AllocDuetParams } from "./alloc-duet-workload.ts";
+
+/** The duet Worker module of allocator rows. */
+const ALLOC_DUET_MODULE = join(import.meta.dir, "alloc-duet-workload.ts");
+
+/** Pool capacity of allocator trials: the live window never exceeds it. */
+const POOL_CAPACITY = 65536;
+
+/** What compare --base needs of one tree's implementations. */
+export interface ImplTree {
+  root: string;
+  allocators: string[];
+  /** Queue names with whether each takes several producers. */
+  queues: { name: string; multiProducer: boolean }[];
+  createAllocator(name: string, options: AllocatorOptions): Allocator;
+  runQueueWorkload(options: WorkloadOptions): Promise<WorkloadResult>;
+}
+
+/** The root of this checkout (the head side). */
+export const HEAD_ROOT = resolve(import.meta.dir, "..", "..");
+
+/** Loads one tree's registry and queue workload; errors name the tree and the file. */
+export async function loadImplTree(root: string): Promise<ImplTree> {
+  const file = (p: string) => join(root, p);
+  try {
+    await import(file("impl/index.ts"));
+    const registry = await import(file("impl/core/registry.ts"));
+    const workload = await import(file("impl/queue/workload.ts"));
+    const allocators = (registry.listImplementations("allocator") as { name: string }[]).map(
+      (r) => r.name,
+    );
+    const queues = (
+      registry.listImplementations("queue") as {
+        name: string;
+        capabilities: { multiProducer: boolean };
+      }[]
+    ).map((r) => ({ name: r.name, multiProducer: r.capabilities.multiProducer }));
+    return {
+      root,
+      allocators,
+      queues,
+      createAllocator: registry.createAllocator,
+      runQueueWorkload: workload.runQueueWorkload,
+    };
+  } catch (err) {
+    throw new Error(`loading the implementations of ${root}: ${(err as Error).message}`);
+  }
+}
+
+/** Sizes of one base/head row's trials (compare.config.json "base" section). */
+export interface BaseTrialSizes {
+  recordBytes: 32 | 64 | 128 | 256;
+  liveEvents: number;
+  /** Timed acquire+write+release operations per allocator trial. */
+  allocOpsPerTrial: number;
+  /** Operations per allocator warm-up chunk. */
+  allocOpsPerChunk: number;
+  capacitySlots: number;
+  batchRecords: number;
+  multiProducers: number;
+  /**
+   * Length aimed at for a queue trial's timed window, and for the untimed
+   * lead-in before it (fresh Workers start in the interpreter), in seconds of
+   * the rate the row's warm-up chunks showed. A fixed event count would give
+   * spsc (tens of millions/s) a window of milliseconds and a one-message-per-
+   * record baseline one of seconds.
+   */
+  queueTimedS: number;
+  queueLeadInS: number;
+  /** Bounds on a queue trial's events per producer. */
+  queueMinEventsPerProducer: number;
+  queueMaxEventsPerProducer: number;
+  /** Events per producer of a queue warm-up chunk. */
+  queueChunkEventsPerProducer: number;
+  timeoutMs: number;
+}
+
+export type RowKind =
+  | { kind: "allocator"; name: string }
+  | { kind: "queue"; name: string; producers: number };
+
+export interface PlannedRow extends BaseHeadRow {
+  what: RowKind;
+}
+
+/** The rows both trees can run: every allocator, every queue at 1 and (multiProducer) N producers. */
+export function planBaseRows(
+  base: ImplTree,
+  head: ImplTree,
+  sizes: BaseTrialSizes,
+): { rows: PlannedRow[]; onlyOneSide: string[] } {
+  const rows: PlannedRow[] = [];
+  const onlyOneSide: string[] = [];
+  for (const name of head.allocators) {
+    if (!base.allocators.includes(name)) {
+      onlyOneSide.push(`allocator ${name} (not in base)`);
+      continue;
+    }
+    rows.push({
+      id: name,
+      figureName: "time per op",
+      figureUnit: "ns/op",
+      higherIsBetter: false,
+      what: { kind: "allocator", name },
+    });
+  }
+  for (const q of head.queues) {
+    const b = base.queues.find((x) => x.name === q.name);
+    if (!b) {
+      onlyOneSide.push(`queue ${q.name} (not in base)`);
+      continue;
+    }
+    const counts = q.multiProducer && b.multiProducer ? [1, sizes.multiProducers] : [1];
+    for (const producers of counts)
+      rows.push({
+        id: `${q.name} p=${producers}`,
+        figureName: "throughput",
+        figureUnit: "events/s",
+        higherIsBetter: true,
+        what: { kind: "queue", name: q.name, producers },
+      });
+  }
+  return { rows, onlyOneSide };
+}
+
+async function queueTrial(
+  tree: ImplTree,
+  name: string,
+  producers: number,
+  sizes: BaseTrialSizes,
+  seed: number,
+  eventsPerProducer: number,
+  warmupEventsPerProducer: number,
+): Promise<number> {
+  const r = await tree.runQueueWorkload({
+    queue: name,
+    queueOptions: {
+      capacitySlots: sizes.capacitySlots,
+      recordBytes: sizes.recordBytes,
+      producers,
+      batchRecords: sizes.batchRecords,
+    },
+    eventsPerProducer,
+    mode: "batch",
+    batchRecords: sizes.batchRecords,
+    seed,
+    timeoutMs: sizes.timeoutMs,
+    checkPayload: false,
+    warmupEvents: warmupEventsPerProducer * producers,
+  });
+  if (
+    r.errors.length > 0 ||
+    r.timedOut ||
+    r.eventsReceived !== r.eventsSent ||
+    r.lost + r.duplicated + r.reordered + r.corrupted > 0
+  )
+    throw new Error(
+      `${name} p=${producers}: ${r.timedOut ? "timed out; " : ""}sent ${r.eventsSent}, received ${r.eventsReceived}, lost ${r.lost}, dup ${r.duplicated}, reordered ${r.reordered}, corrupted ${r.corrupted}${r.errors.length ? `; ${r.errors[0]}` : ""}`,
+    );
+  return r.throughputEventsPerS;
+}
+
+/** Events per producer of a queue trial (timed + lead-in) from the warm-up rate, both bounded. */
+export function queueTrialEvents(
+  sizes: BaseTrialSizes,
+  rateEventsPerS: number,
+  producers: number,
+): { eventsPerProducer: number; leadInPerProducer: number } {
+  const clamp = (v: number) =>
+    Math.round(
+      Math.min(sizes.queueMaxEventsPerProducer, Math.max(sizes.queueMinEventsPerProducer, v)),
+    );
+  const rate = rateEventsPerS > 0 && Number.isFinite(rateEventsPerS) ? rateEventsPerS : 0;
+  const timed = clamp((rate * sizes.queueTimedS) / producers);
+  const leadIn = clamp((rate * sizes.queueLeadInS) / producers);
+  return { eventsPerProducer: timed + leadIn, leadInPerProducer: leadIn };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : Number.NaN;
+}
+
+/**
+ * The base-head sides over two loaded trees. Allocator rows run as duets
+ * (one Worker per side); queue rows interleaved, sized from the warm-up rates
+ * seen before the row's first trial, the same size for both sides.
+ */
+export function baseHeadSides(
+  trees: Record<Side, ImplTree>,
+  sizes: BaseTrialSizes,
+  seed: number,
+): BaseHeadSides {
+  const what = (row: BaseHeadRow) => (row as PlannedRow).what;
+  const rates = new Map<string, number[]>();
+  const sized = new Map<string, { eventsPerProducer: number; leadInPerProducer: number }>();
+  const allocSide = (side: Side, name: string): DuetSide => ({
+    name: side,
+    modulePath: ALLOC_DUET_MODULE,
+    exportName: "allocWorkload",
+    params: {
+      root: trees[side].root,
+      name,
+      recordBytes: sizes.recordBytes,
+      liveEvents: sizes.liveEvents,
+      capacity: POOL_CAPACITY,
+      opsPerTrial: sizes.allocOpsPerTrial,
+      opsPerChunk: sizes.allocOpsPerChunk,
+      seed,
+    } satisfies AllocDuetParams,
+  });
+  return {
+    duet(row) {
+      const w = what(row);
+      return w.kind === "allocator" ? [allocSide("base", w.name), allocSide("head", w.name)] : null;
+    },
+    async warmupChunk(side, row) {
+      const w = what(row);
+      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
+      const r = await queueTrial(
+        trees[side],
+        w.name,
+        w.producers,
+        sizes,
+        seed,
+        sizes.queueChunkEventsPerProducer,
+        0,
+      );
+      const seen = rates.get(row.id) ?? [];
+      seen.push(r);
+      rates.set(row.id, seen);
+      return r;
+    },
+    async trial(side, row, block) {
+      const w = what(row);
+      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
+      let size = sized.get(row.id);
+      if (!size) {
+        size = queueTrialEvents(sizes, median(rates.get(row.id) ?? []), w.producers);
+        sized.set(row.id, size);
+      }
+      // The same seed for both sides of a block: base and head get the same workload.
+      const s = (seed + Math.imul(block + 1, 7919)) >>> 0;
+      return queueTrial(
+        trees[side],
+        w.name,
+        w.producers,
+        sizes,
+        s,
+        size.eventsPerProducer,
+        size.leadInPerProducer,
+      );
+    },
+  };
+}

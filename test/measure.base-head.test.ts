@@ -1,0 +1,171 @@
+/**
+ * The `compare --base` core (experiments/measure/base-head.ts) on synthetic
+ * sides whose figures come from a seeded generator (no timing): a head 20%
+ * slower than its base is a regression, an unchanged head is "no change
+ * established", a head 20% faster an improvement, for a figure where higher
+ * is better and one where lower is better; a side whose trials throw leaves
+ * its row "not measured" with the errors listed, and the gate fails; the
+ * Markdown states the method, the load and every row's interval and verdict.
+ * A row offered as a duet runs in two Workers (test/workers/duet-spin.ts)
+ * and is reported with mode "duet"; a duet that cannot start is "not measured".
+ */
+import { describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import {
+  type BaseHeadRow,
+  type BaseHeadSides,
+  baseHeadFailed,
+  runBaseHead,
+  type Side,
+} from "../experiments/measure/base-head.ts";
+import { baseHeadJson, baseHeadMarkdown } from "../experiments/measure/base-head-format.ts";
+import { Rng } from "../impl/core/rng.ts";
+
+const who = { baseRef: "main", baseCommit: "a".repeat(40), headCommit: "b".repeat(40) };
+
+/** Sides where head's figure is base's times `headFactor` (in the "better" sense), with 10% noise. */
+function syntheticSides(
+  headFactor: Record<string, number>,
+  seed: number,
+  failing?: Side,
+): BaseHeadSides {
+  const rng = new Rng(seed);
+  return {
+    warmupChunk: () => 1000,
+    trial: (side, row) => {
+      if (side === failing) throw new Error(`${side} crashed`);
+      const noise = Math.exp(0.1 * (rng.next() - 0.5) * 3.46); // uniform, sd 0.1 on the log scale
+      const better = side === "head" ? headFactor[row.id]! : 1;
+      const base = row.higherIsBetter ? 1e6 : 50;
+      return row.higherIsBetter ? base * better * noise : (base / better) * noise;
+    },
+  };
+}
+
+const rows: BaseHeadRow[] = [
+  { id: "q slower", figureName: "throughput", figureUnit: "events/s", higherIsBetter: true },
+  { id: "q same", figureName: "throughput", figureUnit: "events/s", higherIsBetter: true },
+  { id: "a slower", figureName: "time per op", figureUnit: "ns/op", higherIsBetter: false },
+  { id: "a faster", figureName: "time per op", figureUnit: "ns/op", higherIsBetter: false },
+];
+const factors = { "q slower": 0.8, "q same": 1, "a slower": 0.8, "a faster": 1.25 };
+
+describe("runBaseHead", () => {
+  test("a row the sides offer as a duet runs in two Workers and says so", async () => {
+    const modulePath = join(import.meta.dir, "workers", "duet-spin.ts");
+    const sides: BaseHeadSides = {
+      duet: (row) =>
+        row.id === "spin"
+          ? [
+              { name: "base", modulePath, exportName: "single" },
+              { name: "head", modulePath, exportName: "single" },
+            ]
+          : null,
+      warmupChunk: () => {
+        throw new Error("a duet row is never warmed up here");
+      },
+      trial: () => {
+        throw new Error("a duet row never runs interleaved");
+      },
+    };
+    const row = {
+      id: "spin",
+      figureName: "time per op",
+      figureUnit: "ns/op",
+      higherIsBetter: false,
+    };
+    const r = await runBaseHead(
+      [row],
+      sides,
+      { blocks: 4, seed: 1, threshold: 0.05, warmup: { maxChunks: 20 } },
+      who,
+    );
+    expect(r.rows[0]!.mode).toBe("duet");
+    expect(r.rows[0]!.interval).not.toBeNull();
+    expect(r.rows[0]!.head.every((v) => v > 0)).toBe(true);
+    expect(baseHeadMarkdown(r)).toContain("| spin | time per op (ns/op, lower is better) | duet |");
+  });
+
+  test("a duet that cannot start leaves the row not measured with the reason", async () => {
+    const sides: BaseHeadSides = {
+      duet: () => [
+        { name: "base", modulePath: "/no/such/module.ts", exportName: "x" },
+        { name: "head", modulePath: "/no/such/module.ts", exportName: "x" },
+      ],
+      warmupChunk: () => 1,
+      trial: () => 1,
+    };
+    const row = { id: "broken", figureName: "t", figureUnit: "ns/op", higherIsBetter: false };
+    const r = await runBaseHead([row], sides, { blocks: 3, seed: 1, threshold: 0.05 }, who);
+    expect(r.rows[0]!.verdict).toBe("not measured");
+    expect(r.rows[0]!.notes[0]).toMatch(/^duet run failed: duet base:/);
+    expect(baseHeadFailed(r)).toBe(true);
+  });
+
+  test("decides each row on its interval, whichever way the figure points", async () => {
+    const r = await runBaseHead(
+      rows,
+      syntheticSides(factors, 1),
+      { blocks: 20, seed: 7, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows.map((x) => x.verdict)).toEqual([
+      "regression",
+      "no change established",
+      "regression",
+      "improvement",
+    ]);
+    const slower = r.rows[0]!.interval!;
+    expect(slower.lo).toBeLessThan(0.8);
+    expect(slower.hi).toBeGreaterThan(0.8);
+    expect(r.rows.every((x) => x.base.length === 20 && x.head.length === 20)).toBe(true);
+    expect(baseHeadFailed(r)).toBe(true);
+    expect(r.rows.every((x) => x.mode === "interleaved")).toBe(true);
+  });
+
+  test("no regression passes the gate", async () => {
+    const r = await runBaseHead(
+      rows.slice(1, 2),
+      syntheticSides(factors, 2),
+      { blocks: 12, seed: 3, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows[0]!.verdict).toBe("no change established");
+    expect(baseHeadFailed(r)).toBe(false);
+  });
+
+  test("a side whose trials throw leaves the row not measured, errors listed, gate failed", async () => {
+    const r = await runBaseHead(
+      rows.slice(0, 1),
+      syntheticSides(factors, 3, "base"),
+      { blocks: 5, seed: 1, threshold: 0.05 },
+      who,
+    );
+    expect(r.rows[0]!.verdict).toBe("not measured");
+    expect(r.rows[0]!.notes.filter((n) => n.includes("base crashed"))).toHaveLength(5);
+    expect(baseHeadFailed(r)).toBe(true);
+  });
+
+  test("the Markdown states method, load and each row's interval and verdict; JSON round-trips", async () => {
+    const r = await runBaseHead(
+      rows,
+      syntheticSides(factors, 4),
+      { blocks: 10, seed: 5, threshold: 0.05 },
+      who,
+    );
+    const md = baseHeadMarkdown(r);
+    expect(md).toContain("## eventlab compare --base main");
+    expect(md).toContain("95% percentile-bootstrap interval");
+    expect(md).toContain("Load average (1 min)");
+    expect(md).toContain("whole interval lies below 0.95");
+    const qs = r.rows[0]!.interval!;
+    expect(md).toContain(`| q slower | throughput (events/s, higher is better) | interleaved |`);
+    expect(md).toContain(
+      `${qs.estimate.toFixed(3)} (${qs.lo.toFixed(3)}–${qs.hi.toFixed(3)}) | **REGRESSION** |`,
+    );
+    expect(md).toContain("**FAILED**: q slower (regression), a slower (regression)");
+    const json = JSON.parse(baseHeadJson(r));
+    expect(json.rows[0].head).toEqual(r.rows[0]!.head);
+    expect(json.baseCommit).toBe(who.baseCommit);
+  });
+});
