@@ -6,9 +6,9 @@
  * worst-of-1000 swings from one repetition to the next. The chart shows each
  * stated figure per split beside the paper's value; the table names the
  * split that comes closest for each figure and by how much. The split the
- * raft-election experiment runs is read from its own grid.
+ * raft-election experiment runs is read from its network constants.
  */
-import raftElection from "../raft-election/experiment.ts";
+import { RAFT_ELECTION_NETWORK as NET } from "../raft-election/network.ts";
 import type { ChartDef, SummaryPoint } from "../report/charts.ts";
 import { lineChart } from "../report/charts.ts";
 import type { ClaimResult } from "../report/claims.ts";
@@ -252,12 +252,9 @@ function claims(rows: readonly Row[], splits: Split[]): ClaimResult[] {
   });
 }
 
-/** Which split raft-election runs, read from its full grid. */
+/** Which split raft-election runs (its network constants). */
 function raftElectionSplit(): string {
-  const grids = raftElection.grids.full;
-  const blocks = (Array.isArray(grids) ? grids : [grids]) as Record<string, readonly unknown[]>[];
-  const vals = (k: string) => [...new Set(blocks.flatMap((b) => b[k] ?? []))].map(String);
-  return `raft-election runs one-way wire delay ${vals("oneWayDelayMinMs").join("/")}-${vals("oneWayDelayMaxMs").join("/")} ms with sync ${vals("syncDelayMs").join("/")} ms (all on the wire); its CSV schema is unchanged, so it has not been switched to a faithful split.`;
+  return `raft-election runs one-way wire delay ${fmt(NET.oneWayDelayMinMs)}-${fmt(NET.oneWayDelayMaxMs)} ms with sync ${fmt(NET.syncDelayMs)} ms (all on the wire); its CSV schema is unchanged, so it has not been switched to a faithful split.`;
 }
 
 /** The split with the smallest mean absolute relative error over the stated figures it has. */
