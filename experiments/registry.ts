@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import alloc from "./alloc/experiment.ts";
 import pipeline from "./pipeline/experiment.ts";
+import pipelineCommit from "./pipeline-commit/experiment.ts";
 import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
@@ -36,6 +37,7 @@ export const experiments: readonly Experiment[] = [
   raftElectionSplit,
   pipeline,
   pipelineGoodput,
+  pipelineCommit,
 ];
 
 /** Runnable by name but not part of the default set (runner self-test). */

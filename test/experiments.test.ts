@@ -227,12 +227,14 @@ describe("run, merge, claims", () => {
     SPAWN_TIMEOUT_MS,
   );
   test(
-    "a ratio claim pairs repetitions and reports median, min and max",
+    "a ratio claim pairs repetitions by index and reports the paired interval",
     () => {
       const rows = [0, 1, 2].flatMap((repeat) => [
         { impl: "pool", repeat, opsPerS: 12 + repeat },
         { impl: "naive", repeat, opsPerS: 10 },
       ]);
+      // A repetition measured on one side only is dropped, never paired with another.
+      rows.push({ impl: "pool", repeat: 3, opsPerS: 1000 });
       const f = evaluateClaim(
         {
           id: "c",
@@ -248,7 +250,7 @@ describe("run, merge, claims", () => {
         },
         rows,
       );
-      expect(f).toEqual({
+      expect(f).toMatchObject({
         claimId: "c",
         median: 1.3,
         min: 1.2,
@@ -256,6 +258,12 @@ describe("run, merge, claims", () => {
         repetitions: 3,
         unit: "x",
       });
+      // Geometric mean of 1.2, 1.3, 1.4; the bootstrap interval lies within the pairs' range.
+      expect(f.interval!.estimate).toBeCloseTo(Math.cbrt(1.2 * 1.3 * 1.4), 12);
+      expect(f.interval!.n).toBe(3);
+      expect(f.interval!.lo).toBeGreaterThanOrEqual(1.2 - 1e-12);
+      expect(f.interval!.hi).toBeLessThanOrEqual(1.4 + 1e-12);
+      expect(f.interval!.lo).toBeLessThan(f.interval!.hi);
     },
     SPAWN_TIMEOUT_MS,
   );

@@ -21,11 +21,18 @@ import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
 import {
+  ACK_OUTCOME_ACKED,
+  ACK_OUTCOME_REJECTED,
+  ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+} from "../impl/pipeline/messages.ts";
+import {
+  ACK_REASON_SHIFT,
   decodeServerFrame,
   ErrorCode,
   EVENTS_HEADER_BYTES,
   encodeAck,
   encodeError,
+  RejectReason,
   ServerFrameReader,
 } from "../impl/pipeline/protocol.ts";
 import { eventsFrame } from "./pipeline-helpers.ts";
@@ -128,6 +135,31 @@ describe("AckWindow", () => {
     expect(() => w.admit(7)).toThrow();
   });
 
+  test("rejects of different reasons go in separate reports, each naming its reason", () => {
+    const w = new AckWindow(8);
+    w.admit(5);
+    // 0 acked, 1 INVALID, 2 COMMIT_DEADLINE, 3 COMMIT_DEADLINE, 4 acked
+    const outcomes = [
+      ACK_OUTCOME_ACKED,
+      ACK_OUTCOME_REJECTED,
+      ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+      ACK_OUTCOME_REJECTED_COMMIT_DEADLINE,
+      ACK_OUTCOME_ACKED,
+    ];
+    for (const [seq, o] of outcomes.entries()) expect(w.resolve(seq, o)).toBe(true);
+    const reports: [number, number[], number][] = [];
+    for (let round = 0; round < 4; round++) {
+      w.advance();
+      if (!w.hasNews()) break;
+      reports.push([w.resolvedThrough, [...w.rejects.subarray(0, w.rejectCount)], w.rejectReason]);
+      w.reported();
+    }
+    expect(reports).toEqual([
+      [2, [1], RejectReason.INVALID],
+      [5, [2, 3], RejectReason.COMMIT_DEADLINE],
+    ]);
+  });
+
   test("sequences wrap at 2^32", () => {
     const w = new AckWindow(4);
     w.resolvedThrough = w.admittedThrough = w.reportedThrough = 0xfffffffe;
@@ -165,14 +197,14 @@ describe("commit stage seam", () => {
     const frame = eventsFrame(RB, 10, 3);
     stage.submit(frame, EVENTS_HEADER_BYTES, 3, RB);
     expect(stage.pending()).toBe(3);
-    const seen: [number, number, boolean][] = [];
-    expect(stage.poll((p, s, ok) => seen.push([p, s, ok]))).toBe(3);
+    const seen: [number, number, number][] = [];
+    expect(stage.poll((p, s, outcome) => seen.push([p, s, outcome]))).toBe(3);
     expect(seen).toEqual([
-      [0, 10, true],
-      [0, 11, true],
-      [0, 12, true],
+      [0, 10, ACK_OUTCOME_ACKED],
+      [0, 11, ACK_OUTCOME_ACKED],
+      [0, 12, ACK_OUTCOME_ACKED],
     ]);
-    expect(stage.poll(() => seen.push([0, 0, false]))).toBe(0);
+    expect(stage.poll(() => seen.push([0, 0, 0]))).toBe(0);
     expect(() => createCommitStage("nope")).toThrow(/valid choices: immediate/);
   });
 });
@@ -180,7 +212,22 @@ describe("commit stage seam", () => {
 describe("protocol and options", () => {
   test("ACK and ERROR frames round-trip", () => {
     const ack = decodeServerFrame(encodeAck(70000, [3, 9], 2, 1), 0);
-    expect(ack).toEqual({ type: "ack", resolvedThrough: 70000, rejects: [3, 9], final: true });
+    expect(ack).toEqual({
+      type: "ack",
+      resolvedThrough: 70000,
+      rejects: [3, 9],
+      final: true,
+      rejectReason: RejectReason.INVALID,
+    });
+    const late = decodeServerFrame(
+      encodeAck(8, [5], 1, RejectReason.COMMIT_DEADLINE << ACK_REASON_SHIFT),
+      0,
+    );
+    expect(late).toMatchObject({
+      final: false,
+      rejects: [5],
+      rejectReason: RejectReason.COMMIT_DEADLINE,
+    });
     const err = decodeServerFrame(encodeError(ErrorCode.UNKNOWN_LANE, 5, "lane 7"), 0);
     expect(err).toMatchObject({
       type: "error",
@@ -251,9 +298,9 @@ describe("IngestConnection writes to a slow reader", () => {
     const reader = new ServerFrameReader();
     reader.push(new Uint8Array(written), (f) => frames.push(f));
     expect(frames).toEqual([
-      { type: "ack", resolvedThrough: 4, rejects: [], final: false },
-      { type: "ack", resolvedThrough: 10, rejects: [7], final: false },
-      { type: "ack", resolvedThrough: 10, rejects: [], final: true },
+      { type: "ack", resolvedThrough: 4, rejects: [], final: false, rejectReason: 0 },
+      { type: "ack", resolvedThrough: 10, rejects: [7], final: false, rejectReason: 0 },
+      { type: "ack", resolvedThrough: 10, rejects: [], final: true, rejectReason: 0 },
     ]);
   });
 });

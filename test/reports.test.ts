@@ -19,12 +19,16 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ratioInterval } from "../experiments/measure/estimate.ts";
 import { experimentNames, findExperiment } from "../experiments/registry.ts";
 import { type BuildSummary, buildReports } from "../experiments/report/build.ts";
 import { cdfPoints, MAX_CDF_POINTS } from "../experiments/report/cdf.ts";
+import { reportClaim } from "../experiments/report/claims.ts";
+import { escapeHtml } from "../experiments/report/format.ts";
+import { fmtRatioInterval, RATIO_METHOD } from "../experiments/report/ratio.ts";
 import { countSvgMarks, FontError, findFontDir } from "../experiments/report/render.ts";
 import { bootstrapInterval, wilsonInterval } from "../experiments/report/stats.ts";
-import type { Experiment } from "../experiments/runner/types.ts";
+import type { Claim, Experiment } from "../experiments/runner/types.ts";
 import { type Row, writeFixture } from "./reports-fixtures.ts";
 
 const REPEATS = 3;
@@ -157,10 +161,15 @@ describe("bun run reports on fixture results", () => {
   });
 
   test("the C++ pool claim sits beside the ratio computed from the fixture", () => {
-    // Per repetition r: 13(1+0.03r) / 10(1+0.01r) = 1.3, 1.3257, 1.3510 -> median 1.33, min 1.3, max 1.35.
+    // Paired by repetition r: 13(1+0.03r) / 10(1+0.01r) = 1.3, 1.3257, 1.3510; geometric mean 1.3254.
+    const ratios = [0, 1, 2].map((r) => (13 * (1 + 0.03 * r)) / (10 * (1 + 0.01 * r)));
+    const i = ratioInterval(ratios);
+    expect(i.estimate).toBeCloseTo(Math.cbrt(ratios[0]! * ratios[1]! * ratios[2]!), 12);
     expect(readme).toContain("13.1M vs 10.7M ops/s (+23%");
     expect(readme).toContain("| 1.22 x (pool / plain allocation ops/s) |");
-    expect(readme).toContain("1.33 (1.3–1.35) x (array-pool / naive ops/s) over 3 repetitions");
+    // The whole interval (within the pairs' range, 1.3-1.35) is above the claimed 1.22: holds.
+    expect(readme).toContain(`| ${fmtRatioInterval(i)} (array-pool / naive ops/s) | holds |`);
+    expect(fmtRatioInterval(i)).toMatch(/^1\.33x \(95% CI 1\.3\d*x–1\.35x, 3 pairs\)$/);
   });
 
   test("the SPSC misuse claims sit beside the damage counts from the fixture", () => {
@@ -177,8 +186,11 @@ describe("bun run reports on fixture results", () => {
   });
 
   test("the queue claims: spsc / message-port ratio and the MessagePort rate", () => {
-    // spsc 30M x (1 + 0.1r) over message-port 10M: 3, 3.3, 3.6.
-    expect(readme).toContain("3.3 (3–3.6) x (spsc / message-port events/s) over 3 repetitions");
+    // spsc 30M x (1 + 0.1r) over message-port 10M, paired by r: 3, 3.3, 3.6; the claim
+    // names no figure, so it holds when the whole interval is above 1.
+    const i = ratioInterval([3, 3.3, 3.6]);
+    expect(i.estimate).toBeCloseTo(Math.cbrt(3 * 3.3 * 3.6), 12);
+    expect(readme).toContain(`| ${fmtRatioInterval(i)} (spsc / message-port events/s) | holds |`);
     expect(readme).toContain("10 M events/s over 3 runs (batch 256, 1 producer)");
   });
 
@@ -257,6 +269,13 @@ describe("bun run reports on fixture results", () => {
         expect(readme).toContain(`![${c.title}](${s.experiment}/${c.name}.svg)`);
   });
 
+  test("the report states how ratios are computed and in which mode, in both outputs", () => {
+    expect(RATIO_METHOD).toContain("sequential by repetition");
+    expect(RATIO_METHOD).toContain("not interleaved");
+    expect(readme).toContain(RATIO_METHOD);
+    expect(readFileSync(join(out, "index.html"), "utf8")).toContain(escapeHtml(RATIO_METHOD));
+  });
+
   test("index.html is one self-contained file with every chart inline", () => {
     const html = readFileSync(join(out, "index.html"), "utf8");
     expect(html).not.toMatch(/<script|<link|<img|<iframe|@import|url\(http|src="http/i);
@@ -264,6 +283,42 @@ describe("bun run reports on fixture results", () => {
     // Ids are made unique per chart, so clip paths of one chart never clip another.
     const ids = [...html.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("ratio claim verdicts follow the interval", () => {
+  const claim = (claimed?: number): Claim => ({
+    id: "c",
+    text: "t",
+    source: "s",
+    interpretation: "i",
+    ...(claimed ? { claimed: { value: claimed, unit: "x" } } : {}),
+    measured: {
+      kind: "ratio",
+      unit: "x (a / b)",
+      numerator: { column: "v", where: { impl: "a" } },
+      denominator: { column: "v", where: { impl: "b" } },
+    },
+  });
+  /** Rows whose per-repetition ratios a/b are `ratios`. */
+  const rows = (ratios: number[]) =>
+    ratios.flatMap((q, repeat) => [
+      { impl: "a", repeat, v: 10 * q },
+      { impl: "b", repeat, v: 10 },
+    ]);
+  test("holds only with the whole interval at or above the claim; fails wholly below", () => {
+    const mixed = rows([0.8, 1.3, 0.9, 1.4, 1.1]);
+    const r = reportClaim(claim(), mixed);
+    expect(r.verdict).toBe("not established");
+    expect(r.measured).toMatch(/^[\d.]+x \(95% CI 0\.\d+x–1\.\d+x, 5 pairs\) \(a \/ b\)$/);
+    expect(reportClaim(claim(), rows([1.2, 1.3, 1.25, 1.4])).verdict).toBe("holds");
+    expect(reportClaim(claim(1.5), rows([1.2, 1.3, 1.25, 1.4])).verdict).toBe("fails");
+    expect(reportClaim(claim(1.3), rows([1.2, 1.3, 1.25, 1.4])).verdict).toBe("not established");
+  });
+  test("fewer than 3 paired repetitions: no interval, not established, and says why", () => {
+    const r = reportClaim(claim(), rows([2, 2]));
+    expect(r.verdict).toBe("not established");
+    expect(r.measured).toBe("not measured: 2 paired repetitions, an interval needs 3");
   });
 });
 

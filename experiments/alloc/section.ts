@@ -6,13 +6,14 @@
  */
 import { barChart, lineChart } from "../report/charts.ts";
 import { reportClaim } from "../report/claims.ts";
-import { fmtRatio, fmtSpread } from "../report/format.ts";
+import { fmtSpread } from "../report/format.ts";
+import { fmtPairedRatio, pairedRatioInterval } from "../report/ratio.ts";
 import { type Row, type SectionBuilder, summaryPoints, summaryTable } from "../report/section.ts";
 import { distinct, spread } from "../report/stats.ts";
 
 const byRecord = (r: Row) => `${r.recordBytes} B records`;
 
-/** array-pool / naive ops/s per repetition at one (liveSetSize, recordBytes), then its spread. */
+/** pool / naive ops/s at one (liveSetSize, recordBytes), paired by repetition, with its 95% interval. */
 export function poolRatio(
   rows: readonly Row[],
   pool: string,
@@ -29,9 +30,7 @@ export function poolRatio(
         .map((r) => [r.repeat as number, r.opsPerS as number]),
     );
   const num = at(pool);
-  const den = at("naive");
-  const ratios = [...num].filter(([k]) => den.has(k)).map(([k, v]) => v / den.get(k)!);
-  return ratios.length ? spread(ratios) : null;
+  return num.size ? pairedRatioInterval(num, at("naive")) : null;
 }
 
 export const allocSection: SectionBuilder = (rows, exp) => {
@@ -131,10 +130,7 @@ export const allocSection: SectionBuilder = (rows, exp) => {
       const parts = distinct<number>(rows, "liveSetSize")
         .map((live) => ({ live, s: poolRatio(rows, pool, live, rb) }))
         .filter((p) => p.s !== null)
-        .map(
-          (p) =>
-            `live ${p.live}: ${fmtRatio(p.s!.median)} (${fmtRatio(p.s!.min)}–${fmtRatio(p.s!.max)})`,
-        );
+        .map((p) => `live ${p.live}: ${fmtPairedRatio(p.s!)}`);
       if (parts.length)
         findings.push(`${pool} / naive ops/s at ${rb} B records: ${parts.join("; ")}.`);
     }

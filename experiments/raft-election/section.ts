@@ -239,7 +239,8 @@ function claims(lines: Line[], sts: Statement[]): ClaimResult[] {
   return sts.map((st) => {
     const l = findLine(lines, st, false, "paper") ?? findLine(lines, st, false, "etcd");
     const { id, text, source, claimed, interpretation } = st;
-    const base = { id, text, source, claimed, interpretation };
+    // Not a ratio: the figure and its interval are shown, no verdict decided here.
+    const base = { id, text, source, claimed, interpretation, verdict: "—" };
     if (!l)
       return { ...base, measured: `not measured: no ${st.lo}-${st.hi} ms line`, spread: null };
     const m = measure(st, l);

@@ -21,6 +21,15 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   "redis-xadd": "#ff9da7",
   // pipeline topologies without a queue (pipeline-goodput)
   compact: "#17becf",
+  // commit stages (pipeline-commit; Tableau 20 light hues)
+  immediate: "#a0cbe8",
+  "raft-fsync": "#ffbe7d",
+  "raft-nofsync": "#8cd17d",
+  etcd: "#d4a6c8",
+  // bus lanes
+  REALTIME: "#86bcb6",
+  TRANSACTIONAL: "#ff9d9a",
+  BATCH: "#f1ce63",
 };
 
 export const UNKNOWN_COLOR = "#bab0ac";

@@ -2,10 +2,12 @@
  * Evaluates a Claim (types.ts) against rows read back from CSV: per
  * repetition, the rows matching `where` are combined (median, sum, mean or
  * max; one repetition may hold many rows, e.g. one per trial);
- * a ratio divides numerator by denominator of the same repetition (measured
- * side by side in one run); the result is the median over repetitions with
- * its min and max.
+ * a value claim is summarised as the median over repetitions with its min
+ * and max; a ratio claim pairs numerator and denominator by repetition index
+ * (the same sweep of the grid) and is the geometric mean of the per-pair
+ * ratios with its 95% bootstrap interval (experiments/measure's estimator).
  */
+import { MIN_PAIRS, pairedRatios, type RatioInterval, ratioInterval } from "../measure/estimate.ts";
 import type { Claim, MeasureSpec } from "./types.ts";
 
 export interface ClaimFinding {
@@ -14,9 +16,11 @@ export interface ClaimFinding {
   median: number | null;
   min: number | null;
   max: number | null;
-  /** Repetitions that contributed. */
+  /** Repetitions that contributed (for a ratio: repetitions paired on both sides). */
   repetitions: number;
   unit: string;
+  /** Ratio claims only: the paired interval; null for a value claim or fewer than MIN_PAIRS pairs. */
+  interval: RatioInterval | null;
 }
 
 export function median(values: readonly number[]): number {
@@ -69,13 +73,18 @@ export function evaluateClaim(
 ): ClaimFinding {
   const m = claim.measured;
   let values: number[];
+  let interval: RatioInterval | null = null;
   if (m.kind === "value") values = [...measurePerRepeat(rows, m.measure).values()];
   else {
     const num = measurePerRepeat(rows, m.numerator);
     const den = measurePerRepeat(rows, m.denominator);
-    values = [...num]
-      .filter(([r]) => den.has(r) && den.get(r) !== 0)
-      .map(([r, v]) => v / den.get(r)!);
+    const repeats = [...num.keys()].filter((r) => den.has(r)).sort((a, b) => a - b);
+    values = pairedRatios(
+      repeats.map((r) => num.get(r)!),
+      repeats.map((r) => den.get(r)!),
+      true,
+    );
+    if (values.length >= MIN_PAIRS) interval = ratioInterval(values);
   }
   return {
     claimId: claim.id,
@@ -84,5 +93,6 @@ export function evaluateClaim(
     max: values.length ? Math.max(...values) : null,
     repetitions: values.length,
     unit: m.unit,
+    interval,
   };
 }

@@ -89,9 +89,10 @@ export interface MeasureSpec {
 }
 
 /**
- * A published claim. `measured` is either one figure or a ratio of two,
- * computed per repetition (same `repeat` index on both sides) and then summarised
- * over repetitions as median with min and max.
+ * A published claim. `measured` is either one figure (summarised over
+ * repetitions as median with min and max) or a ratio of two, paired by
+ * repetition (same `repeat` index on both sides) and reported as the geometric
+ * mean of the per-pair ratios with its 95% bootstrap interval.
  */
 export interface Claim {
   id: string;

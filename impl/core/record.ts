@@ -36,6 +36,18 @@ export const OFF_PAYLOAD_LEN = 18;
 export const OFF_PAYLOAD = 20;
 /** Bytes of the header, i.e. the smallest record that carries no payload. */
 export const HEADER_BYTES = OFF_PAYLOAD;
+/**
+ * The load generator's client tag (u32) in payload bytes 0..3 when it sends
+ * no pattern: the server overwrites the producer field, so a checker of a
+ * committed log (`bun run cluster verify --acks`) finds the client's
+ * identity here; the sequence field is the client's own.
+ */
+export const OFF_CLIENT_TAG = OFF_PAYLOAD;
+export const CLIENT_TAG_BYTES = 4;
+/** Client tag of load connection `index` under `seed`: distinct seeds, distinct tags (up to 4096 connections). */
+export function clientTag(seed: number, index: number): number {
+  return (((seed & 0xfffff) << 12) | (index & 0xfff)) >>> 0;
+}
 
 /** The three bus lanes. Values are the on-wire byte. */
 export const Lane = { REALTIME: 0, TRANSACTIONAL: 1, BATCH: 2 } as const;

@@ -11,6 +11,7 @@
  */
 import { assert } from "../core/assert.ts";
 
+/** Outcome bytes: REJECTED + r is a reject with protocol.ts RejectReason r (messages.ts codes). */
 export const Outcome = { PENDING: 0, ACKED: 1, REJECTED: 2 } as const;
 
 /** Named maximum: rejects carried in one ACK frame; more are sent in later frames. */
@@ -28,6 +29,8 @@ export class AckWindow {
   /** Rejected sequences resolved but not yet reported. */
   readonly rejects: Uint32Array;
   rejectCount = 0;
+  /** RejectReason of the rejects collected (one reason per ACK frame). */
+  rejectReason = 0;
 
   constructor(readonly maxUnacked: number) {
     let slots = 1;
@@ -53,7 +56,7 @@ export class AckWindow {
   }
 
   /** Records the outcome of `sequence`; returns false if it was not pending (a duplicate or foreign ack). */
-  resolve(sequence: number, outcome: 1 | 2): boolean {
+  resolve(sequence: number, outcome: number): boolean {
     const ahead = (sequence - this.resolvedThrough) >>> 0;
     if (ahead >= this.unresolved()) return false;
     const slot = sequence & this.mask;
@@ -64,7 +67,7 @@ export class AckWindow {
 
   /**
    * Advances over the resolved prefix. Stops early when the reject list is
-   * full (the caller reports and calls again). Returns how many it passed.
+   * full or a reject of another reason comes (the caller reports and calls again). Returns how many it passed.
    */
   advance(): number {
     let passed = 0;
@@ -72,8 +75,12 @@ export class AckWindow {
       const slot = this.resolvedThrough & this.mask;
       const outcome = this.outcomes[slot]!;
       if (outcome === Outcome.PENDING) break;
-      if (outcome === Outcome.REJECTED) {
+      if (outcome >= Outcome.REJECTED) {
+        const reason = outcome - Outcome.REJECTED;
         if (this.rejectCount === MAX_REJECTS_PER_ACK) break;
+        // A frame carries one reject reason: report what we have, then continue.
+        if (this.rejectCount > 0 && reason !== this.rejectReason) break;
+        this.rejectReason = reason;
         this.rejects[this.rejectCount++] = this.resolvedThrough;
       }
       this.outcomes[slot] = Outcome.PENDING;

@@ -2,16 +2,18 @@
  * The seam where TRANSACTIONAL events become durable before they are acked.
  * A process manager hands each processed TRANSACTIONAL event to its
  * CommitStage and acks it only when the stage reports it committed (or
- * rejected). Today's stage commits at once; Raft replication (issue 4) plugs
- * in here: submit() proposes, poll() returns entries the cluster committed.
+ * rejected). `immediate` commits at once; `raft` and `etcd` are remote
+ * stages (commit-remote.ts): they batch in the Worker and commit through the
+ * pipeline's main thread (commit-host.ts), which owns the sockets.
  *
  * Owner: one process-manager Worker; single-threaded; poll() is called from
  * the Worker's loop, so an asynchronous stage must make progress through it.
  */
 import { OFF_PRODUCER, OFF_SEQUENCE } from "../core/record.ts";
+import { ACK_OUTCOME_ACKED, type AckOutcome } from "./messages.ts";
 
-/** Receives outcomes: accepted true = commit, false = reject. */
-export type OutcomeSink = (producerId: number, sequence: number, accepted: boolean) => void;
+/** Receives outcomes: ACK_OUTCOME_ACKED = committed, otherwise a reject code (messages.ts). */
+export type OutcomeSink = (producerId: number, sequence: number, outcome: AckOutcome) => void;
 
 export interface CommitStage {
   readonly name: string;
@@ -21,6 +23,19 @@ export interface CommitStage {
   poll(sink: OutcomeSink): number;
   /** Submitted events whose outcome is not yet reported. */
   pending(): number;
+  /** Events it can take now (its bound minus pending): the TRANSACTIONAL lane waits when short. */
+  room(): number;
+  /** The lanes ran dry: send any partly filled batch now instead of lingering. */
+  flush(): void;
+}
+
+/** What a remote stage's Worker half needs (the Worker's end of its channel to the main thread). */
+export interface CommitStageContext {
+  port: MessagePort | null;
+  batchEvents: number;
+  batchBytes: number;
+  lingerUs: number;
+  maxPendingEvents: number;
 }
 
 /** Named maximum: events the immediate stage holds between submit and poll. */
@@ -33,7 +48,7 @@ export class ImmediateCommitStage implements CommitStage {
   private count = 0;
 
   submit(records: Uint8Array, offset: number, count: number, recordBytes: number): void {
-    if (this.count + count > MAX_IMMEDIATE_PENDING) {
+    if (count > this.room()) {
       throw new RangeError(`ImmediateCommitStage: more than ${MAX_IMMEDIATE_PENDING} pending`);
     }
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
@@ -47,7 +62,7 @@ export class ImmediateCommitStage implements CommitStage {
 
   poll(sink: OutcomeSink): number {
     const n = this.count;
-    for (let i = 0; i < n; i++) sink(this.ids[2 * i]!, this.ids[2 * i + 1]!, true);
+    for (let i = 0; i < n; i++) sink(this.ids[2 * i]!, this.ids[2 * i + 1]!, ACK_OUTCOME_ACKED);
     this.count = 0;
     return n;
   }
@@ -55,29 +70,58 @@ export class ImmediateCommitStage implements CommitStage {
   pending(): number {
     return this.count;
   }
+
+  room(): number {
+    return MAX_IMMEDIATE_PENDING - this.count;
+  }
+
+  flush(): void {}
 }
 
-/** Commit stages by name; a Raft stage registers here (at import, in every Worker) when it lands. */
-const stages = new Map<string, () => CommitStage>([
-  ["immediate", () => new ImmediateCommitStage()],
+/**
+ * A registered stage: how a Worker makes its half, and whether it commits
+ * remotely (then the main thread runs a CommitHost for it and the Worker gets
+ * a channel; `backend` names the host's backend).
+ */
+export interface CommitStageSpec {
+  make: (ctx: CommitStageContext) => CommitStage;
+  remote: boolean;
+}
+
+/** Commit stages by name; remote stages register from commit-remote.ts (imported by register.ts). */
+const stages = new Map<string, CommitStageSpec>([
+  ["immediate", { make: () => new ImmediateCommitStage(), remote: false }],
 ]);
 
-export function registerCommitStage(name: string, make: () => CommitStage): void {
+export function registerCommitStage(name: string, spec: CommitStageSpec): void {
   if (stages.has(name)) throw new Error(`commit stage "${name}" is already registered`);
-  stages.set(name, make);
+  stages.set(name, spec);
 }
 
 export function commitStageNames(): string[] {
   return [...stages.keys()];
 }
 
-/** The commit stage called `name`; the error lists the valid names. */
-export function createCommitStage(name: string): CommitStage {
-  const make = stages.get(name);
-  if (!make) {
+/** The spec of the commit stage called `name`; the error lists the valid names. */
+export function commitStageSpec(name: string): CommitStageSpec {
+  const spec = stages.get(name);
+  if (!spec) {
     throw new Error(
       `unknown commit stage "${name}"; valid choices: ${commitStageNames().join(", ")}`,
     );
   }
-  return make();
+  return spec;
+}
+
+/** A local stage needs no context; remote ones refuse to start without their channel. */
+const NO_CONTEXT: CommitStageContext = {
+  port: null,
+  batchEvents: 1,
+  batchBytes: 256,
+  lingerUs: 0,
+  maxPendingEvents: MAX_IMMEDIATE_PENDING,
+};
+
+export function createCommitStage(name: string, ctx = NO_CONTEXT): CommitStage {
+  return commitStageSpec(name).make(ctx);
 }

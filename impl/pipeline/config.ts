@@ -11,6 +11,11 @@ import type { FlagSpec } from "./cli-args.ts";
 export const MAX_WORKERS = 32;
 export const MAX_POP_BATCH_RECORDS = 4096;
 export const MAX_WORK_NS = 1_000_000_000;
+/** Events per commit batch: a Raft append carries at most this many records (member limit). */
+export const MAX_COMMIT_BATCH_EVENTS = 4096;
+export const MAX_COMMIT_BATCH_BYTES = 4 * 1024 * 1024;
+/** Batches a remote commit stage has outstanding per process manager. */
+export const MAX_COMMIT_IN_FLIGHT = 256;
 
 /**
  * How the stages map onto threads. staged: ingest Workers -> dispatcher ->
@@ -94,6 +99,41 @@ export const PipelineOptionsSchema = z
     popBatch: z.number().int().min(1).max(MAX_POP_BATCH_RECORDS).default(256),
     /** Where TRANSACTIONAL events become durable before their ack (commit-stage.ts). */
     commitStage: z.string().min(1).default("immediate"),
+    /** Members' client addresses for --commit raft, "1=HOST:PORT,..."; absent: an embedded cluster. */
+    raftPeers: z
+      .string()
+      .regex(
+        /^\d+=[^,=\s]+:\d+(,\d+=[^,=\s]+:\d+)*$/,
+        "is ID=HOST:PORT,... (the members' client ports)",
+      )
+      .optional(),
+    /** Data dir of the embedded cluster (--commit raft without --raft-peers); absent: a fresh temp dir. */
+    raftDataDir: z.string().min(1).optional(),
+    /** The embedded cluster's members fdatasync each Ready. */
+    raftFsync: z.boolean().default(true),
+    /** etcd gateway URLs for --commit etcd, "http://HOST:PORT,...". */
+    etcdEndpoints: z
+      .string()
+      .regex(/^https?:\/\/[^,\s]+(,https?:\/\/[^,\s]+)*$/, "is URL,... (http://HOST:PORT)")
+      .optional(),
+    commitBatchEvents: z.number().int().min(1).max(MAX_COMMIT_BATCH_EVENTS).default(1024),
+    commitBatchBytes: z
+      .number()
+      .int()
+      .min(256)
+      .max(MAX_COMMIT_BATCH_BYTES)
+      .default(256 * 1024),
+    commitLingerUs: z.number().int().min(0).max(1_000_000).default(500),
+    commitMaxInFlight: z.number().int().min(1).max(MAX_COMMIT_IN_FLIGHT).default(8),
+    commitDeadlineMs: z.number().int().min(10).max(3_600_000).default(5000),
+    commitMaxPendingEvents: z
+      .number()
+      .int()
+      .min(MAX_POP_BATCH_RECORDS)
+      .max(1 << 22)
+      .default(1 << 17),
+    /** HTTP port of /health and /metrics; absent: none; 0: a free one. */
+    httpPort: z.number().int().min(0).max(65535).optional(),
     verify: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
@@ -230,10 +270,77 @@ export const PIPELINE_FLAGS: FlagSpec[] = [
     help: `records per queue pop, 1..${MAX_POP_BATCH_RECORDS} (default 256)`,
   },
   {
-    flag: "commit-stage",
+    flag: "commit",
     key: "commitStage",
     kind: "string",
-    help: "what TRANSACTIONAL events pass through before their ack: immediate (commits at once; Raft plugs in here) (default immediate)",
+    help: "where TRANSACTIONAL events are committed before their ack: immediate (at once), raft (the eventlab Raft cluster), etcd (default immediate)",
+  },
+  { flag: "commit-stage", key: "commitStage", kind: "string", help: "same as --commit" },
+  {
+    flag: "raft-peers",
+    key: "raftPeers",
+    kind: "string",
+    help: "--commit raft: members' client addresses ID=HOST:PORT,...; omitted: an embedded 3-member cluster is started",
+  },
+  {
+    flag: "raft-data-dir",
+    key: "raftDataDir",
+    kind: "string",
+    help: "--commit raft without --raft-peers: the embedded cluster's data dir (default: a new temp dir)",
+  },
+  {
+    flag: "raft-fsync",
+    key: "raftFsync",
+    kind: "bool",
+    help: "embedded cluster members fdatasync each Ready, true|false (default true)",
+  },
+  {
+    flag: "etcd-endpoints",
+    key: "etcdEndpoints",
+    kind: "string",
+    help: "--commit etcd: etcd URLs http://HOST:PORT,... (required with etcd)",
+  },
+  {
+    flag: "commit-batch-events",
+    key: "commitBatchEvents",
+    kind: "int",
+    help: `events per commit batch, 1..${MAX_COMMIT_BATCH_EVENTS} (default 1024)`,
+  },
+  {
+    flag: "commit-batch-bytes",
+    key: "commitBatchBytes",
+    kind: "int",
+    help: `bytes per commit batch, 256..${MAX_COMMIT_BATCH_BYTES} (default 262144)`,
+  },
+  {
+    flag: "commit-linger-us",
+    key: "commitLingerUs",
+    kind: "int",
+    help: "longest a batch waits for more events while the lanes are busy, us, 0..1000000 (default 500)",
+  },
+  {
+    flag: "commit-max-in-flight",
+    key: "commitMaxInFlight",
+    kind: "int",
+    help: `batches being committed at once per process manager, 1..${MAX_COMMIT_IN_FLIGHT} (default 8)`,
+  },
+  {
+    flag: "commit-deadline-ms",
+    key: "commitDeadlineMs",
+    kind: "int",
+    help: "a TRANSACTIONAL event not committed this long after it reached the stage is rejected (COMMIT_DEADLINE), 10..3600000 (default 5000)",
+  },
+  {
+    flag: "commit-max-pending",
+    key: "commitMaxPendingEvents",
+    kind: "int",
+    help: `events a process manager holds in its commit stage before the TRANSACTIONAL lane waits, ${MAX_POP_BATCH_RECORDS}..4194304 (default 131072)`,
+  },
+  {
+    flag: "http-port",
+    key: "httpPort",
+    kind: "int",
+    help: "serve GET /health and /metrics (Prometheus) on this port, 0 = a free one (default: none)",
   },
   {
     flag: "verify",

@@ -33,6 +33,7 @@ import { createAllocator } from "../core/registry.ts";
 import { TWO_POW_32 } from "../core/words.ts";
 import { type CommitStage, createCommitStage, type OutcomeSink } from "./commit-stage.ts";
 import type { PipelineConfig } from "./config.ts";
+import { ACK_OUTCOME_ACKED, ACK_OUTCOME_REJECTED } from "./messages.ts";
 
 export class EventProcessor {
   private readonly alloc;
@@ -45,10 +46,18 @@ export class EventProcessor {
     private readonly sink: OutcomeSink,
     /** Most records one process() call gets (the allocator's capacity). */
     maxRecords: number,
+    /** A remote commit stage's channel to the main thread (commit-remote.ts); null for local stages. */
+    commitPort: MessagePort | null = null,
   ) {
     this.alloc = createAllocator(cfg.alloc, { capacity: maxRecords, recordBytes: cfg.recordBytes });
     this.scratch = newEventFields(cfg.recordBytes);
-    this.commit = createCommitStage(cfg.commitStage);
+    this.commit = createCommitStage(cfg.commitStage, {
+      port: commitPort,
+      batchEvents: cfg.commitBatchEvents,
+      batchBytes: cfg.commitBatchBytes,
+      lingerUs: cfg.commitLingerUs,
+      maxPendingEvents: cfg.commitMaxPendingEvents,
+    });
   }
 
   /** Processes `count` records of `buf` from byte `off`; then polls the commit stage. */
@@ -63,7 +72,12 @@ export class EventProcessor {
       if (ok && buf[o + OFF_LANE] === Lane.TRANSACTIONAL) {
         this.commit.submit(buf, o, 1, rb);
       } else {
-        this.sink(dv.getUint32(o + OFF_PRODUCER, true), dv.getUint32(o + OFF_SEQUENCE, true), ok);
+        const outcome = ok ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+        this.sink(
+          dv.getUint32(o + OFF_PRODUCER, true),
+          dv.getUint32(o + OFF_SEQUENCE, true),
+          outcome,
+        );
       }
     }
     this.poll();
@@ -79,6 +93,16 @@ export class EventProcessor {
   /** TRANSACTIONAL events submitted and not yet decided. */
   pending(): number {
     return this.commit.pending();
+  }
+
+  /** TRANSACTIONAL events the commit stage can take now. */
+  room(): number {
+    return this.commit.room();
+  }
+
+  /** The lanes ran dry: the commit stage sends its partly filled batch. */
+  flush(): void {
+    this.commit.flush();
   }
 }
 

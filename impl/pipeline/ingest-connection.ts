@@ -14,6 +14,7 @@ import { FrameReader } from "./frame-reader.ts";
 import {
   ACK_FLAG_FINAL,
   ACK_HEADER_BYTES,
+  ACK_REASON_SHIFT,
   type ErrorCode,
   encodeAckInto,
   encodeError,
@@ -120,8 +121,10 @@ export class IngestConnection {
       this.window.advance();
       if (!this.window.hasNews()) return;
       const rejectCount = this.window.rejectCount;
+      // The frame names its rejects' reason (one reason per frame: ack-window.ts).
+      const flags = rejectCount > 0 ? this.window.rejectReason << ACK_REASON_SHIFT : 0;
       this.window.reported();
-      if (!this.writeAck(0, rejectCount) || this.outPending) return;
+      if (!this.writeAck(flags, rejectCount) || this.outPending) return;
     }
   }
 

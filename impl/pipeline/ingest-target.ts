@@ -21,7 +21,7 @@ import type { QueueProducer } from "../core/contracts.ts";
 import type { PipelineConfig } from "./config.ts";
 import { statsFromNs } from "./control-layout.ts";
 import { EventProcessor } from "./event-processor.ts";
-import { ACK_OUTCOME_ACKED, ACK_OUTCOME_REJECTED, type AckBatch } from "./messages.ts";
+import type { AckBatch, AckOutcome } from "./messages.ts";
 import { recordNs, type StageProfiler } from "./profiler.ts";
 
 export interface AdmitTarget {
@@ -79,7 +79,11 @@ export class InlineTarget implements AdmitTarget {
   ) {
     // Room for one take's outcomes plus as many decided by the commit stage meanwhile.
     this.batch = { doneNs: 0, triples: new Uint32Array(3 * 2 * maxRecords), count: 0 };
-    this.processor = new EventProcessor(cfg, (p, s, ok) => this.addOutcome(p, s, ok), maxRecords);
+    this.processor = new EventProcessor(
+      cfg,
+      (p, s, outcome) => this.addOutcome(p, s, outcome),
+      maxRecords,
+    );
   }
 
   take(buf: Uint8Array, off: number, count: number): number {
@@ -121,7 +125,7 @@ export class InlineTarget implements AdmitTarget {
     }
   }
 
-  private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
+  private addOutcome(producerId: number, sequence: number, outcome: AckOutcome): void {
     const b = this.batch;
     assert(
       3 * (b.count + 1) <= b.triples.length,
@@ -131,7 +135,7 @@ export class InlineTarget implements AdmitTarget {
     const k = 3 * b.count;
     b.triples[k] = producerId;
     b.triples[k + 1] = sequence;
-    b.triples[k + 2] = accepted ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+    b.triples[k + 2] = outcome;
     b.count++;
   }
 

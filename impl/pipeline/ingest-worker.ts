@@ -310,7 +310,7 @@ export class IngestWorker {
     this.touched.length = 0;
     for (let i = 0; i < batch.count; i++) {
       const producerId = t[3 * i]!;
-      const outcome = t[3 * i + 2]! as 1 | 2;
+      const outcome = t[3 * i + 2]!;
       if (ingestOfProducer(producerId) !== this.init.index) {
         // Only a corrupted record (an --unsafe queue) gets here: counted, never silent.
         this.counters.acksForForeignProducers = (this.counters.acksForForeignProducers ?? 0) + 1;

@@ -11,11 +11,19 @@
 import type { Socket } from "bun";
 import type { Histogram } from "hdr-histogram-js";
 import { monoNowNs } from "../core/clock.ts";
-import { RecordWords, writePatternRecord } from "../core/record.ts";
+import {
+  CLIENT_TAG_BYTES,
+  LANE_COUNT,
+  Lane,
+  OFF_CLIENT_TAG,
+  RecordWords,
+  writePatternRecord,
+} from "../core/record.ts";
 import type { Rng } from "../core/rng.ts";
 import { recordNs } from "./profiler.ts";
 import {
   EVENTS_HEADER_BYTES,
+  REJECT_REASON_NAMES,
   type ServerFrame,
   ServerFrameReader,
   writeEventsHeader,
@@ -36,7 +44,12 @@ export interface ConnectionSummary {
   finalSeen: boolean;
   serverError: string | null;
   protocolErrors: string[];
+  /** Rejects by reason (REJECT_REASON_NAMES order); absent for clients that do not read reasons. */
+  rejectedByReason?: number[];
 }
+
+/** Receives every acked run of TRANSACTIONAL sequences [from, to) of client `tag`, as acks arrive. */
+export type AckRecorder = (tag: number, from: number, to: number) => void;
 
 export class LoadConnection {
   socket: Socket<unknown> | null = null;
@@ -62,6 +75,11 @@ export class LoadConnection {
   /** Public so the run can hand it its stall log (send-backlog episodes). */
   readonly backlog: WriteBacklog;
   private readonly laneCumulative: number[];
+  /** Lane of every sequence sent (per-lane latency and the TRANSACTIONAL ack record). */
+  private lanes = new Uint8Array(1 << 16);
+  readonly rejectedByReason = REJECT_REASON_NAMES.map(() => 0);
+  /** Per lane, acked events in a range (scratch). */
+  private readonly laneAcked = new Float64Array(LANE_COUNT);
 
   constructor(
     readonly index: number,
@@ -71,6 +89,9 @@ export class LoadConnection {
     private readonly rng: Rng,
     private readonly pattern: boolean,
     private readonly latency: Histogram,
+    private readonly laneLatency: Histogram[] | null = null,
+    readonly tag = 0,
+    private readonly recordAck: AckRecorder | null = null,
   ) {
     this.backlog = new WriteBacklog(`load connection ${index}`);
     this.frame = new Uint8Array(EVENTS_HEADER_BYTES + batch * recordBytes);
@@ -99,6 +120,11 @@ export class LoadConnection {
       this.intendedNs = next;
     }
     this.intendedNs[k] = intendedNs;
+    if (this.sent + this.batch > this.lanes.length) {
+      const next = new Uint8Array(this.lanes.length * 2);
+      next.set(this.lanes);
+      this.lanes = next;
+    }
     writeEventsHeader(this.frameDv, 0, this.recordBytes, this.batch);
     for (let i = 0; i < this.batch; i++) {
       const off = EVENTS_HEADER_BYTES + i * this.recordBytes;
@@ -106,8 +132,12 @@ export class LoadConnection {
       const u = this.rng.next();
       const lane = u < this.laneCumulative[0]! ? 0 : u < this.laneCumulative[1]! ? 1 : 2;
       // Pattern keyed on producer 0: the server replaces the producer field (docs/protocol.md).
+      this.lanes[seq] = lane;
       if (this.pattern) writePatternRecord(this.words, off, this.recordBytes, 0, seq, 0, lane);
-      else this.words.writeHeader(off, this.index, seq, 0, lane, 0, 0);
+      else {
+        this.words.writeHeader(off, this.index, seq, 0, lane, 0, CLIENT_TAG_BYTES);
+        this.frameDv.setUint32(off + OFF_CLIENT_TAG, this.tag, true);
+      }
     }
     this.sent += this.batch;
     this.write(this.frame);
@@ -156,6 +186,10 @@ export class LoadConnection {
       last = r;
     }
     this.recordLatency(prev, next, f.rejects, nowNs);
+    if (this.recordAck) this.recordTransactional(prev, next, f.rejects);
+    if (f.rejects.length > 0)
+      this.rejectedByReason[f.rejectReason] =
+        (this.rejectedByReason[f.rejectReason] ?? 0) + f.rejects.length;
     this.rejected += f.rejects.length;
     this.acked += next - prev - f.rejects.length;
     this.resolvedThrough = next;
@@ -176,10 +210,36 @@ export class LoadConnection {
       const intended = this.intendedNs[k]!;
       if (count > 0 && intended >= this.recordFromNs) {
         recordNs(this.latency, nowNs - intended, count);
+        if (this.laneLatency) this.recordLaneLatency(seq, batchEnd, rejects, nowNs - intended);
         this.slow?.note(StallKind.E2E_SLOW, intended, nowNs - intended, count);
       }
       seq = batchEnd;
     }
+  }
+
+  /** Per-lane samples for the acked events of [from, to) (rejects skipped). */
+  private recordLaneLatency(from: number, to: number, rejects: number[], ns: number): void {
+    this.laneAcked.fill(0);
+    for (let seq = from; seq < to; seq++) this.laneAcked[this.lanes[seq]!]!++;
+    for (const r of rejects) if (r >= from && r < to) this.laneAcked[this.lanes[r]!]!--;
+    for (let l = 0; l < LANE_COUNT; l++)
+      if (this.laneAcked[l]! > 0) recordNs(this.laneLatency![l]!, ns, this.laneAcked[l]!);
+  }
+
+  /** Hands the recorder each run of consecutive acked TRANSACTIONAL sequences in [from, to). */
+  private recordTransactional(from: number, to: number, rejects: number[]): void {
+    let r = 0;
+    let runStart = -1;
+    for (let seq = from; seq < to; seq++) {
+      while (r < rejects.length && rejects[r]! < seq) r++;
+      const acked = this.lanes[seq] === Lane.TRANSACTIONAL && rejects[r] !== seq;
+      if (acked && runStart < 0) runStart = seq;
+      if (!acked && runStart >= 0) {
+        this.recordAck!(this.tag, runStart, seq);
+        runStart = -1;
+      }
+    }
+    if (runStart >= 0) this.recordAck!(this.tag, runStart, to);
   }
 
   summary(): ConnectionSummary {
@@ -195,6 +255,7 @@ export class LoadConnection {
       finalSeen: this.finalSeen,
       serverError: this.serverError,
       protocolErrors: this.protocolErrors,
+      rejectedByReason: [...this.rejectedByReason],
     };
   }
 }

@@ -15,12 +15,13 @@
 import { z } from "zod";
 import { monoNowNs } from "../core/clock.ts";
 import { RecordBytesSchema } from "../core/contracts.ts";
-import { DEFAULT_RECORD_BYTES, RECORD_SIZES } from "../core/record.ts";
+import { clientTag, DEFAULT_RECORD_BYTES, LANE_NAMES, RECORD_SIZES } from "../core/record.ts";
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import { runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
+import { REJECT_REASON_NAMES } from "./protocol.ts";
 import { LoadStalls, type StallRecord } from "./stall-log.ts";
 
 export const LoadOptionsSchema = z
@@ -58,6 +59,8 @@ export const LoadOptionsSchema = z
     seed: z.number().int().min(0).max(0xffffffff).default(1),
     /** Fill payloads with the checkable pattern (the server's --verify checks it). */
     pattern: z.boolean().default(false),
+    /** Write every acked TRANSACTIONAL run "tag from to" to this file as acks arrive. */
+    recordAcks: z.string().min(1).optional(),
     /** How long to wait for outstanding acks after the sending window, ms. */
     drainTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
     quiet: z.boolean().default(false),
@@ -127,6 +130,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     help: "fill payloads with the checkable pattern (pair with the server's --verify)",
   },
   {
+    flag: "record-acks",
+    key: "recordAcks",
+    kind: "string",
+    help: "write each acked TRANSACTIONAL sequence run as a line 'TAG FROM TO' ([FROM, TO), client tag in payload bytes 0..3) to this file, for `bun run cluster verify --acks`; not with --pattern",
+  },
+  {
     flag: "drain-timeout-ms",
     key: "drainTimeoutMs",
     kind: "int",
@@ -154,6 +163,10 @@ export interface LoadResult {
   offeredPerS: number;
   achievedPerS: number;
   latency: LatencySummary;
+  /** End-to-end latency per lane (REALTIME, TRANSACTIONAL, BATCH), acked events only (eventlab protocol only). */
+  laneLatency?: LatencySummary[];
+  /** Rejects by reason, REJECT_REASON_NAMES order (eventlab protocol only). */
+  rejectedByReason?: number[];
   /**
    * Open loop: how late the generator itself sent each batch against its
    * intended time (per event, measured window only). A large figure means the
@@ -178,7 +191,14 @@ export interface LoadResult {
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cfg = LoadOptionsSchema.parse(options);
+  if (cfg.recordAcks && cfg.pattern)
+    throw new Error("--record-acks needs the client tag in the payload: not with --pattern");
   const latency = newHistogram();
+  const laneLatency = LANE_NAMES.map(() => newHistogram());
+  const sink = cfg.recordAcks ? Bun.file(cfg.recordAcks).writer() : null;
+  const recorder = sink
+    ? (tag: number, from: number, to: number) => void sink.write(`${tag} ${from} ${to}\n`)
+    : null;
   const sendLag = newHistogram();
   const rng = new Rng(cfg.seed);
   const conns = Array.from(
@@ -192,6 +212,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         rng.fork(i),
         cfg.pattern,
         latency,
+        laneLatency,
+        clientTag(cfg.seed, i),
+        recorder,
       ),
   );
   const stalls = new LoadStalls();
@@ -229,6 +252,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     run,
     stalls.generator,
   );
+  if (sink) await sink.end();
   const result = {
     ...summarizeRun(
       cfg,
@@ -243,6 +267,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ),
     ...stalls.result(),
   };
+  result.laneLatency = laneLatency.map(summarize);
   result.serverGone = serverGone(cfg, conns, closedAtNs, startNs, endNs, sendEndNs);
   return result;
 }
@@ -359,6 +384,8 @@ function summarizeRun(
     offeredPerS: sent / Math.max(1e-9, (sendEndNs - startNs) / 1e9),
     achievedPerS: (sum((s) => s.acked) + sum((s) => s.rejected)) / elapsedS,
     latency: summarize(latency),
+    laneLatency: [],
+    rejectedByReason: REJECT_REASON_NAMES.map((_, r) => sum((s) => s.rejectedByReason?.[r] ?? 0)),
     sendLag: summarize(sendLag),
     connections: summaries,
     errors,

@@ -44,13 +44,18 @@ export interface ProcessInit {
   /** One port per ingest Worker, sending AckBatch messages. */
   ackPorts: MessagePort[];
   control: SharedArrayBuffer;
+  /** A remote commit stage's channel to the main thread's CommitHost (commit-remote.ts). */
+  commitPort?: MessagePort;
 }
 
 export type WorkerInit = IngestInit | DispatcherInit | ProcessInit;
 
-/** Outcome codes in an AckBatch triple. */
+/** Outcome codes in an AckBatch triple: acked, or rejected with reason (code - 2) of protocol.ts RejectReason. */
 export const ACK_OUTCOME_ACKED = 1;
 export const ACK_OUTCOME_REJECTED = 2;
+export const ACK_OUTCOME_REJECTED_COMMIT_DEADLINE = 3;
+export const ACK_OUTCOME_REJECTED_COMMIT_FAILED = 4;
+export type AckOutcome = 1 | 2 | 3 | 4;
 
 export interface AckBatch {
   /** CLOCK_MONOTONIC ns when the batch finished processing. */

@@ -18,7 +18,7 @@ import { EventProcessor } from "./event-processor.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
-  ACK_OUTCOME_REJECTED,
+  type AckOutcome,
   ingestOfProducer,
   type ProcessInit,
   type WorkerReport,
@@ -84,8 +84,9 @@ class ProcessManager {
     this.sched = new LaneScheduler(burst, tx, batch);
     this.processor = new EventProcessor(
       this.cfg,
-      (p, s, accepted) => this.addOutcome(p, s, accepted),
+      (p, s, outcome) => this.addOutcome(p, s, outcome),
       this.cfg.popBatch,
+      init.commitPort ?? null,
     );
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);
@@ -99,9 +100,10 @@ class ProcessManager {
     for (;;) {
       const roundNs = monoNowNs();
       this.refill();
+      // TRANSACTIONAL waits while its commit stage is full: backpressure, never an overflow.
       const lane = this.sched.pick(
         this.laneCount[0]! > 0,
-        this.laneCount[1]! > 0,
+        this.laneCount[1]! > 0 && this.processor.room() >= this.laneCount[1]!,
         this.laneCount[2]! > 0,
       );
       if (lane >= 0) {
@@ -115,6 +117,7 @@ class ProcessManager {
       // No lane has work: post what the last batches resolved before spinning or parking.
       this.flushAcks();
       if (this.processor.pending() > 0) {
+        this.processor.flush();
         this.processor.poll();
         this.flushAcks();
       } else if (this.laneEnded.every(Boolean)) break;
@@ -183,7 +186,7 @@ class ProcessManager {
       recordNs(this.profiler.get("process.local"), monoNowNs() - startNs, n);
   }
 
-  private addOutcome(producerId: number, sequence: number, accepted: boolean): void {
+  private addOutcome(producerId: number, sequence: number, outcome: AckOutcome): void {
     const ingest = ingestOfProducer(producerId);
     if (ingest >= this.ackTriples.length) {
       // A corrupted producer id (only an --unsafe queue makes one): counted, not routable.
@@ -196,9 +199,9 @@ class ProcessManager {
     const k = this.ackCount[ingest]!;
     t[3 * k] = producerId;
     t[3 * k + 1] = sequence;
-    t[3 * k + 2] = accepted ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
+    t[3 * k + 2] = outcome;
     this.ackCount[ingest] = k + 1;
-    if (accepted) this.counters.acked!++;
+    if (outcome === ACK_OUTCOME_ACKED) this.counters.acked!++;
     else this.counters.rejected!++;
   }
 

@@ -10,6 +10,7 @@
  *   dispatch.since_ingest   ingestNs -> pushed into a lane queue (dispatcher)
  *   bus.<LANE>.since_ingest ingestNs -> popped by a process manager, per lane
  *   process.local           popped -> processed (work + commit stage), in the process manager
+ *   commit.since_ingest     ingestNs -> committed by a remote commit stage (main thread, TRANSACTIONAL)
  *   ack.done_to_written     processed -> ACK frame written to the socket (ingest Worker)
  * "since_ingest" stages are cumulative: the step between two of them is the
  * time spent in between (queue wait included).
@@ -32,6 +33,7 @@ export const STAGES = [
   "dispatch.since_ingest",
   ...LANE_NAMES.map(busStage),
   "process.local",
+  "commit.since_ingest",
   "ack.done_to_written",
 ] as const;
 export type Stage = (typeof STAGES)[number];

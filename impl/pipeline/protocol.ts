@@ -15,7 +15,7 @@
  * EVENTS (client -> server), aux = recordBytes:
  *   8: u32 recordCount, 12: recordCount records of recordBytes (impl/core/record.ts)
  *   frameBytes = 12 + recordCount * recordBytes exactly.
- * ACK (server -> client), aux = flags (bit 0 FINAL):
+ * ACK (server -> client), aux = flags (bit 0 FINAL) | reject reason << 8:
  *   8: u32 resolvedThrough  sequences [0, resolvedThrough) (mod 2^32) are resolved
  *  12: u32 rejectCount      16: rejectCount u32 sequences rejected, ascending, all
  *                               in (previous resolvedThrough, resolvedThrough]
@@ -36,6 +36,20 @@ export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
 /** ACK flag: the server is stopping; sequences at or after resolvedThrough were never accepted. */
 export const ACK_FLAG_FINAL = 1;
+
+/**
+ * Why the rejects of an ACK frame were rejected: aux bits 8..15. One frame
+ * carries rejects of one reason (the server starts a new frame when it changes).
+ * INVALID (0, what every earlier server sent): the payload failed --verify.
+ * COMMIT_DEADLINE: a TRANSACTIONAL event whose commit stage could not commit it
+ * before --commit-deadline-ms (no leader, cluster unreachable); it was not acked
+ * and may or may not be in the committed log (its outcome was unknown).
+ * COMMIT_FAILED: the commit stage refused it for good (e.g. a limit of the cluster).
+ */
+export const RejectReason = { INVALID: 0, COMMIT_DEADLINE: 1, COMMIT_FAILED: 2 } as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+export const REJECT_REASON_NAMES = ["INVALID", "COMMIT_DEADLINE", "COMMIT_FAILED"] as const;
+export const ACK_REASON_SHIFT = 8;
 
 /** Error codes carried in an ERROR frame's aux field. */
 export const ErrorCode = {
@@ -134,7 +148,13 @@ export function encodeError(code: ErrorCode, resolvedThrough: number, message: s
 
 /** A decoded server -> client frame (the load generator and tests read these). */
 export type ServerFrame =
-  | { type: "ack"; resolvedThrough: number; rejects: number[]; final: boolean }
+  | {
+      type: "ack";
+      resolvedThrough: number;
+      rejects: number[];
+      final: boolean;
+      rejectReason: RejectReason;
+    }
   | { type: "error"; code: number; codeName: string; resolvedThrough: number; message: string };
 
 /** Decodes one complete ACK or ERROR frame from `buf` at `off`; throws on anything else. */
@@ -155,6 +175,7 @@ export function decodeServerFrame(buf: Uint8Array, off: number): ServerFrame {
       resolvedThrough: dv.getUint32(off + 8, true),
       rejects,
       final: (aux & ACK_FLAG_FINAL) !== 0,
+      rejectReason: (aux >>> ACK_REASON_SHIFT) as RejectReason,
     };
   }
   if (type === FrameType.ERROR) {

@@ -14,10 +14,13 @@ import type { QueueEndHandle } from "../core/contracts.ts";
 import { handleTransferables } from "../core/contracts.ts";
 import { LANE_COUNT } from "../core/record.ts";
 import { createQueue, lookup, queueConfig } from "../core/registry.ts";
-import { createCommitStage } from "./commit-stage.ts";
+import { CommitCounters, CommitHost } from "./commit-host.ts";
+import { type CommitSetup, openCommitBackend } from "./commit-setup.ts";
+import { commitStageSpec } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
+import { startPipelineHttp } from "./pipeline-http.ts";
 import { refuseIfPortInUse } from "./port-guard.ts";
 import { StageProfiler, type StageSummaries, summarize } from "./profiler.ts";
 import { decodeStalls, type StallRecord } from "./stall-log.ts";
@@ -28,6 +31,8 @@ export interface PipelineStats {
   stages: StageSummaries;
   /** Each Worker's own counters (e.g. how SO_REUSEPORT spread connections over ingest Workers). */
   workers: { role: WorkerStats["role"]; index: number; counters: Record<string, number> }[];
+  /** The remote commit stage's counters (TRANSACTIONAL events); zeros for `immediate`. */
+  commit: CommitCounters;
   /** Every Worker's stall episodes (stall-log.ts), in time order. */
   stalls: StallRecord[];
   /** Episodes left out because a Worker's log was full. */
@@ -39,6 +44,12 @@ export interface PipelineServer {
   readonly host: string;
   readonly port: number;
   readonly config: PipelineConfig;
+  /** The remote commit stage, if any (live counters for /metrics and tests). */
+  readonly commit: CommitHost | null;
+  /** The embedded Raft cluster's data dir (--commit raft without --raft-peers). */
+  readonly raftDataDir: string | null;
+  /** The /health + /metrics port (--http-port), or null. */
+  readonly httpPort: number | null;
   /**
    * The per-stage histograms count only what happens from `fromNs`
    * (CLOCK_MONOTONIC, ms resolution) on: a load run's warm-up stays out of
@@ -55,7 +66,13 @@ export const WORKER_REPORT_TIMEOUT_MS = 30_000;
 /** Checks names and wiring before any Worker starts, so errors name the option. */
 export function checkWiring(cfg: PipelineConfig): void {
   lookup(cfg.alloc, "allocator");
-  createCommitStage(cfg.commitStage);
+  const spec = commitStageSpec(cfg.commitStage);
+  if (cfg.commitStage === "etcd" && !cfg.etcdEndpoints)
+    throw new Error("--etcd-endpoints is required with --commit etcd");
+  if (spec.remote && cfg.topology === "compact")
+    throw new Error(
+      `--commit ${cfg.commitStage} needs --topology staged (its process managers hand batches to the main thread)`,
+    );
   if (cfg.topology === "compact") return; // no queues to wire
   queueConfig(cfg.queue, {
     capacitySlots: cfg.capacity,
@@ -91,6 +108,18 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   const laneQs = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: LANE_COUNT }, () => createQueue(cfg.laneQueue ?? cfg.queue, queueOpts(1))),
   );
+  // A remote commit stage: its backend (maybe an embedded cluster) and one channel per process manager.
+  const remote = commitStageSpec(cfg.commitStage).remote;
+  const setup: CommitSetup | null = remote ? await openCommitBackend(cfg) : null;
+  const commitChannels = remote ? laneQs.map(() => new MessageChannel()) : [];
+  const commitHost = setup
+    ? new CommitHost(
+        cfg,
+        setup.backend,
+        control,
+        commitChannels.map((ch) => ch.port1),
+      )
+    : null;
   // acks[c][i]: process manager c -> ingest Worker i
   const acks = Array.from({ length: staged ? cfg.consumers : 0 }, () =>
     Array.from({ length: cfg.ingestWorkers }, () => new MessageChannel()),
@@ -120,10 +149,11 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   const processIds = laneQs.map((qs, c) => {
     const lanes = qs.map((q) => q.consumerHandle());
     const ackPorts = acks[c]!.map((ch) => ch.port1);
+    const commitPort = commitChannels[c]?.port2;
     return spawn(
-      { role: "process", index: c, config: cfg, lanes, ackPorts, control },
+      { role: "process", index: c, config: cfg, lanes, ackPorts, control, commitPort },
       lanes,
-      ackPorts,
+      commitPort ? [...ackPorts, commitPort] : ackPorts,
     );
   });
   const laneProducers = laneQs.map((qs) => qs.map((q) => q.producerHandle(0)));
@@ -140,8 +170,11 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     dispatcherIds.push(spawn(init, [dispatcherConsumer, ...laneProducers.flat()], []));
   }
   let port = cfg.port;
+  let http: ReturnType<typeof startPipelineHttp> | null = null;
   try {
     refuseIfPortInUse(cfg.host, port); // SO_REUSEPORT would let the Workers share it silently
+    if (cfg.httpPort !== undefined)
+      http = startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
     for (let i = 0; i < cfg.ingestWorkers; i++) {
       const producer = dispatchQ ? dispatchQ.producerHandle(i) : null;
       const ackPorts = acks.map((row) => row[i]!.port2);
@@ -164,6 +197,9 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     for (const id of ingestIds.slice(1, -1)) await reports.next(id, "listening");
   } catch (err) {
     for (const w of workers) w.terminate();
+    http?.stop(true);
+    await commitHost?.close();
+    await setup?.stop();
     throw err;
   }
 
@@ -173,18 +209,29 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     const all = [...ingestIds, ...dispatcherIds, ...processIds];
     try {
       const stats = await Promise.all(all.map((id) => reports.next(id, "stopped")));
-      return mergeStats(
+      const merged = mergeStats(
         stats.map((r) => (r as { stats: WorkerStats }).stats),
         performance.now() - startedMs,
       );
+      if (commitHost) {
+        merged.commit = commitHost.counters;
+        merged.stages["commit.since_ingest"] = summarize(commitHost.sinceIngest);
+      }
+      return merged;
     } finally {
       for (const w of workers) w.terminate();
+      http?.stop(true);
+      await commitHost?.close();
+      await setup?.stop();
     }
   };
   return {
     host: cfg.host,
     port,
     config: cfg,
+    commit: commitHost,
+    raftDataDir: setup?.embeddedDataDir ?? null,
+    httpPort: http?.port ?? null,
     statsFrom: (fromNs: number) => setStatsFromNs(new Int32Array(control), fromNs),
     stop: () => (stopped ??= stop()),
   };
@@ -212,7 +259,15 @@ function mergeStats(all: WorkerStats[], elapsedMs: number): PipelineStats {
     stallsDropped += d.dropped;
   }
   stalls.sort((a, b) => a.atNs - b.atNs);
-  return { counters, stages, workers, stalls, stallsDropped, elapsedMs };
+  return {
+    counters,
+    stages,
+    workers,
+    commit: new CommitCounters(),
+    stalls,
+    stallsDropped,
+    elapsedMs,
+  };
 }
 
 /** Collects Worker reports; next(id, type) waits for that Worker's report, failing on "failed" or timeout. */

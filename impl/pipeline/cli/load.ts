@@ -3,6 +3,8 @@
  * (impl/pipeline/load.ts), prints throughput and end-to-end latency, and exits
  * non-zero if any event is unaccounted for.
  */
+
+import { LANE_NAMES } from "../../core/record.ts";
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { LOAD_FLAGS, LoadOptionsSchema, type LoadResult, runLoad } from "../load.ts";
 import {
@@ -14,6 +16,7 @@ import {
   TARGET_FLAG,
 } from "../load-resp.ts";
 import { fmtNs } from "../profiler.ts";
+import { REJECT_REASON_NAMES } from "../protocol.ts";
 import { SLOW_E2E_NS } from "../stall-log.ts";
 
 const USAGE =
@@ -38,6 +41,15 @@ export function formatLoadResult(r: LoadResult): string {
     `  sent ${r.sent}  acked ${r.acked}  rejected ${r.rejected}  not accepted (server stopped) ${r.notAccepted}  unresolved ${r.unresolved}`,
     `  achieved ${Math.round(r.achievedPerS)} events/s over ${r.elapsedS.toFixed(2)} s`,
     `  e2e latency from intended send: p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  max ${fmtNs(l.maxNs)}  (${l.count} events${r.config.warmupS > 0 ? `, after ${r.config.warmupS} s warm-up` : ""})`,
+    ...(r.laneLatency ?? []).map(
+      (l, i) =>
+        `  ${LANE_NAMES[i]!.padEnd(13)} p50 ${fmtNs(l.p50Ns)}  p99 ${fmtNs(l.p99Ns)}  p99.9 ${fmtNs(l.p999Ns)}  (${l.count} acked)`,
+    ),
+    ...(r.rejected > 0 && r.rejectedByReason
+      ? [
+          `  rejected by reason: ${REJECT_REASON_NAMES.map((n, i) => `${n} ${r.rejectedByReason![i]}`).join("  ")}`,
+        ]
+      : []),
     r.mode === "open"
       ? `  generator schedule lag (sent - intended): p50 ${fmtNs(r.sendLag.p50Ns)}  p99 ${fmtNs(r.sendLag.p99Ns)}  max ${fmtNs(r.sendLag.maxNs)}`
       : "  generator schedule lag: n/a (closed loop sends on acks)",
@@ -65,6 +77,10 @@ async function main(): Promise<number> {
     const raw = parseFlags(split.rest, LOAD_FLAGS);
     if (target === "resp" && raw.port === undefined) raw.port = DEFAULT_RESP_PORT;
     cfg = validateOptions(LoadOptionsSchema, raw, LOAD_FLAGS);
+    if (cfg.recordAcks && cfg.pattern)
+      throw new UsageError(
+        "--record-acks: the client tag goes in the payload, so not with --pattern",
+      );
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`load: ${err.message}\n`);

@@ -3,6 +3,8 @@
  * listens, and on SIGINT/SIGTERM stops accepting, drains, acks what it
  * processed, prints the final stats and per-stage latency, and exits 0.
  */
+
+import { LANE_NAMES } from "../../core/record.ts";
 import { helpText, parseFlags, UsageError, validateOptions } from "../cli-args.ts";
 import { PIPELINE_FLAGS, type PipelineConfig, PipelineOptionsSchema } from "../config.ts";
 import { PortInUseError } from "../port-guard.ts";
@@ -60,7 +62,20 @@ export function formatStats(s: PipelineStats): string {
       `  ${k.key.padEnd(34)} ${String(k.count).padStart(6)} total ${fmtNs(k.totalNs)} longest ${fmtNs(k.maxNs)}`,
   );
   const stallText = episodes.length ? episodes.join("\n") : "  none";
-  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}\n\nstall episodes >= ${STALL_MIN_NS / 1e6} ms per thread (stall-log.ts):\n${stallText}`;
+  return `final stats after ${(s.elapsedMs / 1000).toFixed(1)} s:\n${lines.join("\n")}\n\n${formatLaneSummary(s)}\n\nper-stage latency (CLOCK_MONOTONIC, ns):\n${formatStageTable(s.stages)}\n\nstall episodes >= ${STALL_MIN_NS / 1e6} ms per thread (stall-log.ts):\n${stallText}`;
+}
+
+/** Per lane: processed by the process managers; TRANSACTIONAL also through the commit stage. */
+export function formatLaneSummary(s: PipelineStats): string {
+  const c = s.counters;
+  const k = s.commit;
+  const rows = LANE_NAMES.map((lane) => {
+    const processed = c[`process.events.${lane}`] ?? 0;
+    if (lane !== "TRANSACTIONAL" || k.receivedEvents === 0)
+      return `  ${lane.padEnd(14)} accepted ${processed}`;
+    return `  ${lane.padEnd(14)} accepted ${processed}  committed ${k.committedEvents}  rejected COMMIT_DEADLINE ${k.rejectedDeadlineEvents}  rejected COMMIT_FAILED ${k.rejectedFailedEvents}  pending at stop ${k.pendingEvents}  (late commits after a reject: ${k.lateCommittedBatches} batches)`;
+  });
+  return `per lane:\n${rows.join("\n")}`;
 }
 
 async function main(): Promise<number> {
@@ -86,10 +101,15 @@ async function main(): Promise<number> {
     process.stderr.write(`pipeline: ${(err as Error).message}\n`);
     return err instanceof PortInUseError ? 2 : 1;
   }
+  if (server.raftDataDir) console.log(`pipeline: embedded raft cluster in ${server.raftDataDir}`);
+  if (server.commit)
+    console.log(`pipeline: commit stage ${cfg.commitStage} via ${server.commit.backend.where}`);
+  if (server.httpPort !== null)
+    console.log(`pipeline: http http://${server.host}:${server.httpPort} (/health, /metrics)`);
   console.log(
     cfg.topology === "compact"
-      ? `pipeline listening on ${server.host}:${server.port} (topology compact: ingest ${cfg.ingestWorkers}, each processing its own events; alloc ${cfg.alloc}, record ${cfg.recordBytes} B)`
-      : `pipeline listening on ${server.host}:${server.port} (topology staged: ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B)`,
+      ? `pipeline listening on ${server.host}:${server.port} (topology compact: ingest ${cfg.ingestWorkers}, each processing its own events; alloc ${cfg.alloc}, record ${cfg.recordBytes} B, commit ${cfg.commitStage})`
+      : `pipeline listening on ${server.host}:${server.port} (topology staged: ingest ${cfg.ingestWorkers}, consumers ${cfg.consumers}, queue ${cfg.queue}, lane queue ${cfg.laneQueue ?? cfg.queue}, alloc ${cfg.alloc}, wait ${cfg.wait}, record ${cfg.recordBytes} B, commit ${cfg.commitStage})`,
   );
   await new Promise<void>((resolve) => {
     process.once("SIGINT", () => resolve());

@@ -4,7 +4,8 @@
  *       starts them (member N: peer P+3(N-1), client +1, http +2; data DIR/member-N),
  *       prints addresses and status as they come up, forwards SIGINT/SIGTERM.
  *   bun run cluster status --peers HOST:HTTPPORT,...   a table of each member's /status
- *   bun run cluster verify --data-dir DIR              offline check of every DIR/member-* WAL
+ *   bun run cluster verify --data-dir DIR [--acks FILE] offline check of every DIR/member-* WAL
+ *       (and, with --acks, of a load generator's acked TRANSACTIONAL events: verify-acks.ts)
  */
 import { z } from "zod";
 import {
@@ -15,6 +16,7 @@ import {
   validateOptions,
 } from "../../core/cli-args.ts";
 import { fetchStatus, LocalCluster } from "./launcher.ts";
+import { readAckFile, verifyAcks } from "./verify-acks.ts";
 import { verifyClusterDir } from "./verify-cluster.ts";
 
 const START_FLAGS: FlagSpec[] = [
@@ -47,6 +49,12 @@ const VERIFY_FLAGS: FlagSpec[] = [
     key: "dataDir",
     kind: "string",
     help: "directory holding member-* WAL dirs (required)",
+  },
+  {
+    flag: "acks",
+    key: "acks",
+    kind: "string",
+    help: "a `bun run load --record-acks` file: every acked TRANSACTIONAL event must be in the committed log exactly once, in its client's order",
   },
 ];
 
@@ -147,13 +155,15 @@ async function status(argv: string[]): Promise<number> {
 
 function verify(argv: string[]): number {
   const o = validateOptions(
-    z.object({ dataDir: z.string().min(1) }),
+    z.object({ dataDir: z.string().min(1), acks: z.string().min(1).optional() }),
     parseFlags(argv, VERIFY_FLAGS),
     VERIFY_FLAGS,
   );
   let v: ReturnType<typeof verifyClusterDir>;
+  let acked: ReturnType<typeof readAckFile> | null = null;
   try {
     v = verifyClusterDir(o.dataDir);
+    if (o.acks) acked = readAckFile(o.acks);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -167,8 +177,17 @@ function verify(argv: string[]): number {
       ? "committed prefixes agree"
       : `committed prefixes DISAGREE:\n${v.conflicts.join("\n")}`,
   );
-  console.log(v.ok ? "verify: ok" : "verify: PROBLEM");
-  return v.ok ? 0 : 1;
+  let ok = v.ok;
+  if (acked) {
+    const a = verifyAcks(v.members, acked);
+    console.log(
+      `acks: ${a.ackedEvents} acked TRANSACTIONAL events of ${a.clients} clients checked against ${a.logRecords} committed records: missing ${a.missing}, duplicated ${a.duplicated}, out of order ${a.outOfOrder}`,
+    );
+    for (const e of a.examples) console.log(`  ${e}`);
+    ok &&= a.missing === 0 && a.duplicated === 0 && a.outOfOrder === 0;
+  }
+  console.log(ok ? "verify: ok" : "verify: PROBLEM");
+  return ok ? 0 : 1;
 }
 
 async function main(): Promise<number> {
