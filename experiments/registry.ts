@@ -19,6 +19,7 @@ import pipelineGoodput from "./pipeline-goodput/experiment.ts";
 import queue from "./queue/experiment.ts";
 import raftCommit from "./raft-commit/experiment.ts";
 import raftElection from "./raft-election/experiment.ts";
+import raftElectionSplit from "./raft-election-split/experiment.ts";
 import { parseCsv } from "./runner/csv.ts";
 import { type RunMeta, RunMetaSchema } from "./runner/meta.ts";
 import type { Experiment } from "./runner/types.ts";
@@ -34,6 +35,7 @@ export const experiments: readonly Experiment[] = [
   wakeup,
   spscMisuse,
   raftElection,
+  raftElectionSplit,
   pipeline,
   pipelineGoodput,
   pipelineCommit,

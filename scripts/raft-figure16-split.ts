@@ -1,20 +1,23 @@
 /**
- * bun run scripts/raft-figure16-split.ts [--trials N] [--reps R] [--seed S] [--help]
+ * bun run scripts/raft-figure16-split.ts [--trials N] [--reps R] [--seed S] [--candidate-syncs] [--help]
  *
- * Where does Figure 16's ~15 ms broadcast time go? For each split of it into
- * a one-way wire delay [w, w+1] ms and a disk sync s = 14 - 2w ms (the
- * voter's fsync of its vote before it replies; with --candidate-syncs the
- * candidate also holds its vote requests for its own fsync of the new term,
- * otherwise it sends them while it syncs, as Raft allows), runs the paper's setting (no
- * pre-vote, Figure 2 timer rule) on the three lines the paper gives figures
- * for, R repetitions of N trials each (independent seeds), and prints each
- * statistic as the mean over repetitions with the min-max across them:
- * 150-155 median (paper 287 ms), 150-200 worst (513 ms), 12-24 mean (35 ms)
- * and worst (152 ms). The experiment (experiments/raft-election) still runs
- * the all-on-the-wire split; this is the sweep over splits.
+ * Where does Figure 16's ~15 ms broadcast time go? A quick table of the
+ * raft-election-split experiment's sweep (experiments/raft-election-split,
+ * which holds the splits, the stated figures and runSplitLine: one source),
+ * for the lines the paper gives figures for, R repetitions of N trials each:
+ * each cell is the mean over repetitions with the min-max across them. The
+ * registered experiment adds intervals, the other lines and a report
+ * section; `--candidate-syncs` (the candidate also holds its vote requests
+ * for its own sync) is only here.
  */
+
+import {
+  runSplitLine,
+  STATED,
+  voterSyncFor,
+  WIRE_MIN_MS,
+} from "../experiments/raft-election-split/experiment.ts";
 import { Rng } from "../impl/core/rng.ts";
-import { runElectionLine } from "../impl/raft/sim/election-trial.ts";
 
 const HELP = `bun run scripts/raft-figure16-split.ts [options]
 
@@ -24,14 +27,9 @@ const HELP = `bun run scripts/raft-figure16-split.ts [options]
   --candidate-syncs  the candidate also waits for its own sync before asking for votes
   --help       this text`;
 
-/** One-way wire delay minimums swept, ms; the sync is 14 - 2w so the round trip stays ~15 ms. */
-const WIRE_MIN_MS = [7, 5, 4, 3, 2, 1];
-const LINES = [
-  { line: [150, 155] as [number, number], stat: "median", paper: 287 },
-  { line: [150, 200] as [number, number], stat: "max", paper: 513 },
-  { line: [12, 24] as [number, number], stat: "mean", paper: 35 },
-  { line: [12, 24] as [number, number], stat: "max", paper: 152 },
-] as const;
+/** A named maximum on the work one invocation may ask for. */
+const MAX_TRIALS = 100_000;
+const MAX_REPS = 100;
 
 function fail(msg: string): never {
   console.error(`raft-figure16-split: ${msg}`);
@@ -50,21 +48,15 @@ function parseArgs(argv: string[]) {
       a.candidateSyncs = true;
       continue;
     }
+    if (!["--trials", "--reps", "--seed"].includes(flag))
+      fail(`unknown option ${flag} (see --help)`);
     const n = Number(argv[++i]);
     if (!Number.isInteger(n) || n < 1) fail(`${flag} needs a positive integer`);
-    if (flag === "--trials") a.trials = n;
-    else if (flag === "--reps") a.reps = n;
-    else if (flag === "--seed") a.seed = n;
-    else fail(`unknown option ${flag} (see --help)`);
+    if (flag === "--trials") a.trials = Math.min(n, MAX_TRIALS);
+    else if (flag === "--reps") a.reps = Math.min(n, MAX_REPS);
+    else a.seed = n;
   }
   return a;
-}
-
-function stat(xs: number[], kind: "median" | "max" | "mean"): number {
-  const s = [...xs].sort((x, y) => x - y);
-  if (kind === "median") return s[Math.floor(s.length / 2)]!;
-  if (kind === "max") return s[s.length - 1]!;
-  return s.reduce((x, y) => x + y, 0) / s.length;
 }
 
 function main(): void {
@@ -72,40 +64,34 @@ function main(): void {
   console.log(
     `Figure 16 split sweep: ${a.reps} reps x ${a.trials} trials per line, seed ${a.seed}, no pre-vote, timer rule paper, candidate ${a.candidateSyncs ? "syncs before asking" : "asks while it syncs"}`,
   );
-  console.log(
-    "| wire one-way ms | sync ms | 150-155 median (287) | 150-200 worst (513) | 12-24 mean (35) | 12-24 worst (152) |",
-  );
-  console.log("|---|---|---|---|---|---|");
+  const heads = STATED.map((s) => `${s.lo}-${s.hi} ${s.stat} (${s.paperMs})`);
+  console.log(`| wire one-way ms | sync ms | ${heads.join(" | ")} |`);
+  console.log(`|---|---|${heads.map(() => "---").join("|")}|`);
   const seeds = new Rng(a.seed);
-  for (const w of WIRE_MIN_MS) {
-    const sync = 14 - 2 * w;
-    const cells: string[] = [];
-    const cache = new Map<string, number[][]>();
-    for (const { line, stat: kind } of LINES) {
-      const key = line.join("-");
-      if (!cache.has(key)) {
-        const reps: number[][] = [];
-        for (let r = 0; r < a.reps; r++) {
-          const res = runElectionLine({
-            timeoutMs: line,
-            trials: a.trials,
-            seed: seeds.fork(r * 1000 + line[1]).seed,
-            preVote: false,
-            electionTimerReset: "paper",
-            oneWayDelayMs: [w, w + 1],
-            voterSyncMs: sync,
-            candidateSyncMs: a.candidateSyncs ? sync : 0,
-          });
-          reps.push(res.trials.map((t) => t.timeWithoutLeaderMs));
-        }
-        cache.set(key, reps);
+  for (const w of WIRE_MIN_MS.full) {
+    const sync = voterSyncFor(w);
+    const byLine = new Map<string, ReturnType<typeof runSplitLine>[]>();
+    const cells = STATED.map((s) => {
+      const key = `${s.lo}-${s.hi}`;
+      if (!byLine.has(key)) {
+        const point = {
+          timeoutMinMs: s.lo,
+          timeoutMaxMs: s.hi,
+          wireMinMs: w,
+          voterSyncMs: sync,
+          candidateSyncMs: a.candidateSyncs ? sync : 0,
+          trials: a.trials,
+          capMs: 10_000,
+        };
+        const reps = [];
+        for (let r = 0; r < a.reps; r++)
+          reps.push(runSplitLine(point, seeds.fork(r * 1000 + s.hi).seed));
+        byLine.set(key, reps);
       }
-      const per = cache.get(key)!.map((xs) => stat(xs, kind));
-      const mean = per.reduce((x, y) => x + y, 0) / per.length;
-      cells.push(
-        `${mean.toFixed(0)} (${Math.min(...per).toFixed(0)}-${Math.max(...per).toFixed(0)})`,
-      );
-    }
+      const per = byLine.get(key)!.map((x) => x[s.stat]);
+      const m = per.reduce((x, y) => x + y, 0) / per.length;
+      return `${m.toFixed(0)} (${Math.min(...per).toFixed(0)}-${Math.max(...per).toFixed(0)})`;
+    });
     console.log(`| ${w}-${w + 1} | ${sync} | ${cells.join(" | ")} |`);
   }
 }

@@ -34,6 +34,7 @@ import { Rng } from "../../impl/core/rng.ts";
 import { runElectionTrial } from "../../impl/raft/sim/election-trial.ts";
 import type { Claim, GridBlock } from "../runner/types.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { RAFT_ELECTION_NETWORK as NET } from "./network.ts";
 import { raftElectionSection } from "./section.ts";
 
 export const FIGURES = ["top", "bottom"] as const;
@@ -113,9 +114,9 @@ function grid(profile: keyof typeof TRIALS): GridBlock<Point>[] {
           timerRule: TIMER_RULES,
           trials: [!preVote && name in t ? t[name] : t.normal],
           capMs: [CAP_MS],
-          oneWayDelayMinMs: [7],
-          oneWayDelayMaxMs: [8],
-          syncDelayMs: [0],
+          oneWayDelayMinMs: [NET.oneWayDelayMinMs],
+          oneWayDelayMaxMs: [NET.oneWayDelayMaxMs],
+          syncDelayMs: [NET.syncDelayMs],
         });
       }
   return blocks;
@@ -174,9 +175,9 @@ export default defineExperiment({
         timerRule: "paper",
         trials: 4,
         capMs: 10_000,
-        oneWayDelayMinMs: 7,
-        oneWayDelayMaxMs: 8,
-        syncDelayMs: 0,
+        oneWayDelayMinMs: NET.oneWayDelayMinMs,
+        oneWayDelayMaxMs: NET.oneWayDelayMaxMs,
+        syncDelayMs: NET.syncDelayMs,
       },
     ],
     check: (rows) =>
