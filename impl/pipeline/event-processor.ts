@@ -33,6 +33,7 @@ import { createAllocator } from "../core/registry.ts";
 import { TWO_POW_32 } from "../core/words.ts";
 import { type CommitStage, createCommitStage, type OutcomeSink } from "./commit-stage.ts";
 import type { PipelineConfig } from "./config.ts";
+import type { LaneTally } from "./lane-counters.ts";
 import { ACK_OUTCOME_ACKED, ACK_OUTCOME_REJECTED } from "./messages.ts";
 
 export class EventProcessor {
@@ -48,6 +49,8 @@ export class EventProcessor {
     maxRecords: number,
     /** A remote commit stage's channel to the main thread (commit-remote.ts); null for local stages. */
     commitPort: MessagePort | null = null,
+    /** This thread's live per-lane counts for /metrics (lane-counters.ts); null: not counted. */
+    private readonly tally: LaneTally | null = null,
   ) {
     this.alloc = createAllocator(cfg.alloc, { capacity: maxRecords, recordBytes: cfg.recordBytes });
     this.scratch = newEventFields(cfg.recordBytes);
@@ -69,7 +72,12 @@ export class EventProcessor {
       this.alloc.write(ref, readEvent(buf, dv, o, this.scratch));
       const ok = !this.cfg.verify || wirePatternIntact(buf, dv, o, rb);
       if (this.cfg.workNs > 0) spinNs(this.cfg.workNs);
-      if (ok && buf[o + OFF_LANE] === Lane.TRANSACTIONAL) {
+      const lane = buf[o + OFF_LANE]!;
+      if (this.tally) {
+        this.tally.processed(lane);
+        if (!ok) this.tally.rejectedInvalid(lane);
+      }
+      if (ok && lane === Lane.TRANSACTIONAL) {
         this.commit.submit(buf, o, 1, rb);
       } else {
         const outcome = ok ? ACK_OUTCOME_ACKED : ACK_OUTCOME_REJECTED;
@@ -80,6 +88,7 @@ export class EventProcessor {
         );
       }
     }
+    this.tally?.publish();
     this.poll();
     for (const ref of this.refs) this.alloc.release(ref);
     this.refs.length = 0;

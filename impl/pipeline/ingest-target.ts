@@ -21,6 +21,7 @@ import type { QueueProducer } from "../core/contracts.ts";
 import type { PipelineConfig } from "./config.ts";
 import { statsFromNs } from "./control-layout.ts";
 import { EventProcessor } from "./event-processor.ts";
+import type { LaneTally } from "./lane-counters.ts";
 import type { AckBatch, AckOutcome } from "./messages.ts";
 import { recordNs, type StageProfiler } from "./profiler.ts";
 
@@ -76,6 +77,7 @@ export class InlineTarget implements AdmitTarget {
     private readonly ctl: Int32Array,
     private readonly deliver: (batch: AckBatch) => void,
     private readonly deliverLater: (batch: AckBatch) => void,
+    tally: LaneTally | null = null,
   ) {
     // Room for one take's outcomes plus as many decided by the commit stage meanwhile.
     this.batch = { doneNs: 0, triples: new Uint32Array(3 * 2 * maxRecords), count: 0 };
@@ -83,6 +85,8 @@ export class InlineTarget implements AdmitTarget {
       cfg,
       (p, s, outcome) => this.addOutcome(p, s, outcome),
       maxRecords,
+      null,
+      tally,
     );
   }
 

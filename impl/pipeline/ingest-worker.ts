@@ -15,6 +15,7 @@ import { openProducer } from "../core/registry.ts";
 import { statsFromNs, WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
 import { IngestConnection } from "./ingest-connection.ts";
 import { type AdmitTarget, InlineTarget, QueueTarget } from "./ingest-target.ts";
+import { LaneTally } from "./lane-counters.ts";
 import {
   type AckBatch,
   INGEST_ID_BITS,
@@ -88,6 +89,7 @@ export class IngestWorker {
         this.ctl,
         (b) => this.applyOutcomes(b),
         (b) => this.onAcks(b),
+        new LaneTally(init.laneCounters, this.cfg.consumers + init.index),
       );
       this.target = this.inline;
     }

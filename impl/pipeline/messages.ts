@@ -24,6 +24,8 @@ export interface IngestInit {
   /** One port per process manager, receiving AckBatch messages (none in the compact topology). */
   ackPorts: MessagePort[];
   control: SharedArrayBuffer;
+  /** Live per-lane counts (lane-counters.ts); this Worker writes slot consumers + index in the compact topology. */
+  laneCounters: SharedArrayBuffer;
 }
 
 export interface DispatcherInit {
@@ -44,6 +46,8 @@ export interface ProcessInit {
   /** One port per ingest Worker, sending AckBatch messages. */
   ackPorts: MessagePort[];
   control: SharedArrayBuffer;
+  /** Live per-lane counts (lane-counters.ts); this process manager writes slot `index`. */
+  laneCounters: SharedArrayBuffer;
   /** A remote commit stage's channel to the main thread's CommitHost (commit-remote.ts). */
   commitPort?: MessagePort;
 }

@@ -2,16 +2,23 @@
  * The pipeline's HTTP port (--http-port), the members' conventions (etcd's):
  * GET /health answers 200 {"health":true} while the pipeline runs;
  * GET /metrics is Prometheus text: open
- * connections and the commit stage's typed counters (TRANSACTIONAL lane).
+ * connections; per lane the events processed, committed (acked), rejected
+ * with reason and pending (lane-counters.ts: live, summed over the threads
+ * that process events); and the commit stage's typed counters
+ * (TRANSACTIONAL lane).
  * Owner: the pipeline's main thread.
  */
 import type { Server } from "bun";
+import { LANE_NAMES } from "../core/record.ts";
 import type { CommitCounters, CommitHost } from "./commit-host.ts";
 import { WORD_OPEN_CONNECTIONS } from "./control-layout.ts";
+import { type LaneCounts, readLaneCounts } from "./lane-counters.ts";
 
 export interface PipelineHttpSources {
   control: SharedArrayBuffer;
   commit: CommitHost | null;
+  /** Per-lane counts of the processing threads (lane-counters.ts). */
+  laneCounters: SharedArrayBuffer;
 }
 
 /** Counter name -> help, in exposition order (typed: a misspelt field is a compile error). */
@@ -38,6 +45,7 @@ export function metricsText(src: PipelineHttpSources): string {
     "# TYPE eventlab_pipeline_open_connections gauge",
     `eventlab_pipeline_open_connections ${Atomics.load(ctl, WORD_OPEN_CONNECTIONS)}`,
   ];
+  lines.push(...laneMetrics(readLaneCounts(src.laneCounters), src.commit?.counters ?? null));
   if (src.commit) {
     const c = src.commit.counters;
     const stage = src.commit.backend.name;
@@ -48,6 +56,52 @@ export function metricsText(src: PipelineHttpSources): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Per lane: processed; committed (REALTIME and BATCH are acked when processed,
+ * TRANSACTIONAL when its commit stage says committed: at once with
+ * `immediate`); rejected by reason; pending (only a remote commit stage holds
+ * events after processing).
+ */
+function laneMetrics(n: LaneCounts, commit: CommitCounters | null): string[] {
+  const P = "eventlab_pipeline_lane";
+  const out = [
+    `# HELP ${P}_processed_events_total events the process managers (or compact ingest Workers) processed`,
+    `# TYPE ${P}_processed_events_total counter`,
+  ];
+  const committed: string[] = [];
+  const rejected: string[] = [];
+  const pending: string[] = [];
+  LANE_NAMES.forEach((lane, i) => {
+    const processed = n.processed[i]!;
+    const invalid = n.rejectedInvalid[i]!;
+    const remote = lane === "TRANSACTIONAL" ? commit : null;
+    out.push(`${P}_processed_events_total{lane="${lane}"} ${processed}`);
+    committed.push(
+      `${P}_committed_events_total{lane="${lane}"} ${remote ? remote.committedEvents : processed - invalid}`,
+    );
+    rejected.push(`${P}_rejected_events_total{lane="${lane}",reason="INVALID"} ${invalid}`);
+    if (remote) {
+      rejected.push(
+        `${P}_rejected_events_total{lane="${lane}",reason="COMMIT_DEADLINE"} ${remote.rejectedDeadlineEvents}`,
+        `${P}_rejected_events_total{lane="${lane}",reason="COMMIT_FAILED"} ${remote.rejectedFailedEvents}`,
+      );
+    }
+    pending.push(`${P}_pending_events{lane="${lane}"} ${remote ? remote.pendingEvents : 0}`);
+  });
+  return [
+    ...out,
+    `# HELP ${P}_committed_events_total events acked as committed`,
+    `# TYPE ${P}_committed_events_total counter`,
+    ...committed,
+    `# HELP ${P}_rejected_events_total events rejected, by reason (docs/protocol.md)`,
+    `# TYPE ${P}_rejected_events_total counter`,
+    ...rejected,
+    `# HELP ${P}_pending_events events processed and not yet committed or rejected`,
+    `# TYPE ${P}_pending_events gauge`,
+    ...pending,
+  ];
 }
 
 export function startPipelineHttp(

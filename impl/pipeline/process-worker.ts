@@ -15,6 +15,7 @@ import { LANE_COUNT, LANE_NAMES, RecordWords } from "../core/record.ts";
 import { openConsumer } from "../core/registry.ts";
 import { doorbellWord, parkOnDoorbell, statsFromNs } from "./control-layout.ts";
 import { EventProcessor } from "./event-processor.ts";
+import { LaneTally } from "./lane-counters.ts";
 import { LaneScheduler } from "./lane-scheduler.ts";
 import {
   ACK_OUTCOME_ACKED,
@@ -87,6 +88,7 @@ class ProcessManager {
       (p, s, outcome) => this.addOutcome(p, s, outcome),
       this.cfg.popBatch,
       init.commitPort ?? null,
+      new LaneTally(init.laneCounters, init.index),
     );
     this.ackTriples = init.ackPorts.map(() => new Uint32Array(3 * this.cfg.popBatch));
     this.ackCount = new Int32Array(init.ackPorts.length);

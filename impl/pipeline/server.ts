@@ -19,6 +19,7 @@ import { type CommitSetup, openCommitBackend } from "./commit-setup.ts";
 import { commitStageSpec } from "./commit-stage.ts";
 import { type PipelineConfig, type PipelineOptions, PipelineOptionsSchema } from "./config.ts";
 import { controlBytes, setStatsFromNs } from "./control-layout.ts";
+import { laneCounterBytes } from "./lane-counters.ts";
 import type { WorkerInit, WorkerReport, WorkerStats } from "./messages.ts";
 import { startPipelineHttp } from "./pipeline-http.ts";
 import { refuseIfPortInUse } from "./port-guard.ts";
@@ -95,6 +96,8 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   checkWiring(cfg);
   const startedMs = performance.now();
   const control = new SharedArrayBuffer(controlBytes(cfg.consumers));
+  // One line per thread that may process events: process managers, then (compact) ingest Workers.
+  const laneCounters = new SharedArrayBuffer(laneCounterBytes(cfg.consumers + cfg.ingestWorkers));
   const queueOpts = (producers: number) => ({
     capacitySlots: cfg.capacity,
     recordBytes: cfg.recordBytes,
@@ -151,7 +154,16 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
     const ackPorts = acks[c]!.map((ch) => ch.port1);
     const commitPort = commitChannels[c]?.port2;
     return spawn(
-      { role: "process", index: c, config: cfg, lanes, ackPorts, control, commitPort },
+      {
+        role: "process",
+        index: c,
+        config: cfg,
+        lanes,
+        ackPorts,
+        control,
+        laneCounters,
+        commitPort,
+      },
       lanes,
       commitPort ? [...ackPorts, commitPort] : ackPorts,
     );
@@ -174,7 +186,11 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
   try {
     refuseIfPortInUse(cfg.host, port); // SO_REUSEPORT would let the Workers share it silently
     if (cfg.httpPort !== undefined)
-      http = startPipelineHttp(cfg.host, cfg.httpPort, { control, commit: commitHost });
+      http = startPipelineHttp(cfg.host, cfg.httpPort, {
+        control,
+        commit: commitHost,
+        laneCounters,
+      });
     for (let i = 0; i < cfg.ingestWorkers; i++) {
       const producer = dispatchQ ? dispatchQ.producerHandle(i) : null;
       const ackPorts = acks.map((row) => row[i]!.port2);
@@ -186,6 +202,7 @@ export async function startPipeline(options: PipelineOptions): Promise<PipelineS
         producer,
         ackPorts,
         control,
+        laneCounters,
       };
       start(ingestIds[i]!, init, producer ? [producer] : [], ackPorts);
       // Worker 0 picks the port (maybe ephemeral); the others bind the same one after it.
