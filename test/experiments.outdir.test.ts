@@ -12,7 +12,15 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseReportArgs, UsageError } from "../experiments/reports.ts";
@@ -74,6 +82,25 @@ describe("experiments output directory", () => {
       expect(r.err.trim().split("\n")).toHaveLength(1);
       expect(r.err).toContain(join(file, "sub"));
       expect(r.err).not.toContain("    at ");
+    },
+    SPAWN_TIMEOUT_MS,
+  );
+
+  test(
+    "a clean checkout stays recorded clean when the run rewrites tracked output files",
+    () => {
+      const repo = tmp();
+      const git = (...a: string[]) =>
+        Bun.spawnSync(["git", ...a], { cwd: repo, stdout: "ignore", stderr: "ignore" });
+      git("init", "-q");
+      mkdirSync(join(repo, "out"));
+      writeFileSync(join(repo, "out", "selftest.csv"), "tracked, and rewritten by the run\n");
+      git("add", "-A");
+      git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tracked output");
+      const r = cli(["selftest", "--quiet", "--seed", "3", "--out", join(repo, "out")], repo);
+      expect(r.code).toBe(0);
+      const meta = JSON.parse(readFileSync(join(repo, "out", "selftest.meta.json"), "utf8"));
+      expect(meta.host.gitDirty).toBe(false);
     },
     SPAWN_TIMEOUT_MS,
   );

@@ -106,6 +106,9 @@ export function rowsOf(
 /** Runs one planned experiment into opts.outDir; returns its final metadata. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
   const { exp, grid, indices, repeats } = plan;
+  // Before anything is written: a run whose output dir holds tracked files (the
+  // reference's results/) must not record its own fresh CSVs as a dirty checkout.
+  const host = collectHost();
   mkdirSync(opts.outDir, { recursive: true });
   const csvPath = join(opts.outDir, `${exp.name}.csv`);
   const metaPath = join(opts.outDir, `${exp.name}.meta.json`);
@@ -115,7 +118,7 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
     experiment: exp.name,
     description: exp.description,
     command: opts.command,
-    host: collectHost(),
+    host,
     date: new Date().toISOString(),
     profile: opts.profile,
     seed: opts.seed,
