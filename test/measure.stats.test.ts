@@ -15,7 +15,7 @@
  *   a few outlier chunks, and reports a rate that never settles as not steady.
  */
 import { describe, expect, test } from "bun:test";
-import { decideChange, decideClaim } from "../experiments/measure/decide.ts";
+import { decideChange, decideClaim, decideClaimAtMost } from "../experiments/measure/decide.ts";
 import { pairedRatios, ratioInterval, relativeHalfWidth } from "../experiments/measure/estimate.ts";
 import { interleavedSchedule } from "../experiments/measure/schedule.ts";
 import { flatSlope, theilSenSlope, warmUp } from "../experiments/measure/warmup.ts";
@@ -137,6 +137,14 @@ describe("decision rules", () => {
     expect(decideClaim({ lo: 0.95, hi: 1.4 }, 0.9)).toBe("holds");
     expect(decideClaim({ lo: 0.85, hi: 1.4 }, 0.9)).toBe("not established");
     expect(decideClaim({ lo: 0.6, hi: 0.85 }, 0.9)).toBe("fails");
+  });
+
+  test("decideClaimAtMost (a latency ratio): holds on the upper bound, fails when all above", () => {
+    // raft-commit's p50 target: eventlab / etcd at most 1; 0.69x (0.59x-0.83x) is a lower latency.
+    expect(decideClaimAtMost({ lo: 0.59, hi: 0.83 }, 1)).toBe("holds");
+    expect(decideClaimAtMost({ lo: 0.8, hi: 1.2 }, 1)).toBe("not established");
+    expect(decideClaimAtMost({ lo: 1.1, hi: 1.9 }, 1)).toBe("fails");
+    expect(() => decideClaimAtMost({ lo: 1, hi: 2 }, 0)).toThrow(/maxRatio must be positive/);
   });
 
   /** Paired trials of base and head; head = base figure / slowdown; both drift with the machine. */

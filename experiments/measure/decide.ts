@@ -41,3 +41,19 @@ export function decideClaim(i: Pick<RatioInterval, "lo" | "hi">, minRatio: numbe
   if (i.hi < minRatio) return "fails";
   return "not established";
 }
+
+/**
+ * The mirror rule for a claim "ratio <= maxRatio" (a latency or cost ratio,
+ * lower is better): holds when the interval's upper bound is at or below
+ * maxRatio, fails when the whole interval lies above it.
+ */
+export function decideClaimAtMost(
+  i: Pick<RatioInterval, "lo" | "hi">,
+  maxRatio: number,
+): ClaimVerdict {
+  if (!(maxRatio > 0)) throw new RangeError(`maxRatio must be positive, got ${maxRatio}`);
+  if (!(i.lo <= i.hi)) throw new RangeError(`interval [${i.lo}, ${i.hi}] is not ordered`);
+  if (i.hi <= maxRatio) return "holds";
+  if (i.lo > maxRatio) return "fails";
+  return "not established";
+}

@@ -33,6 +33,30 @@ function searches(rows: readonly Row[]): Row[] {
   return rows.filter((r) => r.step === 0);
 }
 
+/**
+ * Searches that recorded goodput 0 although some step passed: the boundary
+ * check at the highest passing rate failed its majority and the step budget
+ * (search.ts MAX_SEARCH_STEPS, the profile's maxSteps) left no room to step
+ * down. Their figure is unknown, not zero; say so with what did pass.
+ */
+function unconfirmedSearches(all: readonly Row[], searchRows: readonly Row[]): string[] {
+  const out: string[] = [];
+  for (const s of searchRows) {
+    if ((s.goodputEventsPerS as number) > 0) continue;
+    const same = all.filter(
+      (r) => targetLabel(r) === targetLabel(s) && r.sloMs === s.sloMs && r.repeat === s.repeat,
+    );
+    const passed = same.filter((r) => r.passed === true).map((r) => r.offeredEventsPerS as number);
+    if (passed.length === 0) continue;
+    const boundary = same.filter((r) => r.phase === "boundary");
+    const ok = boundary.filter((r) => r.passed === true).length;
+    out.push(
+      `${targetLabel(s)} repetition ${s.repeat}: highest passing step ${fmt(Math.max(...passed))}/s, boundary ${ok}/${boundary.length} passed, step budget spent`,
+    );
+  }
+  return out;
+}
+
 export const goodputSection: SectionBuilder = (rows) => {
   const curve = rows.flatMap((r) =>
     PERCENTILES.map(([column, name]) => ({
@@ -61,6 +85,11 @@ export const goodputSection: SectionBuilder = (rows) => {
     }
     const parts = [...per].map(([t, v]) => `${t} ${fmt(median(v))}/s`);
     findings.push(`Goodput at p99 <= ${slo} ms (median over repetitions): ${parts.join("; ")}.`);
+    const unconfirmed = unconfirmedSearches(rows, rs);
+    if (unconfirmed.length)
+      findings.push(
+        `Not confirmed (0 above means this, not "nothing passed"): ${unconfirmed.join("; ")}.`,
+      );
     const redis = per.get("redis-xadd");
     if (slo === 5 && redis && median(redis) > 0) {
       for (const [t, v] of per) {

@@ -5,7 +5,7 @@
  * min-max over repetitions); this file words it for the report and gives a
  * ratio claim its verdict by measure/decide.ts's rule, on the interval only.
  */
-import { decideClaim } from "../measure/decide.ts";
+import { decideClaim, decideClaimAtMost } from "../measure/decide.ts";
 import { MIN_PAIRS } from "../measure/estimate.ts";
 import { evaluateClaim } from "../runner/claims.ts";
 import type { Claim } from "../runner/types.ts";
@@ -77,7 +77,8 @@ export function reportClaim(claim: Claim, rows: readonly Record<string, unknown>
     claimed: claim.claimed ? fmtValueWithUnit(claim.claimed.value, claim.claimed.unit) : "",
     interpretation: claim.interpretation,
   };
-  if (claim.measured.kind === "ratio") return ratioClaim(fields, f, claim.claimed?.value ?? 1);
+  if (claim.measured.kind === "ratio")
+    return ratioClaim(fields, f, claim.claimed?.value ?? 1, claim.measured.atMost === true);
   const s =
     f.median === null || f.min === null || f.max === null
       ? null
@@ -98,12 +99,14 @@ function ratioUnit(unit: string): string {
 
 /**
  * A ratio claim: the paired estimate with its 95% interval, and the verdict
- * of "ratio >= claimed" (1 when the claim names no figure, i.e. "beats").
+ * of "ratio >= claimed" (1 when the claim names no figure, i.e. "beats"), or
+ * of "ratio <= claimed" for an `atMost` claim.
  */
 function ratioClaim(
   fields: Omit<ClaimResult, "measured" | "spread" | "verdict">,
   f: ReturnType<typeof evaluateClaim>,
-  minRatio: number,
+  bound: number,
+  atMost: boolean,
 ): ClaimResult {
   const i = f.interval;
   return {
@@ -112,6 +115,6 @@ function ratioClaim(
     measured: i
       ? `${fmtRatioInterval(i)} ${ratioUnit(f.unit)}`.trim()
       : `not measured: ${f.repetitions} paired repetition${f.repetitions === 1 ? "" : "s"}, an interval needs ${MIN_PAIRS}`,
-    verdict: i ? decideClaim(i, minRatio) : "not established",
+    verdict: i ? (atMost ? decideClaimAtMost(i, bound) : decideClaim(i, bound)) : "not established",
   };
 }

@@ -104,7 +104,18 @@ export interface Claim {
   claimed?: { value: number; unit: string };
   measured:
     | { kind: "value"; unit: string; measure: MeasureSpec }
-    | { kind: "ratio"; unit: string; numerator: MeasureSpec; denominator: MeasureSpec };
+    | {
+        kind: "ratio";
+        unit: string;
+        numerator: MeasureSpec;
+        denominator: MeasureSpec;
+        /**
+         * The claim bounds the ratio from above ("latency at most 2x"): it holds
+         * when the whole interval lies at or below the claimed figure. Default:
+         * from below ("throughput at least 25x").
+         */
+        atMost?: boolean;
+      };
   /** How to read the comparison (what agrees with or refutes the claim). */
   interpretation: string;
 }
