@@ -87,7 +87,7 @@ export const raftCommitSection: SectionBuilder = (rows, exp) => {
   const perSeries: Row[] = three.map((r) => ({
     ...r,
     series: seriesOf(r),
-    facetLabel: `${r.recordsPerAppend} record(s) of ${r.recordBytes} B per request`,
+    facetLabel: `${r.recordsPerAppend} x ${r.recordBytes} B`,
   }));
   const throughput = summaryPoints(perSeries, {
     series: "series",
@@ -131,7 +131,7 @@ export const raftCommitSection: SectionBuilder = (rows, exp) => {
         xTitle: "requests in flight",
         yTitle: "committed records/s (thousands)",
         seriesTitle: "system",
-        facetTitle: "request size",
+        facetTitle: "request size (records x bytes)",
       }),
     },
     {
@@ -198,9 +198,9 @@ export const raftCommitSection: SectionBuilder = (rows, exp) => {
         [
           { column: "appendsPerS", title: "appends/s" },
           { column: "recordsPerS", title: "records/s" },
-          { column: "commitLatencyNsP50", title: "p50 (ns)" },
-          { column: "commitLatencyNsP99", title: "p99 (ns)" },
-          { column: "commitLatencyNsP999", title: "p99.9 (ns)" },
+          { column: "commitLatencyNsP50", title: "p50", unit: "ns" },
+          { column: "commitLatencyNsP99", title: "p99", unit: "ns" },
+          { column: "commitLatencyNsP999", title: "p99.9", unit: "ns" },
           { column: "fsyncsPerS", title: "fsyncs/s" },
           { column: "bytesWritten", title: "bytes written" },
         ],
