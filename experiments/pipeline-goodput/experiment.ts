@@ -26,6 +26,7 @@ import "../../impl/index.ts";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { TOPOLOGIES } from "../../impl/pipeline/config.ts";
+import { openLoopColumns } from "../pipeline/point.ts";
 import { defineExperiment } from "../runner/types.ts";
 import { measureStep, stopGoodputRedis } from "./measure.ts";
 import { choosePlacement } from "./placement.ts";
@@ -49,12 +50,7 @@ const measured = {
   step: z.number().int().min(0),
   phase: z.enum(["ramp", "bisect", "boundary"]),
   ratePerS: z.number().min(0),
-  offeredEventsPerS: z.number().min(0),
-  achievedEventsPerS: z.number().min(0),
-  latencyNsP50: z.number().min(0),
-  latencyNsP99: z.number().min(0),
-  latencyNsP999: z.number().min(0),
-  latencyNsMax: z.number().min(0),
+  ...openLoopColumns,
   passed: z.boolean(),
   /** The search's result (same on every row of one repetition), events/s; 0 if no rate passed. */
   goodputEventsPerS: z.number().min(0),

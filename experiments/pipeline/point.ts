@@ -76,15 +76,19 @@ export const pipelineParams = {
 export type PipelinePoint = z.output<z.ZodObject<typeof pipelineParams>>;
 
 const nsNullable = z.number().min(0).nullable();
-export const pipelineMeasured = {
-  /** Closed-loop throughput of this configuration (the probe), events/s. */
-  saturationEventsPerS: z.number().min(0),
+/** One open-loop run's rates and end-to-end latency: columns shared with pipeline-goodput's steps. */
+export const openLoopColumns = {
   offeredEventsPerS: z.number().min(0),
   achievedEventsPerS: z.number().min(0),
   latencyNsP50: z.number().min(0),
   latencyNsP99: z.number().min(0),
   latencyNsP999: z.number().min(0),
   latencyNsMax: z.number().min(0),
+};
+export const pipelineMeasured = {
+  /** Closed-loop throughput of this configuration (the probe), events/s. */
+  saturationEventsPerS: z.number().min(0),
+  ...openLoopColumns,
   stageIngestParseToQueuedNsP99: nsNullable,
   stageDispatchSinceIngestNsP99: nsNullable,
   stageBusRealtimeSinceIngestNsP99: nsNullable,
