@@ -36,11 +36,34 @@ const PATCH_ANCHOR = "  acquire(): EventFields {\n";
 const MAX_RUNS = 100;
 const CALIBRATION_ROUNDS = 7;
 
-const USAGE = `Usage: bun run compare:power [--runs N] [--slowdowns 0.1,0.2,0.5] [--blocks N] [--seed N] [--out FILE]
+const USAGE = `Usage: bun run compare:power [--runs N] [--aa-runs N] [--slowdowns 0.1,0.2,0.5] [--runs-per-slowdown 0.1:10,0.5:10] [--seed N] [--out FILE]
 
 Measures the detection rate of \`compare --base\` for calibrated slowdowns of the
 ${ROW} row (patched in temporary worktrees) and its false-alarm rate (HEAD
-against HEAD), N runs each, with the wall time of each compare run.`;
+against HEAD), N runs each (--aa-runs for HEAD vs HEAD, --runs-per-slowdown
+to give one slowdown its own N), with the wall time and load of each compare
+run and 95% Wilson intervals for every rate. compare --base runs with its
+default sessions and pairs.`;
+
+/** 95% Wilson score interval of k successes in n trials. */
+export function wilson(k: number, n: number): [number, number] {
+  const z = 1.959964;
+  const p = k / n;
+  const d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d;
+  const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return [Math.max(0, c - h), Math.min(1, c + h)];
+}
+
+function rate(k: number, n: number): string {
+  const [lo, hi] = wilson(k, n);
+  return `${k}/${n} = ${((100 * k) / n).toFixed(0)}% (95% CI ${(100 * lo).toFixed(0)}-${(100 * hi).toFixed(0)}%)`;
+}
+
+function loadSpan(o: readonly RunOutcome[]): string {
+  const l = o.flatMap((x) => x.load);
+  return `${Math.min(...l).toFixed(1)}-${Math.max(...l).toFixed(1)}`;
+}
 
 function spin(x: number, k: number): number {
   for (let i = 0; i < k; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
@@ -107,14 +130,17 @@ function powerSpin(x: number): number {
 
 interface RunOutcome {
   seconds: number;
+  /** 1-minute load average at the start and the end of the run. */
+  load: [number, number];
   rowVerdict: string;
   rowEstimate: number;
   anyRegression: boolean;
 }
 
-function runCompare(cwd: string, baseRef: string, blocks: number, seed: number): RunOutcome {
+function runCompare(cwd: string, baseRef: string, seed: number): RunOutcome {
   const out = join(tmpdir(), `eventlab-power-${process.pid}-${seed}.json`);
   const t0 = Date.now();
+  const load0 = loadavg()[0]!;
   const r = spawnSync(
     "bun",
     [
@@ -124,8 +150,6 @@ function runCompare(cwd: string, baseRef: string, blocks: number, seed: number):
       baseRef,
       "--only",
       "allocator",
-      "--blocks",
-      String(blocks),
       "--seed",
       String(seed),
       "--out",
@@ -140,10 +164,15 @@ function runCompare(cwd: string, baseRef: string, blocks: number, seed: number):
   const row = report.rows.find((x) => x.row.id === ROW);
   return {
     seconds,
+    load: [load0, loadavg()[0]!],
     rowVerdict: row?.verdict ?? "missing",
     rowEstimate: row?.interval?.estimate ?? Number.NaN,
     anyRegression: report.rows.some((x) => x.verdict === "regression"),
   };
+}
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 async function main(): Promise<number> {
@@ -152,7 +181,8 @@ async function main(): Promise<number> {
     options: {
       runs: { type: "string" },
       slowdowns: { type: "string" },
-      blocks: { type: "string" },
+      "aa-runs": { type: "string" },
+      "runs-per-slowdown": { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -164,11 +194,20 @@ async function main(): Promise<number> {
     return 0;
   }
   const runs = Number(values.runs ?? 3);
-  const blocks = Number(values.blocks ?? 10);
+  const aaRuns = Number(values["aa-runs"] ?? runs);
+  const perSlowdown = new Map(
+    (values["runs-per-slowdown"] ?? "")
+      .split(",")
+      .filter((x) => x)
+      .map((x) => x.split(":").map(Number) as [number, number]),
+  );
   const seed = Number(values.seed ?? 20260101);
   const slowdowns = (values.slowdowns ?? "0.1,0.2,0.5").split(",").map(Number);
-  if (!Number.isInteger(runs) || runs < 1 || runs > MAX_RUNS)
-    throw new Error(`--runs: 1..${MAX_RUNS}`);
+  if (!Number.isInteger(aaRuns) || aaRuns < 0 || aaRuns > MAX_RUNS)
+    throw new Error(`--aa-runs: 0..${MAX_RUNS}`);
+  for (const n of [runs, ...perSlowdown.values()])
+    if (!Number.isInteger(n) || n < 1 || n > MAX_RUNS)
+      throw new Error(`--runs, --aa-runs, --runs-per-slowdown: run counts in 1..${MAX_RUNS}`);
   if (!slowdowns.every((s) => s > 0 && s < 1)) throw new Error("--slowdowns: fractions in (0, 1)");
   const head = spawnSync("git", ["rev-parse", "HEAD"], {
     cwd: ROOT,
@@ -176,11 +215,12 @@ async function main(): Promise<number> {
   }).stdout.trim();
   const load0 = loadavg()[0]!;
   console.log(
-    `compare:power: ${runs} runs per setting, blocks ${blocks}, seed ${seed}, base ${head.slice(0, 12)}, load ${load0.toFixed(2)}`,
+    `compare:power: ${runs} runs per setting, ${aaRuns} HEAD vs HEAD, seed ${seed}, base ${head.slice(0, 12)}, load ${load0.toFixed(2)}`,
   );
   const lines: string[] = [];
   const allSeconds: number[] = [];
   for (const s of slowdowns) {
+    const n = perSlowdown.get(s) ?? runs;
     const cal = await calibrate(s, seed);
     console.log(
       `slowdown ${s}: ${ROW} ${cal.rowNs.toFixed(1)} ns/op, spin ${cal.spinNs.toFixed(2)} ns/iter -> ${cal.iterations} iterations`,
@@ -204,10 +244,10 @@ async function main(): Promise<number> {
           { cwd: wt.dir },
         );
         const res: RunOutcome[] = [];
-        for (let i = 0; i < runs; i++) {
-          res.push(runCompare(wt.dir, head, blocks, seed + i));
+        for (let i = 0; i < n; i++) {
+          res.push(runCompare(wt.dir, head, seed + i));
           console.log(
-            `  run ${i + 1}/${runs}: ${res[i]!.rowVerdict} (head/base ${res[i]!.rowEstimate.toFixed(3)}), ${res[i]!.seconds.toFixed(0)} s`,
+            `  run ${i + 1}/${n}: ${res[i]!.rowVerdict} (head/base ${res[i]!.rowEstimate.toFixed(3)}), ${res[i]!.seconds.toFixed(0)} s, load ${res[i]!.load.map((x) => x.toFixed(1)).join("-")}`,
           );
         }
         return res;
@@ -218,27 +258,28 @@ async function main(): Promise<number> {
     const detected = outcomes.filter((o) => o.rowVerdict === "regression").length;
     const est = outcomes.map((o) => o.rowEstimate).sort((a, b) => a - b)[outcomes.length >> 1]!;
     lines.push(
-      `| ${ROW} ${Math.round(s * 100)}% slower (target head/base ${(1 - s).toFixed(2)}) | ${est.toFixed(3)} | ${detected}/${runs} detected |`,
+      `| ${ROW} ${Math.round(s * 100)}% slower (target head/base ${(1 - s).toFixed(2)}) | ${est.toFixed(3)} | detected ${rate(detected, n)} | ${mean(outcomes.map((o) => o.seconds)).toFixed(0)} s | ${loadSpan(outcomes)} |`,
     );
   }
   const aa: RunOutcome[] = [];
-  for (let i = 0; i < runs; i++) {
-    aa.push(runCompare(ROOT, head, blocks, seed + 1000 + i));
+  for (let i = 0; i < aaRuns; i++) {
+    aa.push(runCompare(ROOT, head, seed + 1000 + i));
     console.log(
-      `  HEAD vs HEAD run ${i + 1}/${runs}: ${aa[i]!.anyRegression ? "FALSE ALARM" : "no regression"}, ${aa[i]!.seconds.toFixed(0)} s`,
+      `  HEAD vs HEAD run ${i + 1}/${aaRuns}: ${aa[i]!.anyRegression ? "FALSE ALARM" : "no regression"} (${ROW} head/base ${aa[i]!.rowEstimate.toFixed(3)}), ${aa[i]!.seconds.toFixed(0)} s, load ${aa[i]!.load.map((x) => x.toFixed(1)).join("-")}`,
     );
   }
   allSeconds.push(...aa.map((o) => o.seconds));
   const alarms = aa.filter((o) => o.anyRegression).length;
   const est = aa.map((o) => o.rowEstimate).sort((a, b) => a - b)[aa.length >> 1]!;
-  lines.push(
-    `| HEAD vs HEAD (no change) | ${est.toFixed(3)} | ${alarms}/${runs} false alarms (any allocator row) |`,
-  );
+  if (aaRuns > 0)
+    lines.push(
+      `| HEAD vs HEAD (no change) | ${est.toFixed(3)} | false alarms (any allocator row) ${rate(alarms, aaRuns)} | ${mean(aa.map((o) => o.seconds)).toFixed(0)} s | ${loadSpan(aa)} |`,
+    );
   const md = [
-    `Power of \`compare --base\` (allocator rows, duet mode, ${blocks} pairs per row), N = ${runs} runs per setting, seed ${seed}, load average (1 min) ${load0.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} at end, ${(allSeconds.reduce((a, b) => a + b, 0) / allSeconds.length / 60).toFixed(2)} min per compare run on average.`,
+    `Power of \`compare --base\` (allocator rows, duet sessions, compare's default sessions and pairs), seed ${seed}, load average (1 min) ${load0.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} at end, ${(mean(allSeconds) / 60).toFixed(2)} min per compare run on average.`,
     "",
-    "| injected change | measured head/base (median of runs) | verdicts |",
-    "| --- | --- | --- |",
+    "| injected change | measured head/base (median of runs) | verdicts | wall time per run | load average during runs |",
+    "| --- | --- | --- | --- | --- |",
     ...lines,
     "",
   ].join("\n");

@@ -77,7 +77,7 @@ describe("runBaseHead", () => {
     const r = await runBaseHead(
       [row],
       sides,
-      { blocks: 4, seed: 1, threshold: 0.05, warmup: { maxChunks: 20 } },
+      { sessions: 4, pairsPerSession: 2, seed: 1, threshold: 0.05, warmup: { maxChunks: 20 } },
       who,
     );
     expect(r.rows[0]!.mode).toBe("duet");
@@ -96,7 +96,12 @@ describe("runBaseHead", () => {
       trial: () => 1,
     };
     const row = { id: "broken", figureName: "t", figureUnit: "ns/op", higherIsBetter: false };
-    const r = await runBaseHead([row], sides, { blocks: 3, seed: 1, threshold: 0.05 }, who);
+    const r = await runBaseHead(
+      [row],
+      sides,
+      { sessions: 3, pairsPerSession: 1, seed: 1, threshold: 0.05 },
+      who,
+    );
     expect(r.rows[0]!.verdict).toBe("not measured");
     expect(r.rows[0]!.notes[0]).toMatch(/^duet run failed: duet base:/);
     expect(baseHeadFailed(r)).toBe(true);
@@ -106,7 +111,7 @@ describe("runBaseHead", () => {
     const r = await runBaseHead(
       rows,
       syntheticSides(factors, 1),
-      { blocks: 20, seed: 7, threshold: 0.05 },
+      { sessions: 20, pairsPerSession: 1, seed: 7, threshold: 0.05 },
       who,
     );
     expect(r.rows.map((x) => x.verdict)).toEqual([
@@ -127,7 +132,7 @@ describe("runBaseHead", () => {
     const r = await runBaseHead(
       rows.slice(1, 2),
       syntheticSides(factors, 2),
-      { blocks: 12, seed: 3, threshold: 0.05 },
+      { sessions: 12, pairsPerSession: 1, seed: 3, threshold: 0.05 },
       who,
     );
     expect(r.rows[0]!.verdict).toBe("no change established");
@@ -138,7 +143,7 @@ describe("runBaseHead", () => {
     const r = await runBaseHead(
       rows.slice(0, 1),
       syntheticSides(factors, 3, "base"),
-      { blocks: 5, seed: 1, threshold: 0.05 },
+      { sessions: 5, pairsPerSession: 1, seed: 1, threshold: 0.05 },
       who,
     );
     expect(r.rows[0]!.verdict).toBe("not measured");
@@ -150,7 +155,7 @@ describe("runBaseHead", () => {
     const r = await runBaseHead(
       rows,
       syntheticSides(factors, 4),
-      { blocks: 10, seed: 5, threshold: 0.05 },
+      { sessions: 10, pairsPerSession: 1, seed: 5, threshold: 0.05 },
       who,
     );
     const md = baseHeadMarkdown(r);

@@ -20,14 +20,24 @@ import {
   baseHeadSides,
   HEAD_ROOT,
   loadImplTree,
+  type PlannedRow,
   planBaseRows,
 } from "./base-sides.ts";
 
 export const DEFAULT_BASE_SEED = 20260101;
-/** Trial pairs per row: 10 pairs give a 95% interval of about +-6% at 10% pair noise. */
-export const DEFAULT_BASE_BLOCKS = 10;
-/** Upper bound on --blocks. */
-export const MAX_BASE_BLOCKS = 1000;
+/**
+ * Independent sessions per allocator row (fresh duet Workers each). Measured
+ * on the 2-core machine, the same code's session means spread by about 0.2
+ * on the log scale, so a 20% slowdown needs some 16 sessions to be told
+ * apart from no change in nearly every run (docs/measurement.md).
+ */
+export const DEFAULT_ALLOC_SESSIONS = 16;
+/** Independent sessions (= pairs: every queue trial starts fresh Workers) per queue row. */
+export const DEFAULT_QUEUE_SESSIONS = 10;
+/** Pairs per duet session: pairs inside a session agree closely, so more sessions buy more than more pairs. */
+export const DEFAULT_PAIRS_PER_SESSION = 3;
+/** Upper bound on --sessions and --pairs. */
+export const MAX_BASE_SESSIONS = 1000;
 /** Warm-up chunks per side and row at most: a queue chunk starts fresh Workers, so 24 bounds a row's warm-up to seconds. */
 export const MAX_WARMUP_CHUNKS = 24;
 
@@ -47,7 +57,7 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   timeoutMs: 60_000,
 };
 
-export const BASE_USAGE = `Usage: bun run compare --base REF [--blocks N] [--seed N] [--threshold F] [--only allocator|queue] [--out FILE]
+export const BASE_USAGE = `Usage: bun run compare --base REF [--sessions N] [--pairs N] [--seed N] [--threshold F] [--only allocator|queue] [--out FILE]
 
 Measures every compare row on the commit REF (a temporary git worktree,
 installed with bun install --frozen-lockfile, removed afterwards) and on this
@@ -56,7 +66,9 @@ its 95% bootstrap interval. A row is a regression only when the whole interval
 lies below 1 - threshold.
 
   --base REF       commit, branch or tag to compare against
-  --blocks N       trial pairs per row (default ${DEFAULT_BASE_BLOCKS})
+  --sessions N     independent sessions per row (fresh Workers each; default
+                   ${DEFAULT_ALLOC_SESSIONS} for allocator rows, ${DEFAULT_QUEUE_SESSIONS} for queue rows)
+  --pairs N        trial pairs per session of a duet (allocator) row (default ${DEFAULT_PAIRS_PER_SESSION})
   --seed N         seed of the order, the workloads and the bootstrap (default ${DEFAULT_BASE_SEED}; printed)
   --threshold F    regression margin (default ${DEFAULT_CHANGE_THRESHOLD})
   --only KIND      only allocator or only queue rows
@@ -69,7 +81,9 @@ export class BaseUsageError extends Error {
 
 export interface BaseArgs {
   ref: string;
-  blocks: number;
+  /** null: the per-kind defaults. */
+  sessions: number | null;
+  pairs: number;
   seed: number;
   threshold: number;
   only: "allocator" | "queue" | null;
@@ -97,7 +111,8 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
       args: argv,
       options: {
         base: { type: "string" },
-        blocks: { type: "string" },
+        sessions: { type: "string" },
+        pairs: { type: "string" },
         seed: { type: "string" },
         threshold: { type: "string" },
         only: { type: "string" },
@@ -122,12 +137,16 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
     throw new BaseUsageError(`--only: expected "allocator" or "queue", got "${only}"`);
   return {
     ref,
-    blocks: intFlag(
-      "blocks",
-      values.blocks as string | undefined,
-      DEFAULT_BASE_BLOCKS,
-      3,
-      MAX_BASE_BLOCKS,
+    sessions:
+      values.sessions === undefined
+        ? null
+        : intFlag("sessions", values.sessions as string, 0, 3, MAX_BASE_SESSIONS),
+    pairs: intFlag(
+      "pairs",
+      values.pairs as string | undefined,
+      DEFAULT_PAIRS_PER_SESSION,
+      1,
+      MAX_BASE_SESSIONS,
     ),
     seed: intFlag("seed", values.seed as string | undefined, DEFAULT_BASE_SEED, 0, 0xffffffff),
     threshold,
@@ -167,13 +186,19 @@ export async function compareBase(argv: string[]): Promise<number> {
         const { rows, onlyOneSide } = planBaseRows(base, head, DEFAULT_BASE_SIZES);
         const chosen = rows.filter((r) => args.only === null || r.what.kind === args.only);
         log(
-          `compare --base ${args.ref}: ${chosen.length} rows, ${args.blocks} pairs each, seed ${args.seed}`,
+          `compare --base ${args.ref}: ${chosen.length} rows, ${args.sessions ?? `${DEFAULT_ALLOC_SESSIONS} (allocator) / ${DEFAULT_QUEUE_SESSIONS} (queue)`} sessions each, seed ${args.seed}`,
         );
         const report = await runBaseHead(
           chosen,
           baseHeadSides({ base, head }, DEFAULT_BASE_SIZES, args.seed),
           {
-            blocks: args.blocks,
+            sessions: args.sessions ?? DEFAULT_ALLOC_SESSIONS,
+            sessionsFor: (row) =>
+              args.sessions ??
+              ((row as PlannedRow).what.kind === "queue"
+                ? DEFAULT_QUEUE_SESSIONS
+                : DEFAULT_ALLOC_SESSIONS),
+            pairsPerSession: args.pairs,
             seed: args.seed,
             threshold: args.threshold,
             warmup: { maxChunks: MAX_WARMUP_CHUNKS },
@@ -185,7 +210,7 @@ export async function compareBase(argv: string[]): Promise<number> {
         if (onlyOneSide.length)
           md += `\nNot compared (in one tree only): ${onlyOneSide.join(", ")}.\n`;
         const only = args.only ? ` --only ${args.only}` : "";
-        md += `\nRerun: \`bun run compare --base ${args.ref}${only} --blocks ${args.blocks} --seed ${args.seed}\`.\n`;
+        md += `\nRerun: \`bun run compare --base ${args.ref}${only}${args.sessions === null ? "" : ` --sessions ${args.sessions}`} --pairs ${args.pairs} --seed ${args.seed}\`.\n`;
         console.log(`\n${md}`);
         const summary = process.env.GITHUB_STEP_SUMMARY;
         if (summary) appendFileSync(summary, md);

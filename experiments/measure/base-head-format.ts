@@ -25,6 +25,11 @@ function verdictCell(x: BaseHeadRowResult): string {
   return "no change established";
 }
 
+function shape(x: BaseHeadRowResult): string {
+  const i = x.interval;
+  return i ? `${i.sessions} x ${(i.n / i.sessions).toFixed(i.n % i.sessions ? 1 : 0)}` : "—";
+}
+
 function ratioCell(x: BaseHeadRowResult): string {
   const i = x.interval;
   return i ? `${i.estimate.toFixed(3)} (${i.lo.toFixed(3)}–${i.hi.toFixed(3)})` : "—";
@@ -36,13 +41,13 @@ export function baseHeadMarkdown(r: BaseHeadReport): string {
   const lines = [
     `## eventlab compare --base ${r.baseRef}`,
     "",
-    `base ${r.baseCommit.slice(0, 12)} vs head ${r.headCommit.slice(0, 12)}; ${r.blocks} trial pairs per row, each side warmed up to a flat rate first; mode per row: interleaved (base and head trials in seeded balanced order, seed ${r.seed}) or duet (base and head at once on the two cores, started together); head/base is the geometric mean of per-pair ratios with a 95% percentile-bootstrap interval (> 1: head better). A row is a regression only when the whole interval lies below ${(1 - t).toFixed(2)}, an improvement only when it lies above ${(1 + t).toFixed(2)}; otherwise no change is established. Load average (1 min) ${r.loadAvg1m[0].toFixed(2)} at start, ${r.loadAvg1m[1].toFixed(2)} at end; ${r.seconds.toFixed(0)} s.`,
+    `base ${r.baseCommit.slice(0, 12)} vs head ${r.headCommit.slice(0, 12)}; ${r.sessions} independent sessions per row, each side warmed up to a flat rate first; mode per row: duet (each session: fresh Workers for base and head running at once, ${r.pairsPerSession} pairs started together, the side in the first Worker alternated across sessions) or interleaved (base and head trials in seeded balanced order, every trial in fresh Workers, so each pair is its own session; seed ${r.seed}); head/base is the geometric mean of per-pair ratios, sessions weighted alike, with a 95% interval from a two-stage bootstrap (sessions, then pairs within; expanded percentile) so the noise between sessions is in it (> 1: head better). A row is a regression only when the whole interval lies below ${(1 - t).toFixed(2)}, an improvement only when it lies above ${(1 + t).toFixed(2)}; otherwise no change is established. Load average (1 min) ${r.loadAvg1m[0].toFixed(2)} at start, ${r.loadAvg1m[1].toFixed(2)} at end; ${r.seconds.toFixed(0)} s.`,
     "",
-    "| row | figure | mode | base median | head median | head/base (95% CI) | verdict |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| row | figure | mode | sessions x pairs | base median | head median | head/base (95% CI) | verdict |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...r.rows.map(
       (x) =>
-        `| ${x.row.id} | ${x.row.figureName} (${x.row.figureUnit}, ${x.row.higherIsBetter ? "higher" : "lower"} is better) | ${x.mode} | ${num(median(x.base))} | ${num(median(x.head))} | ${ratioCell(x)} | ${verdictCell(x)} |`,
+        `| ${x.row.id} | ${x.row.figureName} (${x.row.figureUnit}, ${x.row.higherIsBetter ? "higher" : "lower"} is better) | ${x.mode} | ${shape(x)} | ${num(median(x.base))} | ${num(median(x.head))} | ${ratioCell(x)} | ${verdictCell(x)} |`,
     ),
     "",
   ];

@@ -1,9 +1,16 @@
 /**
  * The core of `compare --base REF`: for every compare row, trials of the base
- * commit and of the head run interleaved (schedule.ts, seeded and balanced),
- * each side warmed up to a flat rate first; head/base is formed per block and
- * reported as a geometric mean with its 95% bootstrap interval; decideChange
- * turns the interval into regression / improvement / no change established.
+ * commit and of the head, each side warmed up to a flat rate first; head/base
+ * is formed per pair and reported as a geometric mean with its 95% interval;
+ * decideChange turns the interval into regression / improvement / no change
+ * established.
+ *
+ * The unit of replication is the session (sessions.ts), because trials that
+ * share a Worker share its JIT state, heap layout and core: a duet row runs
+ * `sessions` independent duets, each with fresh Workers and a few pairs, the
+ * side in the first Worker alternating in a seeded balanced order; an
+ * interleaved row (each trial starts fresh Workers) makes every pair a
+ * session of its own. The interval resamples sessions, then pairs within.
  *
  * What a trial is (an allocator's ns/op from the base's code, a queue's
  * events/s) is the caller's: this module takes two functions per side and
@@ -12,7 +19,9 @@
 import { loadavg } from "node:os";
 import { type ChangeVerdict, decideChange } from "./decide.ts";
 import { type DuetSide, runDuet } from "./duet.ts";
-import { MIN_PAIRS, pairedRatios, type RatioInterval, ratioInterval } from "./estimate.ts";
+import { pairedRatios } from "./estimate.ts";
+import { interleavedSchedule } from "./schedule.ts";
+import { MIN_SESSIONS, type SessionInterval, sessionRatioInterval } from "./sessions.ts";
 import { allSteady, type MeasureMode, runInterleaved, type TrialsResult } from "./trials.ts";
 import type { WarmupOptions } from "./warmup.ts";
 
@@ -43,7 +52,12 @@ export interface BaseHeadSides {
 }
 
 export interface BaseHeadOptions {
-  blocks: number;
+  /** Independent sessions per row (fresh Workers each). */
+  sessions: number;
+  /** Sessions of one row when not `sessions` (rows of different cost). */
+  sessionsFor?: (row: BaseHeadRow) => number;
+  /** Pairs per session of a duet row; an interleaved row has one pair per session. */
+  pairsPerSession: number;
   seed: number;
   /** Margin of decideChange (0.05 = 5%). */
   threshold: number;
@@ -53,11 +67,15 @@ export interface BaseHeadOptions {
 
 export interface BaseHeadRowResult {
   row: BaseHeadRow;
-  /** Figure per block, NaN where the trial threw. */
+  /** Figure per pair, NaN where the trial threw. */
   base: number[];
   head: number[];
-  /** head/base, > 1 means head is better; null when fewer than MIN_PAIRS blocks measured both. */
-  interval: RatioInterval | null;
+  /** Session of each pair (index into base/head). */
+  session: number[];
+  /** Duet rows: per session, which side ran in the first Worker. */
+  firstWorker?: Side[];
+  /** head/base, > 1 means head is better; null when fewer than MIN_SESSIONS sessions measured both. */
+  interval: SessionInterval | null;
   verdict: ChangeVerdict | "not measured";
   mode: MeasureMode;
   /** Every warm-up of both sides reached a flat rate. */
@@ -70,7 +88,9 @@ export interface BaseHeadReport {
   baseRef: string;
   baseCommit: string;
   headCommit: string;
-  blocks: number;
+  /** Default sessions per row (a row's own count is its interval's `sessions`). */
+  sessions: number;
+  pairsPerSession: number;
   seed: number;
   threshold: number;
   /** 1-minute load average at the start and at the end of the run. */
@@ -85,6 +105,110 @@ export interface BaseHeadIdentity {
   headCommit: string;
 }
 
+interface RowTrials {
+  base: number[];
+  head: number[];
+  session: number[];
+  firstWorker?: Side[];
+  mode: MeasureMode;
+  steady: boolean;
+  notes: string[];
+}
+
+/** A duet row: `sessions` duets of fresh Workers, the first Worker's side alternating. */
+async function duetSessions(
+  pair: readonly [DuetSide, DuetSide],
+  opts: BaseHeadOptions,
+  seed: number,
+): Promise<RowTrials> {
+  const out: RowTrials = {
+    base: [],
+    head: [],
+    session: [],
+    firstWorker: [],
+    mode: "duet",
+    steady: true,
+    notes: [],
+  };
+  // Balanced: over every two sessions, each side runs once in the first Worker.
+  const order = interleavedSchedule(2, opts.sessions, seed);
+  for (let s = 0; s < opts.sessions; s++) {
+    const first = order[s]![0]!;
+    const sides = first === 0 ? pair : ([pair[1], pair[0]] as const);
+    let r: TrialsResult;
+    try {
+      r = await runDuet(sides, {
+        blocks: opts.pairsPerSession,
+        seed: (seed + Math.imul(s + 1, 0x2545f491)) >>> 0,
+        warmup: opts.warmup,
+      });
+    } catch (err) {
+      out.notes.push(`session ${s}: duet failed: ${(err as Error).message}`);
+      continue;
+    }
+    const [b, h] = first === 0 ? [r.values[0]!, r.values[1]!] : [r.values[1]!, r.values[0]!];
+    out.base.push(...b);
+    out.head.push(...h);
+    out.session.push(...b.map(() => s));
+    out.firstWorker!.push(SIDES[first]!);
+    if (!allSteady(r)) out.steady = false;
+  }
+  if (out.base.length === 0) throw new Error(out.notes[0] ?? "no session ran");
+  return out;
+}
+
+/** An interleaved row: every trial starts fresh Workers, so every pair is a session. */
+async function interleavedSessions(
+  row: BaseHeadRow,
+  sides: BaseHeadSides,
+  opts: BaseHeadOptions,
+  seed: number,
+): Promise<RowTrials> {
+  const r = await runInterleaved(
+    SIDES.map((side) => ({
+      name: side,
+      warmupChunk: () => sides.warmupChunk(side, row),
+      trial: (b: number) => sides.trial(side, row, b),
+    })),
+    { blocks: opts.sessions, seed, warmup: opts.warmup },
+  );
+  const notes: string[] = [];
+  for (const [s, errs] of r.errors.entries())
+    for (const [b, e] of errs.entries()) if (e) notes.push(`${SIDES[s]} block ${b}: ${e}`);
+  const [base, head] = r.values as [number[], number[]];
+  return {
+    base,
+    head,
+    session: base.map((_, i) => i),
+    mode: "interleaved",
+    steady: allSteady(r),
+    notes,
+  };
+}
+
+/** Per-session head/base ratios, and each session's stratum (its first Worker's side) when balanced. */
+function sessionRatios(
+  t: RowTrials,
+  higherIsBetter: boolean,
+): { ratios: number[][]; strata?: number[] } {
+  const ids = [...new Set(t.session)];
+  const ratios = ids.map((id) => {
+    const idx = t.session.flatMap((s, i) => (s === id ? [i] : []));
+    return pairedRatios(
+      idx.map((i) => t.head[i]!),
+      idx.map((i) => t.base[i]!),
+      higherIsBetter,
+    );
+  });
+  if (!t.firstWorker) return { ratios };
+  const strata = t.firstWorker.map((w) => SIDES.indexOf(w));
+  const counts = [0, 1].map(
+    (h) => strata.filter((x, i) => x === h && ratios[i]!.length > 0).length,
+  );
+  // Resampling within strata needs two sessions in each; otherwise one pool.
+  return counts.every((c) => c >= 2) ? { ratios, strata } : { ratios };
+}
+
 async function measureRow(
   row: BaseHeadRow,
   sides: BaseHeadSides,
@@ -94,56 +218,45 @@ async function measureRow(
   // Each row has its own order; the seed of row i does not depend on which rows run.
   const seed = (opts.seed + Math.imul(rowIndex + 1, 0x9e3779b9)) >>> 0;
   const pair = sides.duet?.(row) ?? null;
-  let r: TrialsResult;
+  let t: RowTrials;
   try {
-    r = pair
-      ? await runDuet(pair, { blocks: opts.blocks, seed, warmup: opts.warmup })
-      : await runInterleaved(
-          SIDES.map((side) => ({
-            name: side,
-            warmupChunk: () => sides.warmupChunk(side, row),
-            trial: (b: number) => sides.trial(side, row, b),
-          })),
-          { blocks: opts.blocks, seed, warmup: opts.warmup },
-        );
+    t = pair
+      ? await duetSessions(pair, opts, seed)
+      : await interleavedSessions(row, sides, opts, seed);
   } catch (err) {
-    const empty = new Array<number>(opts.blocks).fill(Number.NaN);
     const mode = pair ? "duet" : "interleaved";
-    const notes = [`${mode} run failed: ${(err as Error).message}`];
     return {
       row,
-      base: empty,
-      head: empty,
+      base: [],
+      head: [],
+      session: [],
       interval: null,
       verdict: "not measured",
       mode,
       steady: false,
-      notes,
+      notes: [`${mode} run failed: ${(err as Error).message}`],
     };
   }
-  const [base, head] = r.values as [number[], number[]];
-  const notes: string[] = [];
-  for (const [s, errs] of r.errors.entries())
-    for (const [b, e] of errs.entries()) if (e) notes.push(`${SIDES[s]} block ${b}: ${e}`);
-  const steady = allSteady(r);
-  if (!steady) notes.push("a warm-up did not reach a flat rate (see JSON: warm-up drift)");
-  const ratios = pairedRatios(head, base, row.higherIsBetter);
-  if (ratios.length < MIN_PAIRS) {
-    notes.push(`only ${ratios.length} blocks measured both sides`);
-    return {
-      row,
-      base,
-      head,
-      interval: null,
-      verdict: "not measured",
-      mode: r.mode,
-      steady,
-      notes,
-    };
+  const notes = [...t.notes];
+  if (!t.steady) notes.push("a warm-up did not reach a flat rate (see JSON: warm-up drift)");
+  const { ratios, strata } = sessionRatios(t, row.higherIsBetter);
+  const measured = ratios.filter((r) => r.length > 0).length;
+  const base = {
+    row,
+    base: t.base,
+    head: t.head,
+    session: t.session,
+    mode: t.mode,
+    steady: t.steady,
+  };
+  const extra = t.firstWorker ? { firstWorker: t.firstWorker } : {};
+  if (measured < MIN_SESSIONS) {
+    notes.push(`only ${measured} sessions measured both sides`);
+    return { ...base, ...extra, interval: null, verdict: "not measured", notes };
   }
-  const interval = ratioInterval(ratios, { seed: opts.seed });
+  const interval = sessionRatioInterval(ratios, { seed: opts.seed, strata });
   const verdict = decideChange(interval, opts.threshold);
-  return { row, base, head, interval, verdict, mode: r.mode, steady, notes };
+  return { ...base, ...extra, interval, verdict, notes };
 }
 
 /** Measures every row, base and head interleaved, and decides each on its interval. */
@@ -165,7 +278,8 @@ export async function runBaseHead(
   }
   return {
     ...who,
-    blocks: opts.blocks,
+    sessions: opts.sessions,
+    pairsPerSession: opts.pairsPerSession,
     seed: opts.seed,
     threshold: opts.threshold,
     loadAvg1m: [loadStart, loadavg()[0]!],
