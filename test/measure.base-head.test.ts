@@ -7,7 +7,9 @@
  * its row "not measured" with the errors listed, and the gate fails; the
  * Markdown states the method, the load and every row's interval and verdict.
  * A row offered as a duet runs in two Workers (test/workers/duet-spin.ts)
- * and is reported with mode "duet"; a duet that cannot start is "not measured".
+ * and is reported with mode "duet", as independent sessions (fresh Workers
+ * each) whose first Worker's side is balanced; a duet that cannot start is
+ * "not measured".
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -83,6 +85,12 @@ describe("runBaseHead", () => {
     expect(r.rows[0]!.mode).toBe("duet");
     expect(r.rows[0]!.interval).not.toBeNull();
     expect(r.rows[0]!.head.every((v) => v > 0)).toBe(true);
+    // 4 sessions of fresh Workers, 2 pairs each; each side runs in the first Worker twice
+    expect(r.rows[0]!.session).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(r.rows[0]!.interval!.sessions).toBe(4);
+    const firsts = r.rows[0]!.firstWorker!;
+    expect(firsts.filter((s) => s === "base")).toHaveLength(2);
+    expect(firsts.filter((s) => s === "head")).toHaveLength(2);
     expect(baseHeadMarkdown(r)).toContain("| spin | time per op (ns/op, lower is better) | duet |");
   });
 
@@ -103,7 +111,7 @@ describe("runBaseHead", () => {
       who,
     );
     expect(r.rows[0]!.verdict).toBe("not measured");
-    expect(r.rows[0]!.notes[0]).toMatch(/^duet run failed: duet base:/);
+    expect(r.rows[0]!.notes[0]).toMatch(/^duet run failed: session 0: duet failed: duet base:/);
     expect(baseHeadFailed(r)).toBe(true);
   });
 
@@ -160,7 +168,10 @@ describe("runBaseHead", () => {
     );
     const md = baseHeadMarkdown(r);
     expect(md).toContain("## eventlab compare --base main");
-    expect(md).toContain("95% percentile-bootstrap interval");
+    expect(md).toContain("95% interval from a two-stage bootstrap (sessions, then pairs within");
+    expect(md).toContain(
+      "| q slower | throughput (events/s, higher is better) | interleaved | 10 x 1 |",
+    );
     expect(md).toContain("Load average (1 min)");
     expect(md).toContain("whole interval lies below 0.95");
     const qs = r.rows[0]!.interval!;
