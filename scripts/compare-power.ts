@@ -11,10 +11,11 @@
  * share of runs that flag any row. Wall time per compare run is recorded.
  * Prints a Markdown table (also to --out) with the load average, N and seed.
  *
- * Calibration times the row as a duet (as compare --base does) and the spin
- * in-process, on a shared machine, so the achieved slowdown can differ from
- * the target: the table shows the measured head/base median of the patched
- * row beside each target.
+ * Calibration is measured: the spin count is adjusted until duets of the
+ * patched row against the plain one show the target slowdown (see
+ * calibrate). On a shared machine the achieved slowdown can still differ from
+ * the target, so the table shows the measured head/base median of the
+ * patched row beside each target.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { parseArgs } from "node:util";
 import type { AllocDuetParams } from "../experiments/compare/alloc-duet-workload.ts";
 import { DEFAULT_BASE_SIZES, MAX_WARMUP_CHUNKS } from "../experiments/compare/base-main.ts";
 import type { BaseHeadReport } from "../experiments/measure/base-head.ts";
-import { runDuet } from "../experiments/measure/duet.ts";
+import { type DuetSide, runDuet } from "../experiments/measure/duet.ts";
 import { withWorktree } from "../experiments/measure/worktree.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -70,22 +71,17 @@ function spin(x: number, k: number): number {
   return x;
 }
 
-/**
- * Spin iterations that add s/(1-s) of the row's ns/op. The row is timed the
- * way compare --base times it, as a duet of two Workers (both running the
- * head's array-pool), since in-process timing differs from it several-fold
- * on a loaded machine; the spin's cost per iteration is timed in-process.
- */
-async function calibrate(
-  slowdown: number,
-  seed: number,
-): Promise<{ iterations: number; rowNs: number; spinNs: number }> {
-  const side = (name: string) => ({
+/** Rounds of the measured calibration, and duet sessions per round. */
+const CALIBRATION_STEPS = 6;
+const CALIBRATION_SESSIONS = 6;
+
+function allocSide(name: string, root: string, seed: number): DuetSide {
+  return {
     name,
     modulePath: join(ROOT, "experiments", "compare", "alloc-duet-workload.ts"),
     exportName: "allocWorkload",
     params: {
-      root: ROOT,
+      root,
       name: ROW,
       recordBytes: DEFAULT_BASE_SIZES.recordBytes,
       liveEvents: DEFAULT_BASE_SIZES.liveEvents,
@@ -94,12 +90,44 @@ async function calibrate(
       opsPerChunk: DEFAULT_BASE_SIZES.allocOpsPerChunk,
       seed,
     } satisfies AllocDuetParams,
-  });
-  const duet = await runDuet([side("a"), side("b")], {
-    blocks: CALIBRATION_ROUNDS,
-    seed,
-    warmup: { maxChunks: MAX_WARMUP_CHUNKS },
-  });
+  };
+}
+
+/** Median over duet sessions (first Worker alternated) of patched/unpatched ns/op. */
+async function measuredSlowdownFactor(patchedRoot: string, seed: number): Promise<number> {
+  const ratios: number[] = [];
+  for (let s = 0; s < CALIBRATION_SESSIONS; s++) {
+    const pair = [allocSide("patched", patchedRoot, seed), allocSide("plain", ROOT, seed)];
+    const sides = (s % 2 === 0 ? pair : [pair[1]!, pair[0]!]) as [DuetSide, DuetSide];
+    const r = await runDuet(sides, {
+      blocks: CALIBRATION_ROUNDS,
+      seed: seed + s,
+      warmup: { maxChunks: MAX_WARMUP_CHUNKS },
+    });
+    const [patched, plain] = s % 2 === 0 ? r.values : [r.values[1]!, r.values[0]!];
+    patched!.forEach((v, i) => {
+      ratios.push(v / plain![i]!);
+    });
+  }
+  return [...ratios].sort((x, y) => x - y)[ratios.length >> 1]!;
+}
+
+/**
+ * Spin iterations that make the row 1/(1-s) times slower, found by
+ * measuring, not by summing costs: the spin is a dependent chain of its own,
+ * which an out-of-order core overlaps with the row's memory work, so its
+ * in-process cost per iteration (the first guess) says little about what it
+ * adds to the row. Each step patches the worktree with a count, measures
+ * patched against plain array-pool as duets (as compare --base times it),
+ * and scales the count by needed/measured added cost.
+ */
+async function calibrate(
+  slowdown: number,
+  seed: number,
+  patchedRoot: string,
+  original: string,
+  log: (s: string) => void,
+): Promise<{ iterations: number; factor: number }> {
   const spinNs: number[] = [];
   const probe = 1_000_000;
   let sink = 1;
@@ -110,9 +138,31 @@ async function calibrate(
   }
   if (sink === 0.5) console.log(sink); // keeps the loop observable
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-  const rowNs = med([...duet.values[0]!, ...duet.values[1]!]);
-  const added = (rowNs * slowdown) / (1 - slowdown);
-  return { iterations: Math.max(1, Math.round(added / med(spinNs))), rowNs, spinNs: med(spinNs) };
+  const rowNs = med(
+    (
+      await runDuet([allocSide("a", ROOT, seed), allocSide("b", ROOT, seed)], {
+        blocks: CALIBRATION_ROUNDS,
+        seed,
+        warmup: { maxChunks: MAX_WARMUP_CHUNKS },
+      })
+    ).values.flat(),
+  );
+  const wanted = 1 / (1 - slowdown); // patched ns / plain ns
+  let iterations = Math.max(1, Math.round((rowNs * (wanted - 1)) / med(spinNs)));
+  let factor = Number.NaN;
+  const file = join(patchedRoot, PATCH_FILE);
+  for (let step = 0; step < CALIBRATION_STEPS; step++) {
+    writeFileSync(file, patchSource(original, iterations));
+    factor = await measuredSlowdownFactor(patchedRoot, seed + 100 * step);
+    log(
+      `  calibration step ${step + 1}: ${iterations} iterations -> patched/plain ${factor.toFixed(3)} (want ${wanted.toFixed(3)})`,
+    );
+    if (Math.abs(Math.log(factor / wanted)) < 0.03) break;
+    const scale = factor > 1.01 ? (wanted - 1) / (factor - 1) : 4;
+    iterations = Math.max(1, Math.round(iterations * Math.min(8, Math.max(0.25, scale))));
+  }
+  writeFileSync(file, patchSource(original, iterations));
+  return { iterations, factor };
 }
 
 function patchSource(src: string, iterations: number): string {
@@ -221,15 +271,16 @@ async function main(): Promise<number> {
   const allSeconds: number[] = [];
   for (const s of slowdowns) {
     const n = perSlowdown.get(s) ?? runs;
-    const cal = await calibrate(s, seed);
-    console.log(
-      `slowdown ${s}: ${ROW} ${cal.rowNs.toFixed(1)} ns/op, spin ${cal.spinNs.toFixed(2)} ns/iter -> ${cal.iterations} iterations`,
-    );
     const outcomes = await withWorktree(
       "HEAD",
-      (wt) => {
+      async (wt) => {
         const file = join(wt.dir, PATCH_FILE);
-        writeFileSync(file, patchSource(readFileSync(file, "utf8"), cal.iterations));
+        const cal = await calibrate(s, seed, wt.dir, readFileSync(file, "utf8"), (l) =>
+          console.log(l),
+        );
+        console.log(
+          `slowdown ${s}: ${cal.iterations} iterations, calibrated patched/plain ${cal.factor.toFixed(3)}`,
+        );
         spawnSync(
           "git",
           [
