@@ -149,11 +149,12 @@ async function calibrate(
   );
   const wanted = 1 / (1 - slowdown); // patched ns / plain ns
   let iterations = Math.max(1, Math.round((rowNs * (wanted - 1)) / med(spinNs)));
-  let factor = Number.NaN;
   const file = join(patchedRoot, PATCH_FILE);
+  const tried: { iterations: number; factor: number }[] = [];
   for (let step = 0; step < CALIBRATION_STEPS; step++) {
     writeFileSync(file, patchSource(original, iterations));
-    factor = await measuredSlowdownFactor(patchedRoot, seed + 100 * step);
+    const factor = await measuredSlowdownFactor(patchedRoot, seed + 100 * step);
+    tried.push({ iterations, factor });
     log(
       `  calibration step ${step + 1}: ${iterations} iterations -> patched/plain ${factor.toFixed(3)} (want ${wanted.toFixed(3)})`,
     );
@@ -161,8 +162,12 @@ async function calibrate(
     const scale = factor > 1.01 ? (wanted - 1) / (factor - 1) : 4;
     iterations = Math.max(1, Math.round(iterations * Math.min(8, Math.max(0.25, scale))));
   }
-  writeFileSync(file, patchSource(original, iterations));
-  return { iterations, factor };
+  // The measured count closest to the target, never an extrapolated one.
+  const best = tried.reduce((a, b) =>
+    Math.abs(Math.log(b.factor / wanted)) < Math.abs(Math.log(a.factor / wanted)) ? b : a,
+  );
+  writeFileSync(file, patchSource(original, best.iterations));
+  return best;
 }
 
 function patchSource(src: string, iterations: number): string {

@@ -44,8 +44,8 @@ export const MAX_WARMUP_CHUNKS = 24;
 export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   recordBytes: 64,
   liveEvents: 1024,
-  allocOpsPerTrial: 500_000,
-  allocOpsPerChunk: 100_000,
+  allocOpsPerTrial: 250_000,
+  allocOpsPerChunk: 50_000,
   capacitySlots: 65536,
   batchRecords: 256,
   multiProducers: 4,
@@ -53,7 +53,11 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   queueLeadInS: 0.1,
   queueMinEventsPerProducer: 5_000,
   queueMaxEventsPerProducer: 20_000_000,
-  queueChunkEventsPerProducer: 10_000,
+  queueProbeStartEventsPerProducer: 250_000,
+  queueProbeMinTimedS: 0.1,
+  queueMaxProbeRuns: 6,
+  queueReferenceTimedS: 1,
+  queueReferenceRuns: 2,
   timeoutMs: 60_000,
 };
 

@@ -86,8 +86,23 @@ export interface BaseTrialSizes {
   /** Bounds on a queue trial's events per producer. */
   queueMinEventsPerProducer: number;
   queueMaxEventsPerProducer: number;
-  /** Events per producer of a queue warm-up chunk. */
-  queueChunkEventsPerProducer: number;
+  /**
+   * Sizing probe: runs of the row start at this many events per producer and
+   * grow until their timed window lasts queueProbeMinTimedS (at most
+   * queueMaxProbeRuns runs per side). A short probe measures Worker start-up:
+   * measured, spsc at batch 256 moves 5M events/s in a 200k-event run and
+   * 40M in a 2M-event run after a 0.5M lead-in.
+   */
+  queueProbeStartEventsPerProducer: number;
+  queueProbeMinTimedS: number;
+  queueMaxProbeRuns: number;
+  /**
+   * The long run a queue row's figure is set against (the microbenchmark's
+   * way: one long run, after a lead-in): its timed window in seconds of the
+   * probed rate, and how many such runs of the head (median).
+   */
+  queueReferenceTimedS: number;
+  queueReferenceRuns: number;
   timeoutMs: number;
 }
 
@@ -139,6 +154,12 @@ export function planBaseRows(
   return { rows, onlyOneSide };
 }
 
+interface QueueRun {
+  rateEventsPerS: number;
+  /** Seconds of the timed window (after the lead-in). */
+  timedS: number;
+}
+
 async function queueTrial(
   tree: ImplTree,
   name: string,
@@ -147,7 +168,7 @@ async function queueTrial(
   seed: number,
   eventsPerProducer: number,
   warmupEventsPerProducer: number,
-): Promise<number> {
+): Promise<QueueRun> {
   const r = await tree.runQueueWorkload({
     queue: name,
     queueOptions: {
@@ -164,6 +185,7 @@ async function queueTrial(
     checkPayload: false,
     warmupEvents: warmupEventsPerProducer * producers,
   });
+  // Every trial keeps the full correctness check: all sent received, none lost, duplicated, reordered, corrupted.
   if (
     r.errors.length > 0 ||
     r.timedOut ||
@@ -173,7 +195,9 @@ async function queueTrial(
     throw new Error(
       `${name} p=${producers}: ${r.timedOut ? "timed out; " : ""}sent ${r.eventsSent}, received ${r.eventsReceived}, lost ${r.lost}, dup ${r.duplicated}, reordered ${r.reordered}, corrupted ${r.corrupted}${r.errors.length ? `; ${r.errors[0]}` : ""}`,
     );
-  return r.throughputEventsPerS;
+  const rate = r.throughputEventsPerS;
+  const timedEvents = (eventsPerProducer - warmupEventsPerProducer) * producers;
+  return { rateEventsPerS: rate, timedS: rate > 0 ? timedEvents / rate : 0 };
 }
 
 /** Events per producer of a queue trial (timed + lead-in) from the warm-up rate, both bounded. */
@@ -193,14 +217,16 @@ export function queueTrialEvents(
 }
 
 function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   return s.length ? s[s.length >> 1]! : Number.NaN;
 }
 
 /**
  * The base-head sides over two loaded trees. Allocator rows run as duets
- * (one Worker per side); queue rows interleaved, sized from the warm-up rates
- * seen before the row's first trial, the same size for both sides.
+ * (fresh Workers per session); queue rows interleaved, every trial in fresh
+ * Workers with its own lead-in, sized before the first trial by a probe that
+ * grows until its timed window leaves start-up behind, the same size for
+ * both sides; after the row, the head's figure is set against a long run.
  */
 export function baseHeadSides(
   trees: Record<Side, ImplTree>,
@@ -208,8 +234,8 @@ export function baseHeadSides(
   seed: number,
 ): BaseHeadSides {
   const what = (row: BaseHeadRow) => (row as PlannedRow).what;
-  const rates = new Map<string, number[]>();
   const sized = new Map<string, { eventsPerProducer: number; leadInPerProducer: number }>();
+  const probed = new Map<string, number>();
   const allocSide = (side: Side, name: string): DuetSide => ({
     name: side,
     modulePath: ALLOC_DUET_MODULE,
@@ -225,39 +251,54 @@ export function baseHeadSides(
       seed,
     } satisfies AllocDuetParams,
   });
+  const queueOf = (row: BaseHeadRow) => {
+    const w = what(row);
+    if (w.kind !== "queue") throw new Error("allocator rows run as duets");
+    return w;
+  };
+  /** Probe one side: grow the run until its timed window lasts queueProbeMinTimedS. */
+  const probe = async (side: Side, row: BaseHeadRow): Promise<QueueRun> => {
+    const w = queueOf(row);
+    let events = sizes.queueProbeStartEventsPerProducer;
+    let run: QueueRun = { rateEventsPerS: 0, timedS: 0 };
+    for (let i = 0; i < sizes.queueMaxProbeRuns; i++) {
+      const leadIn = Math.floor(events / 4);
+      run = await queueTrial(trees[side], w.name, w.producers, sizes, seed, events, leadIn);
+      if (run.timedS >= sizes.queueProbeMinTimedS || events >= sizes.queueMaxEventsPerProducer)
+        break;
+      const grow = Math.ceil((1.5 * sizes.queueProbeMinTimedS) / Math.max(run.timedS, 1e-3));
+      events = Math.min(sizes.queueMaxEventsPerProducer, events * Math.min(8, Math.max(2, grow)));
+    }
+    return run;
+  };
   return {
     duet(row) {
       const w = what(row);
       return w.kind === "allocator" ? [allocSide("base", w.name), allocSide("head", w.name)] : null;
     },
-    async warmupChunk(side, row) {
-      const w = what(row);
-      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
-      const r = await queueTrial(
-        trees[side],
-        w.name,
-        w.producers,
-        sizes,
-        seed,
-        sizes.queueChunkEventsPerProducer,
-        0,
-      );
-      const seen = rates.get(row.id) ?? [];
-      seen.push(r);
-      rates.set(row.id, seen);
-      return r;
+    warmupChunk() {
+      throw new Error("queue rows warm up inside each trial (a lead-in), not before it");
+    },
+    prepare(row) {
+      if (what(row).kind !== "queue") return null;
+      return (async () => {
+        const runs = [await probe("base", row), await probe("head", row)];
+        const rate = Math.min(...runs.map((r) => r.rateEventsPerS));
+        probed.set(row.id, rate);
+        const size = queueTrialEvents(sizes, rate, queueOf(row).producers);
+        sized.set(row.id, size);
+        return [
+          `trial size from a probe (runs grown until the timed window lasts ${sizes.queueProbeMinTimedS} s): ${size.eventsPerProducer} events per producer, the first ${size.leadInPerProducer} a lead-in (about ${sizes.queueLeadInS} s) before a timed window of about ${sizes.queueTimedS} s; probe rates base ${fmtRate(runs[0]!.rateEventsPerS)}, head ${fmtRate(runs[1]!.rateEventsPerS)}`,
+        ];
+      })();
     },
     async trial(side, row, block) {
-      const w = what(row);
-      if (w.kind === "allocator") throw new Error("allocator rows run as duets");
-      let size = sized.get(row.id);
-      if (!size) {
-        size = queueTrialEvents(sizes, median(rates.get(row.id) ?? []), w.producers);
-        sized.set(row.id, size);
-      }
+      const w = queueOf(row);
+      const size = sized.get(row.id);
+      if (!size) throw new Error(`${row.id}: no trial size (prepare did not run)`);
       // The same seed for both sides of a block: base and head get the same workload.
       const s = (seed + Math.imul(block + 1, 7919)) >>> 0;
-      return queueTrial(
+      const r = await queueTrial(
         trees[side],
         w.name,
         w.producers,
@@ -266,6 +307,45 @@ export function baseHeadSides(
         size.eventsPerProducer,
         size.leadInPerProducer,
       );
+      return r.rateEventsPerS;
+    },
+    async afterRow(row, _base, head) {
+      if (what(row).kind !== "queue") return [];
+      const w = queueOf(row);
+      const rate = probed.get(row.id) ?? 0;
+      const long = queueTrialEvents(
+        { ...sizes, queueTimedS: sizes.queueReferenceTimedS },
+        rate,
+        w.producers,
+      );
+      const rates: number[] = [];
+      for (let i = 0; i < sizes.queueReferenceRuns; i++)
+        rates.push(
+          (
+            await queueTrial(
+              trees.head,
+              w.name,
+              w.producers,
+              sizes,
+              (seed + 0x51ed + i) >>> 0,
+              long.eventsPerProducer,
+              long.leadInPerProducer,
+            )
+          ).rateEventsPerS,
+        );
+      const ref = median(rates);
+      const ratio = median(head) / ref;
+      const verdict =
+        ratio >= 0.75
+          ? "within 25%"
+          : "MORE than 25% below it: the trials' timed window is too short for this queue's start-up on this machine, or the machine was busier during the trials";
+      return [
+        `head median ${fmtRate(median(head))} = ${(ratio * 100).toFixed(0)}% of a long run of the head measured after the trials (${long.eventsPerProducer - long.leadInPerProducer} timed events per producer after a ${long.leadInPerProducer}-event lead-in, median of ${rates.length}: ${fmtRate(ref)}), ${verdict}`,
+      ];
     },
   };
+}
+
+function fmtRate(r: number): string {
+  return `${(r / 1e6).toFixed(2)}M/s`;
 }

@@ -47,6 +47,14 @@ export interface BaseHeadSides {
   duet?(row: BaseHeadRow): readonly [DuetSide, DuetSide] | null;
   /** One warm-up chunk of `row` on `side`; returns a rate, higher is faster. */
   warmupChunk(side: Side, row: BaseHeadRow): number | Promise<number>;
+  /**
+   * When set for a row, it runs instead of the warm-up, before the row's
+   * first trial: the trials warm themselves (a lead-in inside each trial,
+   * whose Workers are fresh), and this sizes them. Returns notes for the row.
+   */
+  prepare?(row: BaseHeadRow): Promise<string[]> | null;
+  /** After the row's trials: notes that put its figures in context (e.g. against a long run). */
+  afterRow?(row: BaseHeadRow, base: readonly number[], head: readonly number[]): Promise<string[]>;
   /** One measured trial of `row` on `side`; returns the row's figure. */
   trial(side: Side, row: BaseHeadRow, block: number): number | Promise<number>;
 }
@@ -164,15 +172,17 @@ async function interleavedSessions(
   opts: BaseHeadOptions,
   seed: number,
 ): Promise<RowTrials> {
+  const prepared = sides.prepare?.(row) ?? null;
+  const prepNotes = prepared ? await prepared : [];
   const r = await runInterleaved(
     SIDES.map((side) => ({
       name: side,
       warmupChunk: () => sides.warmupChunk(side, row),
       trial: (b: number) => sides.trial(side, row, b),
     })),
-    { blocks: opts.sessions, seed, warmup: opts.warmup },
+    { blocks: opts.sessions, seed, warmup: opts.warmup, trialsWarmThemselves: prepared !== null },
   );
-  const notes: string[] = [];
+  const notes: string[] = [...prepNotes];
   for (const [s, errs] of r.errors.entries())
     for (const [b, e] of errs.entries()) if (e) notes.push(`${SIDES[s]} block ${b}: ${e}`);
   const [base, head] = r.values as [number[], number[]];
@@ -238,6 +248,12 @@ async function measureRow(
     };
   }
   const notes = [...t.notes];
+  if (sides.afterRow)
+    try {
+      notes.push(...(await sides.afterRow(row, t.base, t.head)));
+    } catch (err) {
+      notes.push(`after the row: ${(err as Error).message}`);
+    }
   if (!t.steady) notes.push("a warm-up did not reach a flat rate (see JSON: warm-up drift)");
   const { ratios, strata } = sessionRatios(t, row.higherIsBetter);
   const measured = ratios.filter((r) => r.length > 0).length;

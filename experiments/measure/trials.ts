@@ -24,6 +24,11 @@ export interface InterleavedOptions {
   warmup?: WarmupOptions;
   /** Warm up before every trial (a fresh process or instance per trial), not only before the first. */
   warmupEveryTrial?: boolean;
+  /**
+   * No warm-up here: each trial carries its own lead-in (a trial that starts
+   * fresh Workers would keep nothing a warm-up before it did).
+   */
+  trialsWarmThemselves?: boolean;
   /** Called after every block, e.g. for progress lines. */
   onBlock?: (block: number, values: readonly number[]) => void;
 }
@@ -53,7 +58,7 @@ export async function runInterleaved(
   for (let b = 0; b < order.length; b++) {
     for (const c of order[b]!) {
       const who = contenders[c]!;
-      if (opts.warmupEveryTrial || warmups[c]!.length === 0)
+      if (!opts.trialsWarmThemselves && (opts.warmupEveryTrial || warmups[c]!.length === 0))
         warmups[c]!.push(await warmUp(who.warmupChunk, opts.warmup));
       try {
         values[c]![b] = await who.trial(b);
