@@ -66,9 +66,11 @@ function loadSpan(o: readonly RunOutcome[]): string {
   return `${Math.min(...l).toFixed(1)}-${Math.max(...l).toFixed(1)}`;
 }
 
+const probeCell = new Int32Array(new SharedArrayBuffer(4));
+/** k atomic increments, the injected cost's unit (timed in-process for a first guess). */
 function spin(x: number, k: number): number {
-  for (let i = 0; i < k; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
-  return x;
+  for (let i = 0; i < k; i++) Atomics.add(probeCell, 0, 1);
+  return x + Atomics.load(probeCell, 0);
 }
 
 /** Rounds of the measured calibration, and duet sessions per round. */
@@ -170,17 +172,25 @@ async function calibrate(
   return best;
 }
 
+/**
+ * The injected cost: `iterations` atomic increments of a shared cell per
+ * acquire. A locked read-modify-write drains the store buffer, so unlike a
+ * plain arithmetic chain the core cannot overlap it with the row's own work,
+ * and its cost adds up predictably.
+ */
 function patchSource(src: string, iterations: number): string {
   if (!src.includes(PATCH_ANCHOR))
     throw new Error(`${PATCH_FILE}: anchor "acquire(): EventFields {" not found`);
-  return `${src.replace(PATCH_ANCHOR, `${PATCH_ANCHOR}    powerSink = powerSpin(powerSink); // compare:power injected cost\n`)}
-// compare:power injected cost: ${iterations} dependent multiply-adds per acquire.
-export let powerSink = 1;
-function powerSpin(x: number): number {
-  for (let i = 0; i < ${iterations}; i++) x = (Math.imul(x, 1103515245) + 12345) | 0;
-  return x;
-}
+  return `${src.replace(PATCH_ANCHOR, `${PATCH_ANCHOR}    for (let i = 0; i < ${iterations}; i++) Atomics.add(powerCell, 0, 1); // compare:power injected cost\n`)}
+// compare:power injected cost: ${iterations} atomic increments per acquire.
+export const powerCell = new Int32Array(new SharedArrayBuffer(4));
 `;
+}
+
+interface PowerRow {
+  label: number;
+  outcomes: RunOutcome[];
+  iterations: number;
 }
 
 interface RunOutcome {
@@ -272,11 +282,44 @@ async function main(): Promise<number> {
   console.log(
     `compare:power: ${runs} runs per setting, ${aaRuns} HEAD vs HEAD, seed ${seed}, base ${head.slice(0, 12)}, load ${load0.toFixed(2)}`,
   );
-  const lines: string[] = [];
-  const allSeconds: number[] = [];
+  const rows: PowerRow[] = [];
+  const aa: RunOutcome[] = [];
+  const aaRun = () => {
+    const o = runCompare(ROOT, head, seed + 1000 + aa.length);
+    aa.push(o);
+    console.log(
+      `  HEAD vs HEAD run ${aa.length}/${aaRuns}: ${o.anyRegression ? "FALSE ALARM" : "no regression"} (${ROW} head/base ${o.rowEstimate.toFixed(3)}), ${o.seconds.toFixed(0)} s, load ${o.load.map((x) => x.toFixed(1)).join("-")}`,
+    );
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const table = () => {
+    const all = [...rows.flatMap((r) => r.outcomes), ...aa];
+    const lines = rows
+      .filter((r) => r.outcomes.length > 0)
+      .map((r) => {
+        const o = r.outcomes;
+        const detected = o.filter((x) => x.rowVerdict === "regression").length;
+        return `| ${ROW} ${Math.round(r.label * 100)}% slower (target head/base ${(1 - r.label).toFixed(2)}; ${r.iterations} atomic adds per acquire) | ${median(o.map((x) => x.rowEstimate)).toFixed(3)} | detected ${rate(detected, o.length)} | ${mean(o.map((x) => x.seconds)).toFixed(0)} s | ${loadSpan(o)} |`;
+      });
+    if (aa.length > 0)
+      lines.push(
+        `| HEAD vs HEAD (no change) | ${median(aa.map((x) => x.rowEstimate)).toFixed(3)} | false alarms (any allocator row) ${rate(aa.filter((x) => x.anyRegression).length, aa.length)} | ${mean(aa.map((x) => x.seconds)).toFixed(0)} s | ${loadSpan(aa)} |`,
+      );
+    return [
+      `Power of \`compare --base\` (allocator rows, duet sessions, compare's default sessions and pairs), seed ${seed}, load average (1 min) ${load0.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} now, ${all.length ? (mean(all.map((x) => x.seconds)) / 60).toFixed(2) : "—"} min per compare run on average.`,
+      "",
+      "| injected change | measured head/base (median of runs) | verdicts | wall time per run | load average during runs |",
+      "| --- | --- | --- | --- | --- |",
+      ...lines,
+      "",
+    ].join("\n");
+  };
+  const writeTable = () => {
+    if (values.out) writeFileSync(values.out, table());
+  };
   for (const s of slowdowns) {
     const n = perSlowdown.get(s) ?? runs;
-    const outcomes = await withWorktree(
+    await withWorktree(
       "HEAD",
       async (wt) => {
         const file = join(wt.dir, PATCH_FILE);
@@ -300,47 +343,27 @@ async function main(): Promise<number> {
           { cwd: wt.dir },
         );
         const res: RunOutcome[] = [];
+        const row: PowerRow = { label: s, outcomes: res, iterations: cal.iterations };
+        rows.push(row);
         for (let i = 0; i < n; i++) {
           res.push(runCompare(wt.dir, head, seed + i));
           console.log(
             `  run ${i + 1}/${n}: ${res[i]!.rowVerdict} (head/base ${res[i]!.rowEstimate.toFixed(3)}), ${res[i]!.seconds.toFixed(0)} s, load ${res[i]!.load.map((x) => x.toFixed(1)).join("-")}`,
           );
+          // HEAD vs HEAD runs alternate with the first setting's, so a run cut short has both.
+          if (rows.length === 1 && aa.length < aaRuns) aaRun();
+          writeTable();
         }
         return res;
       },
       { repoDir: ROOT, log: (l) => console.log(`  ${l}`) },
     );
-    allSeconds.push(...outcomes.map((o) => o.seconds));
-    const detected = outcomes.filter((o) => o.rowVerdict === "regression").length;
-    const est = outcomes.map((o) => o.rowEstimate).sort((a, b) => a - b)[outcomes.length >> 1]!;
-    lines.push(
-      `| ${ROW} ${Math.round(s * 100)}% slower (target head/base ${(1 - s).toFixed(2)}) | ${est.toFixed(3)} | detected ${rate(detected, n)} | ${mean(outcomes.map((o) => o.seconds)).toFixed(0)} s | ${loadSpan(outcomes)} |`,
-    );
   }
-  const aa: RunOutcome[] = [];
-  for (let i = 0; i < aaRuns; i++) {
-    aa.push(runCompare(ROOT, head, seed + 1000 + i));
-    console.log(
-      `  HEAD vs HEAD run ${i + 1}/${aaRuns}: ${aa[i]!.anyRegression ? "FALSE ALARM" : "no regression"} (${ROW} head/base ${aa[i]!.rowEstimate.toFixed(3)}), ${aa[i]!.seconds.toFixed(0)} s, load ${aa[i]!.load.map((x) => x.toFixed(1)).join("-")}`,
-    );
+  while (aa.length < aaRuns) {
+    aaRun();
+    writeTable();
   }
-  allSeconds.push(...aa.map((o) => o.seconds));
-  const alarms = aa.filter((o) => o.anyRegression).length;
-  const est = aa.map((o) => o.rowEstimate).sort((a, b) => a - b)[aa.length >> 1]!;
-  if (aaRuns > 0)
-    lines.push(
-      `| HEAD vs HEAD (no change) | ${est.toFixed(3)} | false alarms (any allocator row) ${rate(alarms, aaRuns)} | ${mean(aa.map((o) => o.seconds)).toFixed(0)} s | ${loadSpan(aa)} |`,
-    );
-  const md = [
-    `Power of \`compare --base\` (allocator rows, duet sessions, compare's default sessions and pairs), seed ${seed}, load average (1 min) ${load0.toFixed(2)} at start and ${loadavg()[0]!.toFixed(2)} at end, ${(mean(allSeconds) / 60).toFixed(2)} min per compare run on average.`,
-    "",
-    "| injected change | measured head/base (median of runs) | verdicts | wall time per run | load average during runs |",
-    "| --- | --- | --- | --- | --- |",
-    ...lines,
-    "",
-  ].join("\n");
-  console.log(`\n${md}`);
-  if (values.out) writeFileSync(values.out, md);
+  console.log(`\n${table()}`);
   return 0;
 }
 

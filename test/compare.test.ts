@@ -242,7 +242,7 @@ describe("config and flags", () => {
       expect(v).toBeGreaterThan(0);
   });
 
-  test("timed runs are sized from the check run's rate, within the configured bounds", () => {
+  test("timed runs are sized from the probed rate, within the configured bounds", () => {
     const cfg = loadCompareConfig("compare.config.json");
     const q = {
       ...cfg.queue,
@@ -254,7 +254,7 @@ describe("config and flags", () => {
     expect(timedEvents(c, 1, 50_000)).toBe(25_000); // a slow queue: 0.5 s worth
     expect(timedEvents(c, 4, 50_000)).toBe(10_000); // floor
     expect(timedEvents(c, 1, 5e6)).toBe(200_000); // ceiling
-    expect(timedEvents(c, 1, 0)).toBe(200_000); // no rate measured: the ceiling
+    expect(timedEvents(c, 1, 0)).toBe(10_000); // no rate measured: the floor
   });
 
   test("a bad config field is named", () => {

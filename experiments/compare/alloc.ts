@@ -10,8 +10,10 @@
  *
  * Measurement: a live window of `liveEvents` events; each op releases a
  * seeded-random slot of the window, acquires a replacement and writes an
- * event into it. Repetitions visit the allocators in seeded balanced interleaved order (measure/schedule.ts) so drift
- * on a shared machine spreads over all of them.
+ * event into it. Every repetition runs in a fresh Worker (alloc-session-worker.ts:
+ * an independent session, so its JIT and heap luck is not shared by all
+ * repetitions) and visits the allocators in seeded balanced interleaved
+ * order (measure/schedule.ts) so drift on a shared machine spreads over all of them.
  */
 
 import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
@@ -20,8 +22,8 @@ import { newEventFields, payloadCapacity } from "../../impl/core/record.ts";
 import { createAllocator, listImplementations } from "../../impl/core/registry.ts";
 import { Rng } from "../../impl/core/rng.ts";
 import { interleavedSchedule } from "../measure/schedule.ts";
-import { warmUp } from "../measure/warmup.ts";
 import "../../impl/index.ts";
+import type { AllocSessionReply, AllocSessionRequest } from "./alloc-session-worker.ts";
 import type { CompareConfig } from "./config.ts";
 import type { CompareRow, InvariantResult } from "./eval.ts";
 
@@ -84,6 +86,29 @@ export function measureNsPerOp(
   return ns;
 }
 
+/** Longest one repetition's Worker may take (warm-ups of every allocator plus one trial each). */
+const SESSION_TIMEOUT_MS = 120_000;
+
+/** One repetition in a fresh Worker (alloc-session-worker.ts); the Worker is ended either way. */
+function runSession(req: AllocSessionRequest): Promise<AllocSessionReply> {
+  const w = new Worker(new URL("./alloc-session-worker.ts", import.meta.url).href);
+  return new Promise<AllocSessionReply>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`no reply in ${SESSION_TIMEOUT_MS} ms`)),
+      SESSION_TIMEOUT_MS,
+    );
+    w.onmessage = (e: MessageEvent<AllocSessionReply>) => {
+      clearTimeout(timer);
+      resolve(e.data);
+    };
+    w.onerror = (e) => {
+      clearTimeout(timer);
+      reject(new Error(`session Worker crashed: ${e.message}`));
+    };
+    w.postMessage(req);
+  }).finally(() => w.terminate());
+}
+
 export async function compareAllocators(
   cfg: CompareConfig,
   seed: number,
@@ -123,31 +148,31 @@ export async function compareAllocators(
       baselineId: name === a.baseline ? null : a.baseline,
     });
   }
-  // Checked warm-up (JIT): short chunks until the rate stops trending (measure/warmup.ts).
-  for (const name of names) {
-    const w = await warmUp(
-      () => 1e9 / measureNsPerOp(make(name), seed, Math.ceil(a.opsPerRepeat / 20), a.liveEvents),
-      { maxChunks: ALLOC_MAX_WARMUP_CHUNKS },
-    );
-    log(
-      `allocator ${name}: warm-up ${w.steady ? "steady" : "NOT steady"} after ${w.chunks} chunks (drift ${(w.driftFraction * 100).toFixed(1)}% over the window)`,
-    );
-  }
-  // Seeded balanced interleaved order: every allocator in every position equally often.
+  // Every repetition is a session of its own: a fresh Worker warms every
+  // allocator up (checked warm-up) and times each once, in seeded balanced order.
   const order = interleavedSchedule(names.length, cfg.repeats, seed);
   for (let r = 0; r < cfg.repeats; r++) {
-    for (let k = 0; k < names.length; k++) {
-      const name = names[order[r]![k]!]!;
-      let ns = Number.NaN;
-      try {
-        ns = measureNsPerOp(make(name), seed + r, a.opsPerRepeat, a.liveEvents);
-      } catch (err) {
-        log(`allocator ${name} repeat ${r}: ${(err as Error).message}`);
-      }
-      rows.get(name)!.values[r] = ns;
+    const req: AllocSessionRequest = {
+      order: order[r]!.map((k) => names[k]!),
+      recordBytes: a.recordBytes,
+      capacity: POOL_CAPACITY,
+      liveEvents: a.liveEvents,
+      opsPerRepeat: a.opsPerRepeat,
+      maxWarmupChunks: ALLOC_MAX_WARMUP_CHUNKS,
+      seed: seed + r,
+    };
+    let rep: AllocSessionReply;
+    try {
+      rep = await runSession(req);
+    } catch (err) {
+      log(`allocators repeat ${r + 1}: ${(err as Error).message}`);
+      rep = { nsPerOp: {}, steady: {}, errors: [] };
     }
+    for (const e of rep.errors) log(`allocators repeat ${r + 1}: ${e}`);
+    for (const name of names) rows.get(name)!.values[r] = rep.nsPerOp[name] ?? Number.NaN;
+    const unsteady = names.filter((n) => rep.steady[n] === false);
     log(
-      `allocators repeat ${r + 1}/${cfg.repeats}: ${names.map((n) => `${n} ${rows.get(n)!.values[r]!.toFixed(1)} ns/op`).join(", ")}`,
+      `allocators repeat ${r + 1}/${cfg.repeats} (fresh Worker): ${names.map((n) => `${n} ${rows.get(n)!.values[r]!.toFixed(1)} ns/op`).join(", ")}${unsteady.length ? `; warm-up NOT steady: ${unsteady.join(", ")}` : ""}`,
     );
   }
   return [...rows.values()];

@@ -9,7 +9,8 @@
  */
 
 import { type ClaimVerdict, decideClaim } from "../measure/decide.ts";
-import { MIN_PAIRS, type RatioInterval, ratioInterval } from "../measure/estimate.ts";
+import { MIN_PAIRS, type RatioInterval } from "../measure/estimate.ts";
+import { sessionRatioInterval } from "../measure/sessions.ts";
 import { fmt, fmtRatio, fmtSpread, markdownTable } from "../report/format.ts";
 import { type Spread, spread } from "../report/stats.ts";
 
@@ -92,8 +93,12 @@ export function evaluate(
       const base = byId.get(row.baselineId);
       if (!base) problems.push(`baseline row "${row.baselineId}" missing`);
       else {
+        // Every repetition is a session of its own (fresh Workers: a queue run
+        // starts its own, an allocator repetition runs in a fresh Worker), so
+        // the repetitions are the unit the interval resamples; the expanded
+        // percentile keeps it honest with as few as 5 of them.
         const ratios = ratiosPerRepeat(row, base);
-        ratio = ratios.length >= MIN_PAIRS ? ratioInterval(ratios) : null;
+        ratio = ratios.length >= MIN_PAIRS ? sessionRatioInterval(ratios.map((r) => [r])) : null;
       }
     }
     const minRatio = thresholds[row.id] ?? null;

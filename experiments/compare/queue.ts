@@ -84,6 +84,13 @@ function planRows(cfg: CompareConfig): Plan[] {
   return plans;
 }
 
+/** Share of a timed run's events that are an untimed lead-in (fresh Workers start in the interpreter). */
+const LEAD_IN_FRACTION = 0.25;
+/** Sizing probe: first run's events per producer, the timed window it must reach, and its most runs. */
+const PROBE_START_EVENTS = 250_000;
+const PROBE_MIN_TIMED_S = 0.1;
+const MAX_PROBE_RUNS = 6;
+
 function run(
   cfg: CompareConfig,
   p: Plan,
@@ -92,7 +99,9 @@ function run(
   checkPayload: boolean,
 ): Promise<WorkloadResult> {
   const q = cfg.queue;
+  const leadIn = checkPayload ? 0 : Math.floor(events * LEAD_IN_FRACTION);
   return runQueueWorkload({
+    warmupEvents: leadIn * p.producers,
     queue: p.name,
     queueOptions: {
       capacitySlots: q.capacitySlots,
@@ -110,11 +119,31 @@ function run(
 }
 
 /**
+ * The row's rate from runs long enough to leave Worker start-up: a run of
+ * PROBE_START_EVENTS per producer grows until its timed window (after the
+ * lead-in) lasts PROBE_MIN_TIMED_S. Measured on the 2-core machine: spsc at
+ * batch 256 shows 5M events/s in a 200k-event run and 40M in a 2M-event run
+ * after a 0.5M lead-in, so a short check run is no guide to a trial's size.
+ */
+async function probeRate(cfg: CompareConfig, p: Plan, seed: number): Promise<number> {
+  let events = PROBE_START_EVENTS;
+  let rate = 0;
+  for (let i = 0; i < MAX_PROBE_RUNS; i++) {
+    const r = await run(cfg, p, seed, events, false);
+    rate = r.throughputEventsPerS;
+    const timedS = rate > 0 ? ((1 - LEAD_IN_FRACTION) * events * p.producers) / rate : 0;
+    if (timedS >= PROBE_MIN_TIMED_S || events >= cfg.queue.eventsPerProducer) break;
+    const grow = Math.ceil((1.5 * PROBE_MIN_TIMED_S) / Math.max(timedS, 1e-3));
+    events = Math.min(cfg.queue.eventsPerProducer, events * Math.min(8, Math.max(2, grow)));
+  }
+  return rate;
+}
+
+/**
  * Events per producer for the timed runs: enough for about `targetRunS`
- * seconds at the rate the check run showed (a lower bound: it also hashed
- * payloads), between `minEventsPerProducer` and `eventsPerProducer`. A slow
- * baseline (one message per record) then costs seconds, not minutes, and the
- * figure, a rate, stays comparable.
+ * seconds at the probed rate, between `minEventsPerProducer` and
+ * `eventsPerProducer`. A slow baseline (one message per record) then costs
+ * seconds, not minutes, and the figure, a rate, stays comparable.
  */
 export function timedEvents(
   cfg: CompareConfig,
@@ -122,7 +151,8 @@ export function timedEvents(
   checkRateEventsPerS: number,
 ): number {
   const q = cfg.queue;
-  if (!(checkRateEventsPerS > 0)) return q.eventsPerProducer;
+  // No rate measured: the floor, so a broken probe cannot make a run of minutes.
+  if (!(checkRateEventsPerS > 0)) return q.minEventsPerProducer;
   const wanted = Math.round((checkRateEventsPerS * q.targetRunS) / producers);
   return Math.min(q.eventsPerProducer, Math.max(q.minEventsPerProducer, wanted));
 }
@@ -143,7 +173,8 @@ export async function compareQueues(
       name: `payload run ${i.name}`,
     }));
     checks.set(p.id, inv);
-    events.set(p.id, timedEvents(cfg, p.producers, res.throughputEventsPerS));
+    const rate = await probeRate(cfg, p, (seed + k) >>> 0);
+    events.set(p.id, timedEvents(cfg, p.producers, rate));
     log(`queue ${p.id}: payload check ${inv.every((i) => i.ok) ? "ok" : "BROKEN"}`);
   }
   const results = new Map<string, WorkloadResult[]>(plans.map((p) => [p.id, []]));
