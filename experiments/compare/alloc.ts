@@ -10,10 +10,9 @@
  *
  * Measurement: a live window of `liveEvents` events; each op releases a
  * seeded-random slot of the window, acquires a replacement and writes an
- * event into it. Every repetition runs in a fresh Worker (alloc-session-worker.ts:
- * an independent session, so its JIT and heap luck is not shared by all
- * repetitions) and visits the allocators in seeded balanced interleaved
- * order (measure/schedule.ts) so drift on a shared machine spreads over all of them.
+ * event into it. Each allocator runs against the baseline as duets (both at
+ * once, measure/duet.ts) in independent sessions of fresh Workers, so the
+ * ratio's interval (measure/sessions.ts) holds the noise between sessions.
  */
 
 import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
@@ -23,7 +22,9 @@ import { createAllocator, listImplementations } from "../../impl/core/registry.t
 import { Rng } from "../../impl/core/rng.ts";
 import { interleavedSchedule } from "../measure/schedule.ts";
 import "../../impl/index.ts";
-import type { AllocSessionReply, AllocSessionRequest } from "./alloc-session-worker.ts";
+import { type DuetSide, runDuet } from "../measure/duet.ts";
+import { pairedRatios } from "../measure/estimate.ts";
+import type { AllocDuetParams } from "./alloc-duet-workload.ts";
 import type { CompareConfig } from "./config.ts";
 import type { CompareRow, InvariantResult } from "./eval.ts";
 
@@ -86,27 +87,32 @@ export function measureNsPerOp(
   return ns;
 }
 
-/** Longest one repetition's Worker may take (warm-ups of every allocator plus one trial each). */
-const SESSION_TIMEOUT_MS = 120_000;
+/** Duet sessions per allocator against the baseline, and pairs per session. */
+const ALLOC_SESSIONS = 8;
+const ALLOC_PAIRS_PER_SESSION = 3;
 
-/** One repetition in a fresh Worker (alloc-session-worker.ts); the Worker is ended either way. */
-function runSession(req: AllocSessionRequest): Promise<AllocSessionReply> {
-  const w = new Worker(new URL("./alloc-session-worker.ts", import.meta.url).href);
-  return new Promise<AllocSessionReply>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no reply in ${SESSION_TIMEOUT_MS} ms`)),
-      SESSION_TIMEOUT_MS,
-    );
-    w.onmessage = (e: MessageEvent<AllocSessionReply>) => {
-      clearTimeout(timer);
-      resolve(e.data);
-    };
-    w.onerror = (e) => {
-      clearTimeout(timer);
-      reject(new Error(`session Worker crashed: ${e.message}`));
-    };
-    w.postMessage(req);
-  }).finally(() => w.terminate());
+function median(xs: readonly number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((p, q) => p - q);
+  return v.length ? v[v.length >> 1]! : Number.NaN;
+}
+
+/** One side of an allocator duet: this checkout's allocator `name`, timed by measureNsPerOp. */
+function duetSide(name: string, a: CompareConfig["allocator"], seed: number): DuetSide {
+  return {
+    name,
+    modulePath: new URL("./alloc-duet-workload.ts", import.meta.url).pathname,
+    exportName: "allocWorkload",
+    params: {
+      root: new URL("../..", import.meta.url).pathname,
+      name,
+      recordBytes: a.recordBytes,
+      liveEvents: a.liveEvents,
+      capacity: POOL_CAPACITY,
+      opsPerTrial: a.opsPerRepeat,
+      opsPerChunk: Math.ceil(a.opsPerRepeat / 20),
+      seed,
+    } satisfies AllocDuetParams,
+  };
 }
 
 export async function compareAllocators(
@@ -148,32 +154,42 @@ export async function compareAllocators(
       baselineId: name === a.baseline ? null : a.baseline,
     });
   }
-  // Every repetition is a session of its own: a fresh Worker warms every
-  // allocator up (checked warm-up) and times each once, in seeded balanced order.
-  const order = interleavedSchedule(names.length, cfg.repeats, seed);
-  for (let r = 0; r < cfg.repeats; r++) {
-    const req: AllocSessionRequest = {
-      order: order[r]!.map((k) => names[k]!),
-      recordBytes: a.recordBytes,
-      capacity: POOL_CAPACITY,
-      liveEvents: a.liveEvents,
-      opsPerRepeat: a.opsPerRepeat,
-      maxWarmupChunks: ALLOC_MAX_WARMUP_CHUNKS,
-      seed: seed + r,
-    };
-    let rep: AllocSessionReply;
-    try {
-      rep = await runSession(req);
-    } catch (err) {
-      log(`allocators repeat ${r + 1}: ${(err as Error).message}`);
-      rep = { nsPerOp: {}, steady: {}, errors: [] };
+  // Every other allocator against the baseline as duets: independent
+  // sessions (fresh Workers, the first Worker's side alternated in seeded
+  // balanced order), a few pairs started together in each, so interference
+  // from the rest of the machine hits both sides of a pair and what a Worker
+  // happens to get (JIT, heap, core) varies between sessions, inside the interval.
+  const baseFigures: number[] = [];
+  for (const name of names) {
+    if (name === a.baseline) continue;
+    const row = rows.get(name)!;
+    row.sessionRatios = [];
+    const firsts = interleavedSchedule(2, ALLOC_SESSIONS, seed);
+    for (let s = 0; s < ALLOC_SESSIONS; s++) {
+      const pair = [duetSide(name, a, seed + s), duetSide(a.baseline, a, seed + s)];
+      const flip = firsts[s]![0] === 1;
+      try {
+        const r = await runDuet((flip ? [pair[1], pair[0]] : pair) as [DuetSide, DuetSide], {
+          blocks: ALLOC_PAIRS_PER_SESSION,
+          seed: seed + s,
+          warmup: { maxChunks: ALLOC_MAX_WARMUP_CHUNKS },
+        });
+        const [mine, base] = flip ? [r.values[1]!, r.values[0]!] : [r.values[0]!, r.values[1]!];
+        row.values.push(median(mine));
+        baseFigures.push(median(base));
+        row.sessionRatios.push(pairedRatios(mine, base, false));
+        if (!r.warmups.every((w) => w.every((x) => x.steady)))
+          log(`allocator ${name} session ${s + 1}: a warm-up did not reach a flat rate`);
+      } catch (err) {
+        row.values.push(Number.NaN);
+        row.sessionRatios.push([]);
+        log(`allocator ${name} session ${s + 1}: ${(err as Error).message}`);
+      }
     }
-    for (const e of rep.errors) log(`allocators repeat ${r + 1}: ${e}`);
-    for (const name of names) rows.get(name)!.values[r] = rep.nsPerOp[name] ?? Number.NaN;
-    const unsteady = names.filter((n) => rep.steady[n] === false);
     log(
-      `allocators repeat ${r + 1}/${cfg.repeats} (fresh Worker): ${names.map((n) => `${n} ${rows.get(n)!.values[r]!.toFixed(1)} ns/op`).join(", ")}${unsteady.length ? `; warm-up NOT steady: ${unsteady.join(", ")}` : ""}`,
+      `allocator ${name} vs ${a.baseline}: ${ALLOC_SESSIONS} duet sessions x ${ALLOC_PAIRS_PER_SESSION} pairs, ${row.values.map((v) => v.toFixed(1)).join(", ")} ns/op`,
     );
   }
+  rows.get(a.baseline)!.values = baseFigures;
   return [...rows.values()];
 }

@@ -39,6 +39,11 @@ export interface CompareRow {
   invariants: InvariantResult[];
   /** Id of the row this one is compared with (null for a baseline row itself). */
   baselineId: string | null;
+  /**
+   * Ratios to the baseline measured directly, per session (duet rows): used
+   * instead of pairing values by repetition. values then hold one figure per session.
+   */
+  sessionRatios?: number[][];
 }
 
 export interface RowVerdict {
@@ -97,8 +102,9 @@ export function evaluate(
         // starts its own, an allocator repetition runs in a fresh Worker), so
         // the repetitions are the unit the interval resamples; the expanded
         // percentile keeps it honest with as few as 5 of them.
-        const ratios = ratiosPerRepeat(row, base);
-        ratio = ratios.length >= MIN_PAIRS ? sessionRatioInterval(ratios.map((r) => [r])) : null;
+        const sessions = row.sessionRatios ?? ratiosPerRepeat(row, base).map((r) => [r]);
+        const measured = sessions.filter((x) => x.length > 0).length;
+        ratio = measured >= MIN_PAIRS ? sessionRatioInterval(sessions) : null;
       }
     }
     const minRatio = thresholds[row.id] ?? null;
@@ -205,7 +211,9 @@ export function markdownForContract(
   return [
     `### ${contract === "allocator" ? "Allocators" : "Queues"}`,
     "",
-    `${n} repetitions; ${first.figureName} ${better} is better; ratios computed per repetition against \`${baselineName}\` measured in the same repetition (repetitions in seeded balanced interleaved order), shown as their geometric mean with a 95% bootstrap interval; a threshold holds only when the interval's lower bound is at or above it.`,
+    mine.some((v) => v.row.sessionRatios)
+      ? `${n} duet sessions per implementation against \`${baselineName}\` (each: fresh Workers for both, running at once, a few pairs started together; the first Worker's side alternated); ${first.figureName} ${better} is better, figures are per-session medians; ratios per pair, shown as their geometric mean with a 95% interval from a two-stage bootstrap (sessions, then pairs; expanded percentile); a threshold holds only when the interval's lower bound is at or above it.`
+      : `${n} repetitions, each in fresh Workers (an independent session); ${first.figureName} ${better} is better; ratios computed per repetition against \`${baselineName}\` measured in the same repetition (repetitions in seeded balanced interleaved order), shown as their geometric mean with a 95% bootstrap interval over repetitions (expanded percentile); a threshold holds only when the interval's lower bound is at or above it.`,
     "",
     markdownTable(header, rows),
     "",
