@@ -61,7 +61,7 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   timeoutMs: 60_000,
 };
 
-export const BASE_USAGE = `Usage: bun run compare --base REF [--sessions N] [--pairs N] [--seed N] [--threshold F] [--only allocator|queue] [--out FILE]
+export const BASE_USAGE = `Usage: bun run compare --base REF [--sessions N] [--pairs N] [--seed N] [--threshold F] [--only allocator|queue|ROW] [--out FILE]
 
 Measures every compare row on the commit REF (a temporary git worktree,
 installed with bun install --frozen-lockfile, removed afterwards) and on this
@@ -75,7 +75,8 @@ lies below 1 - threshold.
   --pairs N        trial pairs per session of a duet (allocator) row (default ${DEFAULT_PAIRS_PER_SESSION})
   --seed N         seed of the order, the workloads and the bootstrap (default ${DEFAULT_BASE_SEED}; printed)
   --threshold F    regression margin (default ${DEFAULT_CHANGE_THRESHOLD})
-  --only KIND      only allocator or only queue rows
+  --only WHAT      only allocator rows, only queue rows, or the one row with
+                   this id (e.g. array-pool, "spsc p=1")
   --out FILE       write the JSON report (every trial figure) to FILE
   --help           this text`;
 
@@ -90,7 +91,8 @@ export interface BaseArgs {
   pairs: number;
   seed: number;
   threshold: number;
-  only: "allocator" | "queue" | null;
+  /** "allocator", "queue", a row id, or null for every row. */
+  only: string | null;
   out: string | null;
   help: boolean;
 }
@@ -137,8 +139,8 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
   if (!(threshold >= 0 && threshold < 1))
     throw new BaseUsageError(`--threshold: expected a number in [0, 1), got "${values.threshold}"`);
   const only = values.only === undefined ? null : String(values.only);
-  if (only !== null && only !== "allocator" && only !== "queue")
-    throw new BaseUsageError(`--only: expected "allocator" or "queue", got "${only}"`);
+  if (only !== null && only.trim() === "")
+    throw new BaseUsageError(`--only: expected "allocator", "queue" or a row id, got ""`);
   return {
     ref,
     sessions:
@@ -154,7 +156,7 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
     ),
     seed: intFlag("seed", values.seed as string | undefined, DEFAULT_BASE_SEED, 0, 0xffffffff),
     threshold,
-    only: only as BaseArgs["only"],
+    only,
     out: values.out === undefined ? null : String(values.out),
     help,
   };
@@ -188,7 +190,15 @@ export async function compareBase(argv: string[]): Promise<number> {
       async (wt) => {
         const [base, head] = await Promise.all([loadImplTree(wt.dir), loadImplTree(HEAD_ROOT)]);
         const { rows, onlyOneSide } = planBaseRows(base, head, DEFAULT_BASE_SIZES);
-        const chosen = rows.filter((r) => args.only === null || r.what.kind === args.only);
+        const chosen = rows.filter(
+          (r) => args.only === null || r.what.kind === args.only || r.id === args.only,
+        );
+        if (chosen.length === 0) {
+          console.error(
+            `compare: --only ${args.only}: no such row (rows: allocator, queue, ${rows.map((r) => r.id).join(", ")})`,
+          );
+          return 2;
+        }
         log(
           `compare --base ${args.ref}: ${chosen.length} rows, ${args.sessions ?? `${DEFAULT_ALLOC_SESSIONS} (allocator) / ${DEFAULT_QUEUE_SESSIONS} (queue)`} sessions each, seed ${args.seed}`,
         );
@@ -213,7 +223,7 @@ export async function compareBase(argv: string[]): Promise<number> {
         let md = baseHeadMarkdown(report);
         if (onlyOneSide.length)
           md += `\nNot compared (in one tree only): ${onlyOneSide.join(", ")}.\n`;
-        const only = args.only ? ` --only ${args.only}` : "";
+        const only = args.only ? ` --only ${JSON.stringify(args.only)}` : "";
         md += `\nRerun: \`bun run compare --base ${args.ref}${only}${args.sessions === null ? "" : ` --sessions ${args.sessions}`} --pairs ${args.pairs} --seed ${args.seed}\`.\n`;
         console.log(`\n${md}`);
         const summary = process.env.GITHUB_STEP_SUMMARY;
