@@ -9,7 +9,7 @@
  * A row offered as a duet runs in two Workers (test/workers/duet-spin.ts)
  * and is reported with mode "duet", as independent sessions (fresh Workers
  * each) whose first Worker's side is balanced; a duet that cannot start is
- * "not measured".
+ * "not measured". The flags: sessions and pairs bounded, --only a kind or a row id.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import {
   runBaseHead,
   type Side,
 } from "../experiments/measure/base-head.ts";
+import { parseBaseArgs } from "../experiments/compare/base-main.ts";
 import { baseHeadJson, baseHeadMarkdown } from "../experiments/measure/base-head-format.ts";
 import { Rng } from "../impl/core/rng.ts";
 
@@ -183,5 +184,22 @@ describe("runBaseHead", () => {
     const json = JSON.parse(baseHeadJson(r));
     expect(json.rows[0].head).toEqual(r.rows[0]!.head);
     expect(json.baseCommit).toBe(who.baseCommit);
+  });
+});
+
+describe("compare --base flags", () => {
+  test("sessions and pairs are bounded integers; --only takes a kind or a row id", () => {
+    expect(parseBaseArgs(["--base", "main"])).toMatchObject({
+      sessions: null,
+      pairs: 3,
+      only: null,
+    });
+    expect(
+      parseBaseArgs(["--base", "main", "--sessions", "12", "--pairs", "2", "--only", "spsc p=1"]),
+    ).toMatchObject({ sessions: 12, pairs: 2, only: "spsc p=1" });
+    expect(() => parseBaseArgs(["--base", "main", "--sessions", "2"])).toThrow(/--sessions/);
+    expect(() => parseBaseArgs(["--base", "main", "--pairs", "0"])).toThrow(/--pairs/);
+    expect(() => parseBaseArgs(["--base", "main", "--only", ""])).toThrow(/--only/);
+    expect(() => parseBaseArgs(["--base", "main", "--blocks", "5"])).toThrow(/blocks/);
   });
 });
