@@ -33,7 +33,7 @@ export const DEFAULT_BASE_SEED = 20260101;
  */
 export const DEFAULT_ALLOC_SESSIONS = 16;
 /** Independent sessions (= pairs: every queue trial starts fresh Workers) per queue row. */
-export const DEFAULT_QUEUE_SESSIONS = 10;
+export const DEFAULT_QUEUE_SESSIONS = 8;
 /** Pairs per duet session: pairs inside a session agree closely, so more sessions buy more than more pairs. */
 export const DEFAULT_PAIRS_PER_SESSION = 3;
 /** Upper bound on --sessions and --pairs. */
@@ -57,7 +57,7 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   queueProbeMinTimedS: 0.1,
   queueMaxProbeRuns: 6,
   queueReferenceTimedS: 1,
-  queueReferenceRuns: 2,
+  queueReferenceRuns: 1,
   timeoutMs: 60_000,
 };
 

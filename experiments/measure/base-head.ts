@@ -230,9 +230,8 @@ async function measureRow(
   const pair = sides.duet?.(row) ?? null;
   let t: RowTrials;
   try {
-    t = pair
-      ? await duetSessions(pair, opts, seed)
-      : await interleavedSessions(row, sides, opts, seed);
+    const o = { ...opts, sessions: opts.sessionsFor?.(row) ?? opts.sessions };
+    t = pair ? await duetSessions(pair, o, seed) : await interleavedSessions(row, sides, o, seed);
   } catch (err) {
     const mode = pair ? "duet" : "interleaved";
     return {
