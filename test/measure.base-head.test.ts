@@ -13,6 +13,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { parseBaseArgs } from "../experiments/compare/base-main.ts";
 import {
   type BaseHeadRow,
   type BaseHeadSides,
@@ -20,7 +21,6 @@ import {
   runBaseHead,
   type Side,
 } from "../experiments/measure/base-head.ts";
-import { parseBaseArgs } from "../experiments/compare/base-main.ts";
 import { baseHeadJson, baseHeadMarkdown } from "../experiments/measure/base-head-format.ts";
 import { Rng } from "../impl/core/rng.ts";
 

@@ -15,6 +15,7 @@
  * ratio's interval (measure/sessions.ts) holds the noise between sessions.
  */
 
+import { join } from "node:path";
 import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
 import type { Allocator } from "../../impl/core/contracts.ts";
 import { newEventFields, payloadCapacity } from "../../impl/core/record.ts";
@@ -100,10 +101,10 @@ function median(xs: readonly number[]): number {
 function duetSide(name: string, a: CompareConfig["allocator"], seed: number): DuetSide {
   return {
     name,
-    modulePath: new URL("./alloc-duet-workload.ts", import.meta.url).pathname,
+    modulePath: join(import.meta.dir, "alloc-duet-workload.ts"),
     exportName: "allocWorkload",
     params: {
-      root: new URL("../..", import.meta.url).pathname,
+      root: join(import.meta.dir, "..", ".."),
       name,
       recordBytes: a.recordBytes,
       liveEvents: a.liveEvents,
