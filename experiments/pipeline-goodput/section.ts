@@ -163,8 +163,7 @@ function redisRatioFindings(heads: readonly Row[]): string[] {
   const redis = heads.filter((r) => targetLabel(r) === "redis-xadd");
   if (redis.length === 0) return [];
   const rg = median(redis.map((r) => r.goodputEventsPerS as number));
-  if (!(rg > 0))
-    return ["Redis XADD reached no goodput at p99 <= 5 ms in this run: no ratio."];
+  if (!(rg > 0)) return ["Redis XADD reached no goodput at p99 <= 5 ms in this run: no ratio."];
   const rFail = Math.max(...redis.map((r) => (r.lowestFailEventsPerS as number) || 0));
   const out: string[] = [];
   for (const t of [...new Set(heads.map(targetLabel))]) {
