@@ -59,15 +59,17 @@ function unconfirmedSearches(all: readonly Row[], searchRows: readonly Row[]): s
 }
 
 export const goodputSection: SectionBuilder = (rows) => {
-  const curve = rows.flatMap((r) =>
-    PERCENTILES.map(([column, name]) => ({
-      series: targetLabel(r),
-      shape: name,
-      x: one((r.achievedEventsPerS as number) / 1e3),
-      y: one(Math.max(1e-3, (r[column] as number) / 1e6)),
-      label: `${targetLabel(r)} ${name}, step ${r.step} (SLO search ${r.sloMs} ms)`,
-    })),
-  );
+  const curve = rows
+    .filter((r) => r.phase !== "no-goodput")
+    .flatMap((r) =>
+      PERCENTILES.map(([column, name]) => ({
+        series: targetLabel(r),
+        shape: name,
+        x: one((r.achievedEventsPerS as number) / 1e3),
+        y: one(Math.max(1e-3, (r[column] as number) / 1e6)),
+        label: `${targetLabel(r)} ${name}, step ${r.step} (SLO search ${r.sloMs} ms)`,
+      })),
+    );
   const findings: string[] = [];
   const bySlo = new Map<number, Row[]>();
   for (const r of searches(rows)) {

@@ -15,7 +15,8 @@
 import type { StepResult } from "./measure.ts";
 import { type SearchStep, searchGoodput, stepPasses } from "./search.ts";
 
-export const SOAK_PHASES = ["at-10pct", "soak"] as const;
+/** "no-goodput": one row saying the soak did not run (the search found no rate to take 10% and 50% of). */
+export const SOAK_PHASES = ["at-10pct", "soak", "no-goodput"] as const;
 /** The soak's rates, as fractions of the measured goodput (the 10% and 50%). */
 export const TENTH_FRACTION = 0.1;
 export const SOAK_FRACTION = 0.5;
@@ -82,7 +83,12 @@ export async function runSoak(
       rows.push(row(i, s, s.passed, goodput!, durations[i]!, loads[i]!, slows[i]!, slowText));
     });
   }
-  if (goodput <= 0) return rows; // nothing to take 10% or 50% of: the section says "not run"
+  if (goodput <= 0) {
+    const none = { offeredPerS: 0, achievedPerS: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 };
+    const step = { ...none, errors: 0, phase: "no-goodput" as const, ratePerS: 0 };
+    rows.push(row(rows.length, step, false, 0, 0, 0, [], slowText));
+    return rows;
+  }
   const tenth = await measure(goodput * TENTH_FRACTION, p.boundaryS);
   const tenthStep = { ...tenth.m, phase: "at-10pct" as const, ratePerS: goodput * TENTH_FRACTION };
   const tenthPassed = stepPasses(tenth.m, TENTH_P99_TARGET_NS);
