@@ -71,7 +71,7 @@ const measured = {
   boundaryPassFraction: z.number().min(0).max(1),
   /** Measured batches acked 50 ms or more after their intended time. */
   samplesOver50Ms: z.number().int().min(0),
-  /** Those samples as "at s: latency ms; ..." (up to soak.ts MAX_SLOW_LISTED). */
+  /** Those samples as episodes, "from-to s (into the measured window): n batches, worst ms; ..." (up to MAX_SLOW_LISTED). */
   samplesOver50MsAt: z.string(),
   /** Where the threads ran: e.g. "server cpu 0, load cpu 1", or "none: unpinned". */
   cpuPlacement: z.string(),
@@ -130,11 +130,27 @@ function loadAverage1m(): number {
   return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
 }
 
+/** Slow samples this close together (s) are one episode in the row's list: one stall delays many batches. */
+const EPISODE_GAP_S = 0.1;
+
+/** The slow samples as episodes "from-to s: n batches, worst ms" (up to `max`; the count column is per batch). */
 function slowText(slow: readonly { atS: number; latencyNs: number }[], max: number): string {
-  const shown = slow
+  const eps: { from: number; to: number; n: number; worstNs: number }[] = [];
+  for (const x of [...slow].sort((a, b) => a.atS - b.atS)) {
+    const last = eps.at(-1);
+    if (last && x.atS - last.to <= EPISODE_GAP_S) {
+      last.to = x.atS;
+      last.n++;
+      last.worstNs = Math.max(last.worstNs, x.latencyNs);
+    } else eps.push({ from: x.atS, to: x.atS, n: 1, worstNs: x.latencyNs });
+  }
+  const shown = eps
     .slice(0, max)
-    .map((s) => `${s.atS.toFixed(2)} s: ${(s.latencyNs / 1e6).toFixed(1)} ms`);
-  if (slow.length > max) shown.push(`... ${slow.length - max} more`);
+    .map(
+      (e) =>
+        `${e.from.toFixed(2)}-${e.to.toFixed(2)} s: ${e.n} batches, worst ${(e.worstNs / 1e6).toFixed(1)} ms`,
+    );
+  if (eps.length > max) shown.push(`... ${eps.length - max} more episodes`);
   return shown.join("; ");
 }
 
@@ -237,7 +253,7 @@ export default defineExperiment({
   },
 });
 
-/** Named maximum: slow samples listed (with their times) in one row; the count is always complete. */
+/** Named maximum: slow episodes listed (with their times) in one row; the count is always complete. */
 const MAX_SLOW_LISTED = 40;
 
 export { stopGoodputRedis };
