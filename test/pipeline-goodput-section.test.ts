@@ -31,7 +31,7 @@ function step(
     target: "eventlab",
     queue: target.queue,
     topology: target.topology,
-    placement: "split",
+    pinning: "split",
     sloMs,
     stepS: 0.5,
     boundaryS: 10,
@@ -54,7 +54,7 @@ function step(
     boundaryPassFraction: 0,
     samplesOver50Ms: 0,
     samplesOver50MsAt: "",
-    cpuPlacement: "server cpu 0, load cpu 1",
+    placement: "server cpu 0, load cpu 1",
     loadAverage1m: 1,
     ...extra,
   };
@@ -86,7 +86,6 @@ const compact = { queue: "-", topology: "compact" };
 const redis = (n: number, phase: string, rate: number, passed: boolean, extra: Partial<Row> = {}) =>
   step({ queue: "redis-xadd", topology: "-" }, 5, n, phase, rate, passed, 100_000, {
     target: "resp",
-    lowestFailEventsPerS: 120_000,
     ...extra,
   });
 
@@ -95,11 +94,13 @@ function findingsOf(rows: Row[]): string[] {
 }
 
 test("3x Redis: hit only if the bracket's low end reaches 3, miss if its high end stays below", () => {
+  // The bracket's top is the lowest rate a ramp or bisection step failed at.
   const eventlab = (goodput: number, fail: number) => [
-    step(compact, 5, 0, "ramp", goodput, true, goodput, { lowestFailEventsPerS: fail }),
-    step(compact, 5, 1, "boundary", goodput, true, goodput, { lowestFailEventsPerS: fail }),
+    step(compact, 5, 0, "ramp", goodput, true, goodput),
+    step(compact, 5, 1, "ramp", fail, false, goodput),
+    step(compact, 5, 2, "boundary", goodput, true, goodput),
   ];
-  const base = [redis(0, "ramp", 100_000, true)];
+  const base = [redis(0, "ramp", 100_000, true), redis(1, "ramp", 120_000, false)];
   const line = (rows: Row[]) => findingsOf(rows).find((f) => f.includes(">= 3x"))!;
   expect(line([...base, ...eventlab(400_000, 450_000)])).toContain(": hit"); // 400k / 120k = 3.3
   expect(line([...base, ...eventlab(200_000, 250_000)])).toContain(": miss"); // 250k / 100k = 2.5
@@ -130,7 +131,7 @@ test("placement: pinned and unpinned compact compared at equal offered rates", (
   const rows = [
     step(compact, 5, 0, "ramp", 100_000, true, 400_000),
     step(compact, 5, 0, "ramp", 100_000, true, 300_000, {
-      placement: "none",
+      pinning: "none",
       latencyNsP99: 2e6,
     }),
   ];

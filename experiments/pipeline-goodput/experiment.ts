@@ -40,19 +40,23 @@ export const REDIS_QUEUE = "redis-xadd";
 
 const params = {
   /** "search": goodput search at sloMs; "soak": compact at 10% and 50% of this run's goodput (soak.ts). */
-  mode: z.enum(["search", "soak"]),
+  mode: z.enum(["search", "soak"]).default("search"),
   target: z.enum(["eventlab", "resp"]),
   /** Dispatcher queue kind (REDIS_QUEUE for resp; "-" for the compact topology, which has none). */
   queue: z.string().min(1),
   topology: z.enum([...TOPOLOGIES, "-"]),
-  placement: z.enum(PLACEMENTS),
+  /** "split": server and load generator pinned to separate CPUs; "none": unpinned (placement.ts). */
+  pinning: z.enum(PLACEMENTS).default("split"),
   sloMs: z.number().min(0.1).max(1000),
   /** Measured seconds of each ramp and bisection step (after a warm-up): bracketing only. */
   stepS: z.number().min(0.1).max(60),
-  /** Measured seconds of each boundary step (and of the soak's 10% step): the figure rests on these. */
-  boundaryS: z.number().min(0.1).max(60),
+  /**
+   * Measured seconds of each boundary step (and of the soak's 10% step): the
+   * figure rests on these. 0: as long as stepS (CSVs written before it existed).
+   */
+  boundaryS: z.number().min(0).max(60).default(0),
   /** Soak: measured seconds at 50% of goodput (search points: 0). */
-  soakS: z.number().min(0).max(600),
+  soakS: z.number().min(0).max(600).default(0),
 };
 type Point = z.output<z.ZodObject<typeof params>>;
 
@@ -60,21 +64,21 @@ const measured = {
   step: z.number().int().min(0),
   phase: z.enum(["ramp", "bisect", "boundary", ...SOAK_PHASES]),
   ratePerS: z.number().min(0),
-  /** Measured seconds of this step. */
-  durationS: z.number().min(0),
+  /** Measured seconds of this step (0: not recorded, a CSV from before the column). */
+  durationS: z.number().min(0).default(0),
   ...openLoopColumns,
   passed: z.boolean(),
   /** The search's result (same on every row of one search), events/s; 0 if no rate passed. Soak: the goodput it ran against. */
   goodputEventsPerS: z.number().min(0),
   /** Lowest rate a short step failed at (the bracket's top), events/s; 0: none failed. */
-  lowestFailEventsPerS: z.number().min(0),
+  lowestFailEventsPerS: z.number().min(0).default(0),
   boundaryPassFraction: z.number().min(0).max(1),
   /** Measured batches acked 50 ms or more after their intended time. */
-  samplesOver50Ms: z.number().int().min(0),
+  samplesOver50Ms: z.number().int().min(0).nullable().default(null),
   /** Those samples as episodes, "from-to s (into the measured window): n batches, worst ms; ..." (up to MAX_SLOW_LISTED). */
-  samplesOver50MsAt: z.string(),
+  samplesOver50MsAt: z.string().default(""),
   /** Where the threads ran: e.g. "server cpu 0, load cpu 1", or "none: unpinned". */
-  cpuPlacement: z.string(),
+  placement: z.string(),
   loadAverage1m: z.number().min(0),
 };
 type Measured = z.output<z.ZodObject<typeof measured>>;
@@ -101,7 +105,7 @@ const timing = {
   quick: { stepS: [0.3], boundaryS: [0.5], soakS: [0] },
   full: { stepS: [0.5], boundaryS: [10], soakS: [0] },
 };
-const split = { mode: ["search" as const], placement: ["split" as const] };
+const split = { mode: ["search" as const], pinning: ["split" as const] };
 const fanIn = { target: ["eventlab" as const], queue: ["fan-in"], topology: ["staged" as const] };
 const compact = { target: ["eventlab" as const], queue: ["-"], topology: ["compact" as const] };
 const redis = { target: ["resp" as const], queue: [REDIS_QUEUE], topology: ["-" as const] };
@@ -113,11 +117,11 @@ function grid(profile: "quick" | "full") {
     { ...split, ...fanIn, sloMs: [5, 1], ...t },
     { ...split, ...redis, sloMs: [5, 1], ...t },
     // The placement comparison: compact with no pinning, same search, same run.
-    { ...split, placement: ["none" as const], ...compact, sloMs: [5], ...t },
+    { ...split, pinning: ["none" as const], ...compact, sloMs: [5], ...t },
     // Last: it runs against the goodput the compact split search above found.
     {
       mode: ["soak" as const],
-      placement: ["split" as const],
+      pinning: ["split" as const],
       ...compact,
       sloMs: [5],
       ...t,
@@ -184,7 +188,7 @@ export default defineExperiment({
         target: "eventlab",
         queue: "-",
         topology: "compact",
-        placement: "split",
+        pinning: "split",
         sloMs: 50,
         stepS: 0.2,
         boundaryS: 0.2,
@@ -197,7 +201,7 @@ export default defineExperiment({
         : ["a search's rows must share one goodput figure"],
   },
   async run(p, ctx): Promise<Measured[]> {
-    const placement = choosePlacement(p.placement);
+    const placement = choosePlacement(p.pinning);
     let seed = ctx.seed;
     const measure = async (rate: number, durationS: number) => {
       if (ctx.signal.aborted) throw new Error("aborted");
@@ -207,12 +211,12 @@ export default defineExperiment({
     };
     if (p.mode === "soak") {
       const rows = await runSoak(p, measure, (slow) => slowText(slow, MAX_SLOW_LISTED));
-      return rows.map((r) => ({ ...r, cpuPlacement: placement.text }));
+      return rows.map((r) => ({ ...r, placement: placement.text }));
     }
     const steps: { durationS: number; loadAverage: number; slow: number; slowAt: string }[] = [];
     const result = await searchGoodput(
       async (rate, phase) => {
-        const durationS = phase === "boundary" ? p.boundaryS : p.stepS;
+        const durationS = phase === "boundary" && p.boundaryS > 0 ? p.boundaryS : p.stepS;
         const { m, loadAverage } = await measure(rate, durationS);
         steps.push({
           durationS,
@@ -231,7 +235,7 @@ export default defineExperiment({
     );
     rememberGoodput(p, result.goodputPerS);
     return result.steps.map((s, i) => ({
-      cpuPlacement: placement.text,
+      placement: placement.text,
       step: i,
       phase: s.phase,
       ratePerS: s.ratePerS,

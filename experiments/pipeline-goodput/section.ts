@@ -22,7 +22,7 @@ const PERCENTILES: [string, string][] = [
 export function targetLabel(r: Row): string {
   const name =
     r.target === "resp" ? "redis-xadd" : r.topology === "compact" ? "compact" : String(r.queue);
-  return r.placement === "none" ? `${name} (unpinned)` : name;
+  return r.pinning === "none" ? `${name} (unpinned)` : name;
 }
 
 const one = (v: number) => ({ series: "", x: 0, median: v, min: v, max: v });
@@ -88,13 +88,13 @@ export const goodputSection: SectionBuilder = (rows) => {
         `Not confirmed (0 above means this, not "nothing passed"): ${unconfirmed.join("; ")}.`,
       );
     findings.push(...boundaryFindings(rows, rs));
-    if (slo === 5) findings.push(...redisRatioFindings(rs));
+    if (slo === 5) findings.push(...redisRatioFindings(rows, rs));
   }
   findings.push(...placementFindings(rows), ...soakFindings(rows));
   const loads = rows.map((r) => r.loadAverage1m as number);
   if (loads.length)
     findings.push(
-      `Load average (1 min) during the steps: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on this host; placement: ${[...new Set(rows.map((r) => r.cpuPlacement ?? r.placement))].join(", ")}.`,
+      `Load average (1 min) during the steps: ${fmt(Math.min(...loads))} to ${fmt(Math.max(...loads))} on this host; placement: ${[...new Set(rows.map((r) => r.placement))].join(", ")}.`,
     );
   return {
     charts: [
@@ -115,7 +115,7 @@ export const goodputSection: SectionBuilder = (rows) => {
       summaryTable(
         "pipeline-goodput: goodput at the SLO (confirmed by the boundary's long steps), median (min–max) over repetitions",
         searches(rows),
-        ["target", "queue", "topology", "placement", "sloMs", "boundaryS"],
+        ["target", "queue", "topology", "pinning", "sloMs", "stepS", "boundaryS"],
         [
           { column: "goodputEventsPerS", title: "goodput events/s" },
           { column: "boundaryPassFraction", title: "boundary pass fraction" },
@@ -138,6 +138,14 @@ function searchRows(all: readonly Row[], s: Row): Row[] {
   );
 }
 
+/** The lowest rate a ramp or bisection step of the search headed by `s` failed at (0: none failed). */
+function lowestFail(all: readonly Row[], s: Row): number {
+  const failed = searchRows(all, s)
+    .filter((r) => (r.phase === "ramp" || r.phase === "bisect") && r.passed !== true)
+    .map((r) => r.ratePerS as number);
+  return failed.length ? Math.min(...failed) : 0;
+}
+
 /** Per confirmed search: the long boundary steps' p99 at the goodput rate (median, min-max, n) and the bracket. */
 function boundaryFindings(all: readonly Row[], searchHeads: readonly Row[]): string[] {
   const out: string[] = [];
@@ -147,9 +155,10 @@ function boundaryFindings(all: readonly Row[], searchHeads: readonly Row[]): str
     const long = searchRows(all, s).filter((r) => r.phase === "boundary" && r.ratePerS === g);
     if (long.length === 0) continue;
     const p99 = long.map((r) => r.latencyNsP99 as number);
-    const fail = s.lowestFailEventsPerS as number | undefined;
+    const fail = lowestFail(all, s);
+    const rep = all.some((r) => (r.repeat as number) > 0) ? ` (repetition ${s.repeat})` : "";
     out.push(
-      `${targetLabel(s)} at p99 <= ${s.sloMs} ms: goodput ${fmt(g)}/s confirmed by ${long.filter((r) => r.passed === true).length}/${long.length} steps of ${fmt(long[0]!.durationS as number)} s, p99 there ${ms(median(p99))} (${ms(Math.min(...p99))}-${ms(Math.max(...p99))})${fail ? `; a short step failed at ${fmt(fail)}/s` : ""}.`,
+      `${targetLabel(s)}${rep} at p99 <= ${s.sloMs} ms: goodput ${fmt(g)}/s confirmed by ${long.filter((r) => r.passed === true).length}/${long.length} steps of ${fmt((long[0]!.durationS as number) || (long[0]!.stepS as number))} s, p99 there ${ms(median(p99))} (${ms(Math.min(...p99))}-${ms(Math.max(...p99))})${fail ? `; a short step failed at ${fmt(fail)}/s` : ""}.`,
     );
   }
   return out;
@@ -161,23 +170,23 @@ function boundaryFindings(all: readonly Row[], searchHeads: readonly Row[]): str
  * over the lowest rate Redis failed at, high end = the lowest rate eventlab
  * failed at over Redis's goodput. Hit only if the low end is >= 3.
  */
-function redisRatioFindings(heads: readonly Row[]): string[] {
+function redisRatioFindings(all: readonly Row[], heads: readonly Row[]): string[] {
   const redis = heads.filter((r) => targetLabel(r) === "redis-xadd");
   if (redis.length === 0) return [];
   const rg = median(redis.map((r) => r.goodputEventsPerS as number));
   if (!(rg > 0)) return ["Redis XADD reached no goodput at p99 <= 5 ms in this run: no ratio."];
-  const rFail = Math.max(...redis.map((r) => (r.lowestFailEventsPerS as number) || 0));
+  const rFail = Math.max(...redis.map((r) => lowestFail(all, r)));
   const out: string[] = [];
   for (const t of [...new Set(heads.map(targetLabel))]) {
     if (t === "redis-xadd") continue;
     const e = heads.filter((r) => targetLabel(r) === t);
     const eg = median(e.map((r) => r.goodputEventsPerS as number));
-    const eFail = Math.max(...e.map((r) => (r.lowestFailEventsPerS as number) || 0));
+    const eFail = Math.max(...e.map((r) => lowestFail(all, r)));
     const low = rFail > 0 ? eg / rFail : 0;
     const high = eFail > 0 ? eFail / rg : Number.POSITIVE_INFINITY;
     const verdict = low >= 3 ? "hit" : high < 3 ? "miss" : "undecided within the search's steps";
     out.push(
-      `Target eventlab ${t} / Redis XADD goodput at p99 <= 5 ms >= 3x: ${verdict} (${fmt(eg / rg)}x; bracket ${fmt(low)}-${Number.isFinite(high) ? fmt(high) : "open"}x).`,
+      `Target eventlab ${t} / Redis XADD goodput at p99 <= 5 ms >= 3x: ${verdict} (${fmt(eg / rg)}x; bracket ${fmt(low)}x-${Number.isFinite(high) ? `${fmt(high)}x` : "open"}).`,
     );
   }
   return out;
@@ -186,8 +195,8 @@ function redisRatioFindings(heads: readonly Row[]): string[] {
 /** Pinned against unpinned compact: goodput at each SLO both ran, and p99 at the offered rates both measured. */
 function placementFindings(rows: readonly Row[]): string[] {
   const search = rows.filter((r) => r.mode === "search" && r.topology === "compact");
-  const pinned = search.filter((r) => r.placement === "split" && r.sloMs === 5);
-  const free = search.filter((r) => r.placement === "none" && r.sloMs === 5);
+  const pinned = search.filter((r) => r.pinning === "split" && r.sloMs === 5);
+  const free = search.filter((r) => r.pinning === "none" && r.sloMs === 5);
   if (pinned.length === 0 || free.length === 0) return [];
   const pairs: string[] = [];
   for (const f of free) {

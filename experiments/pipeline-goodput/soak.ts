@@ -27,11 +27,11 @@ interface Key {
   target: string;
   queue: string;
   topology: string;
-  placement: string;
+  pinning: string;
   sloMs: number;
 }
 
-const key = (p: Key) => `${p.target}|${p.queue}|${p.topology}|${p.placement}|${p.sloMs}`;
+const key = (p: Key) => `${p.target}|${p.queue}|${p.topology}|${p.pinning}|${p.sloMs}`;
 /** Goodput each search of this run found, by target, placement and SLO. */
 const found = new Map<string, number>();
 
@@ -89,7 +89,8 @@ export async function runSoak(
     rows.push(row(rows.length, step, false, 0, 0, 0, [], slowText));
     return rows;
   }
-  const tenth = await measure(goodput * TENTH_FRACTION, p.boundaryS);
+  const longS = p.boundaryS > 0 ? p.boundaryS : p.stepS;
+  const tenth = await measure(goodput * TENTH_FRACTION, longS);
   const tenthStep = { ...tenth.m, phase: "at-10pct" as const, ratePerS: goodput * TENTH_FRACTION };
   const tenthPassed = stepPasses(tenth.m, TENTH_P99_TARGET_NS);
   rows.push(
@@ -98,7 +99,7 @@ export async function runSoak(
       tenthStep,
       tenthPassed,
       goodput,
-      p.boundaryS,
+      longS,
       tenth.loadAverage,
       tenth.m.slow,
       slowText,
