@@ -222,11 +222,11 @@ function soakFindings(rows: readonly Row[]): string[] {
   const out: string[] = [];
   if (tenth)
     out.push(
-      `Target p99 at 10% of goodput <= 1 ms (${targetLabel(tenth)}, ${fmt(tenth.offeredEventsPerS as number)}/s for ${fmt(tenth.durationS as number)} s): ${(tenth.latencyNsP99 as number) <= 1e6 ? "hit" : "miss"} (p50 ${ms(tenth.latencyNsP50 as number)}, p99 ${ms(tenth.latencyNsP99 as number)}, max ${ms(tenth.latencyNsMax as number)}).`,
+      `Target p99 at 10% of goodput <= 1 ms (${targetLabel(tenth)}, placement ${tenth.placement}, ${fmt(tenth.offeredEventsPerS as number)}/s for ${fmt(tenth.durationS as number)} s): ${(tenth.latencyNsP99 as number) <= 1e6 ? "hit" : "miss"} (p50 ${ms(tenth.latencyNsP50 as number)}, p99 ${ms(tenth.latencyNsP99 as number)}, max ${ms(tenth.latencyNsMax as number)}).`,
     );
   if (half)
     out.push(
-      `Target no sample > 50 ms at 50% of goodput (${targetLabel(half)}, ${fmt(half.offeredEventsPerS as number)}/s for ${fmt(half.durationS as number)} s): ${half.passed === true ? "hit" : "miss"} (${half.samplesOver50Ms} batches over 50 ms${half.samplesOver50Ms ? `: ${half.samplesOver50MsAt}` : ""}; p99 ${ms(half.latencyNsP99 as number)}, max ${ms(half.latencyNsMax as number)}).`,
+      `Target no sample > 50 ms at 50% of goodput (${targetLabel(half)}, placement ${half.placement}, ${fmt(half.offeredEventsPerS as number)}/s for ${fmt(half.durationS as number)} s): ${half.passed === true ? "hit" : "miss"} (${half.samplesOver50Ms} batches over 50 ms${half.samplesOver50Ms ? `: ${half.samplesOver50MsAt}` : ""}; p99 ${ms(half.latencyNsP99 as number)}, max ${ms(half.latencyNsMax as number)}).`,
     );
   return out;
 }

@@ -5,14 +5,17 @@
  * every measured sample of 50 ms or more recorded with its time (is there
  * none?).
  *
- * The goodput comes from the search point of the same target, placement and
- * SLO earlier in the same run (the grid puts the soak last; points run in
- * grid order in one process). Run alone (e.g. `--only` a soak point), it
- * first brackets the goodput with short steps (no long boundary steps) and
- * says so in its rows' phase ("ramp"/"bisect" rows before the soak's).
+ * The goodput comes from the search points of the same target and SLO
+ * earlier in the same run (the grid puts the soak last; points run in grid
+ * order in one process): the best one, pinned or unpinned, and the soak runs
+ * with that search's pinning (its rows' `placement` says where). Run without
+ * them (e.g. a shard that has only the soak), it first brackets the goodput
+ * with short steps at its own `pinning` (no long boundary steps), and those
+ * rows come first with phases "ramp"/"bisect".
  */
 
 import type { StepResult } from "./measure.ts";
+import type { PlacementKind } from "./placement.ts";
 import { type SearchStep, searchGoodput, stepPasses } from "./search.ts";
 
 /** "no-goodput": one row saying the soak did not run (the search found no rate to take 10% and 50% of). */
@@ -31,17 +34,20 @@ interface Key {
   sloMs: number;
 }
 
-const key = (p: Key) => `${p.target}|${p.queue}|${p.topology}|${p.pinning}|${p.sloMs}`;
-/** Goodput each search of this run found, by target, placement and SLO. */
-const found = new Map<string, number>();
+const key = (p: Key) => `${p.target}|${p.queue}|${p.topology}|${p.sloMs}`;
+/** The best goodput a search of this run found per target and SLO, and the pinning it ran with. */
+const found = new Map<string, { goodputPerS: number; pinning: PlacementKind }>();
 
-export function rememberGoodput(p: Key, goodputPerS: number): void {
-  found.set(key(p), goodputPerS);
+export function rememberGoodput(p: Key & { pinning: PlacementKind }, goodputPerS: number): void {
+  const best = found.get(key(p));
+  if (!best || goodputPerS > best.goodputPerS)
+    found.set(key(p), { goodputPerS, pinning: p.pinning });
 }
 
 type Measure = (rate: number, durationS: number) => Promise<{ m: StepResult; loadAverage: number }>;
 
 interface SoakPoint extends Key {
+  pinning: PlacementKind;
   stepS: number;
   boundaryS: number;
   soakS: number;
@@ -57,13 +63,17 @@ const FALLBACK_SEARCH = {
   maxSteps: 12,
 };
 
+/** Runs the soak; `measureAt(pinning)` measures steps with that placement. Returns its rows and the pinning used. */
 export async function runSoak(
   p: SoakPoint,
-  measure: Measure,
+  measureAt: (pinning: PlacementKind) => Measure,
   slowText: (slow: StepResult["slow"]) => string,
 ) {
   const rows: ReturnType<typeof row>[] = [];
-  let goodput = found.get(key(p));
+  const best = found.get(key(p));
+  const pinning = best?.pinning ?? p.pinning;
+  const measure = measureAt(pinning);
+  let goodput = best?.goodputPerS;
   if (goodput === undefined) {
     const loads: number[] = [];
     const durations: number[] = [];
@@ -87,7 +97,7 @@ export async function runSoak(
     const none = { offeredPerS: 0, achievedPerS: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 };
     const step = { ...none, errors: 0, phase: "no-goodput" as const, ratePerS: 0 };
     rows.push(row(rows.length, step, false, 0, 0, 0, [], slowText));
-    return rows;
+    return { rows, pinning };
   }
   const longS = p.boundaryS > 0 ? p.boundaryS : p.stepS;
   const tenth = await measure(goodput * TENTH_FRACTION, longS);
@@ -121,7 +131,7 @@ export async function runSoak(
       slowText,
     ),
   );
-  return rows;
+  return { rows, pinning };
 }
 
 function row(
