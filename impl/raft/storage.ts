@@ -62,7 +62,7 @@ export class MemoryStorage implements Storage {
   }
 
   setHardState(hs: HardState): void {
-    this.hard = { ...hs };
+    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit }; // a copy: the caller may reuse hs
   }
 
   /** Sets membership when there is no snapshot yet (bootstrap). */
