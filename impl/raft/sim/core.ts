@@ -404,10 +404,8 @@ export class SimCore {
         for (const e of rd.committedEntries) {
           ck?.observeApply(id, e);
           h.state.apply(e);
-          if (e.type === EntryType.Normal && this.applyListeners.length > 0) {
-            const cmd = { index: e.index, term: e.term, data: e.data };
-            for (const fn of this.applyListeners) fn(id, cmd);
-          }
+          // The entry is the command (index, term, data): entries are never written after they are appended.
+          if (e.type === EntryType.Normal) for (const fn of this.applyListeners) fn(id, e);
         }
         h.node.advance();
         this.maybeSnapshot(h);

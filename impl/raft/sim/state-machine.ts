@@ -56,7 +56,7 @@ export class AppliedState {
     );
     this.appliedIndex = e.index;
     if (e.type !== EntryType.Normal) return;
-    this.commands.push({ index: e.index, term: e.term, data: e.data });
+    this.commands.push(e); // the entry itself (never written after it is appended): no copy per node
     this.user?.apply(e);
   }
 
