@@ -108,7 +108,7 @@ export abstract class LeaderState extends ElectionState {
       entries,
       commit: this.log.committed,
     });
-    const last = entries[entries.length - 1];
+    const last = entries.length > 0 ? entries[entries.length - 1] : undefined; // arr[-1] is slow
     if (pr.state === "replicate" && last) {
       pr.optimisticUpdate(last.index);
       pr.inflights.add(last.index);

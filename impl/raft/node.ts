@@ -236,8 +236,10 @@ export class RaftNode extends LeaderState {
     const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
     const messages = this.msgs;
     this.msgs = [];
-    const last = entries[entries.length - 1];
-    const lastCommitted = committedEntries[committedEntries.length - 1];
+    // Guarded reads: arr[-1] on an empty array is a slow property lookup, not an array read.
+    const last = entries.length > 0 ? entries[entries.length - 1] : undefined;
+    const lastCommitted =
+      committedEntries.length > 0 ? committedEntries[committedEntries.length - 1] : undefined;
     this.pending = {
       lastEntryIndex: last ? last.index : 0,
       lastEntryTerm: last ? last.term : 0,
