@@ -121,7 +121,7 @@ export class MemoryStorage implements Storage {
       first <= this.lastIndex() + 1,
       () => `append: gap (first ${first}, last ${this.lastIndex()})`,
     );
-    this.ents.length = first - offset;
+    if (this.ents.length !== first - offset) this.ents.length = first - offset; // truncate only on a conflict
     for (let i = start; i < entries.length; i++) {
       const e = entries[i]!;
       assert(e.index === this.lastIndex() + 1, "append: entries not contiguous");

@@ -75,7 +75,10 @@ export class KvStore implements StateMachine {
     if (cmd.k === "get") result = cur;
     else if (cmd.k === "put") this.data.set(cmd.key, cmd.v);
     else this.data.set(cmd.key, cur + cmd.v);
-    this.sessions.set(cmd.c, { seq: cmd.s, result });
+    if (last !== undefined) {
+      last.seq = cmd.s; // in place: the session objects are this store's own (restore builds new ones)
+      last.result = result;
+    } else this.sessions.set(cmd.c, { seq: cmd.s, result });
   }
 
   /** The result of client `c`'s operation `seq` if it is the last one executed for that client. */
