@@ -7,6 +7,7 @@ import { runDiffCli } from "./measure/diff-cli.ts";
 import {
   experimentNames,
   experiments,
+  extraExperiments,
   findExperiment,
   UnknownExperimentError,
 } from "./registry.ts";
@@ -24,7 +25,7 @@ import {
 import { createProgress } from "./runner/progress.ts";
 import { type Plan, planExperiment, planUnits, runPlan } from "./runner/run.ts";
 import type { Experiment } from "./runner/types.ts";
-import { PROFILES } from "./runner/types.ts";
+import { headlineMetrics, PROFILES } from "./runner/types.ts";
 
 function fail(code: number, message: string, usageHint = code === 2): never {
   console.error(`experiments: ${message}`);
@@ -185,7 +186,11 @@ function runMerge(dirs: string[], requestedOut: string | null): number {
 
 async function main(): Promise<number> {
   // `diff` has its own flags and usage (measure/diff-cli.ts).
-  if (process.argv[2] === "diff") return runDiffCli(process.argv.slice(3));
+  if (process.argv[2] === "diff")
+    return runDiffCli(
+      process.argv.slice(3),
+      headlineMetrics([...experiments, ...extraExperiments]),
+    );
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));

@@ -117,6 +117,7 @@ export default defineExperiment({
   include: (p) =>
     p.opsCount % p.chunkOps === 0 ? true : "opsCount must be a multiple of chunkOps",
   isolation: "process",
+  headline: { metrics: [{ column: "nsPerOp", higherIsBetter: false }] },
   claims: [
     {
       id: "alloc-pool-vs-malloc",

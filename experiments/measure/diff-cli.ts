@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_CHANGE_THRESHOLD } from "./base-head.ts";
+import type { HeadlineMetrics } from "./diff.ts";
 import { DiffInputError, diffDirs, dirDiffMarkdown, parseMetric } from "./diff-dir.ts";
 import { DEFAULT_BOOTSTRAP_SEED } from "./estimate.ts";
 
@@ -17,13 +18,14 @@ experiment in both, B/A of the headline metric (median over repetitions) with a
 95% bootstrap interval; points whose interval lies wholly beyond the threshold
 are marked as changed beyond the noise. Markdown to stdout.
 
-  --metric COL:higher|lower  the column to compare (default: each experiment's headline)
+  --metric COL:higher|lower  the column to compare (default: each experiment's declared headline metrics)
   --threshold F              margin of "beyond the noise" (default ${DEFAULT_CHANGE_THRESHOLD})
   --seed N                   bootstrap seed (default ${DEFAULT_BOOTSTRAP_SEED}; printed)
   --out FILE                 also write the Markdown to FILE
   --help                     this text`;
 
-export function runDiffCli(argv: string[]): number {
+/** `headlines`: each experiment's declared headline metrics (experiments/cli.ts passes the registry's). */
+export function runDiffCli(argv: string[], headlines: HeadlineMetrics = {}): number {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -52,7 +54,7 @@ export function runDiffCli(argv: string[]): number {
       throw new DiffInputError(`--seed ${values.seed}: expected an integer in [0, 4294967295]`);
     const metric = values.metric === undefined ? undefined : parseMetric(values.metric);
     const md = dirDiffMarkdown(
-      diffDirs(positionals[0]!, positionals[1]!, { threshold, seed, metric }),
+      diffDirs(positionals[0]!, positionals[1]!, { threshold, seed, metric, headlines }),
     );
     process.stdout.write(md);
     if (values.out) writeFileSync(values.out, md);
@@ -68,5 +70,3 @@ export function runDiffCli(argv: string[]): number {
     throw err;
   }
 }
-
-if (import.meta.main) process.exit(runDiffCli(Bun.argv.slice(2)));

@@ -70,6 +70,7 @@ export default defineExperiment({
   repeats: { quick: 2, full: 1 },
   isolation: "inline",
   include: (p: PipelinePoint) => pipelinePointSupported(p),
+  headline: { metrics: [{ column: "achievedEventsPerS", higherIsBetter: true }] },
   claims: [
     {
       id: "pipeline-vs-redis-xadd",

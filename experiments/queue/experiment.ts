@@ -184,6 +184,7 @@ export default defineExperiment({
   },
   repeats: { full: 5 },
   isolation: "inline", // runQueueWorkload already runs every end in a fresh Worker
+  headline: { metrics: [{ column: "throughputEventsPerS", higherIsBetter: true }] },
   claims: [
     {
       id: "queue-spsc-vs-message-port",
