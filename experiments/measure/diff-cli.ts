@@ -24,8 +24,15 @@ are marked as changed beyond the noise. Markdown to stdout.
   --out FILE                 also write the Markdown to FILE
   --help                     this text`;
 
-/** `headlines`: each experiment's declared headline metrics (experiments/cli.ts passes the registry's). */
-export function runDiffCli(argv: string[], headlines: HeadlineMetrics = {}): number {
+/**
+ * `headlines`: each experiment's declared headline metrics (experiments/cli.ts passes the registry's);
+ * `more`: Markdown appended after the point tables (the entry point adds the headline ratios).
+ */
+export function runDiffCli(
+  argv: string[],
+  headlines: HeadlineMetrics = {},
+  more?: (dirA: string, dirB: string) => string,
+): number {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -53,9 +60,10 @@ export function runDiffCli(argv: string[], headlines: HeadlineMetrics = {}): num
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
       throw new DiffInputError(`--seed ${values.seed}: expected an integer in [0, 4294967295]`);
     const metric = values.metric === undefined ? undefined : parseMetric(values.metric);
-    const md = dirDiffMarkdown(
-      diffDirs(positionals[0]!, positionals[1]!, { threshold, seed, metric, headlines }),
-    );
+    const [dirA, dirB] = [positionals[0]!, positionals[1]!];
+    const md =
+      dirDiffMarkdown(diffDirs(dirA, dirB, { threshold, seed, metric, headlines })) +
+      (more ? more(dirA, dirB) : "");
     process.stdout.write(md);
     if (values.out) writeFileSync(values.out, md);
     return 0;

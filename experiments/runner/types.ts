@@ -130,6 +130,14 @@ export interface Headline {
   metrics: readonly HeadlineMetric[];
   /** Ids of this experiment's ratio claims that are headline ratios (default: every ratio claim). */
   ratios?: readonly string[];
+  /**
+   * Per profile, the repetitions of the grid points the headline ratios read
+   * (their numerator and denominator points), when above the experiment's
+   * repeats: the extra rounds run after the normal ones and only those points,
+   * so a ratio's interval narrows without repeating the whole grid. Ignored
+   * when --repeat is given.
+   */
+  repeats?: Partial<Record<Profile, number>>;
 }
 
 export interface HeadlineMetric {
@@ -162,7 +170,11 @@ export interface Experiment<
   readonly repeats?: Partial<Record<Profile, number>>;
   readonly claims: readonly Claim[];
   /** Headline metrics (point-by-point) and ratios (claim ids); metrics empty when none declared. */
-  readonly headline: { metrics: readonly HeadlineMetric[]; ratios: readonly string[] };
+  readonly headline: {
+    metrics: readonly HeadlineMetric[];
+    ratios: readonly string[];
+    repeats: Partial<Record<Profile, number>>;
+  };
   /**
    * Measured columns that tell apart the rows one repetition returns (e.g.
    * ["trial"]); empty for experiments whose run() returns one row.
@@ -300,7 +312,15 @@ function resolveHeadline<PS extends AnyShape, MS extends AnyShape>(
       throw new Error(
         `experiment ${def.name}: headline ratio "${id}" is not one of its ratio claims`,
       );
-  return { metrics, ratios };
+  return { metrics, ratios, repeats: def.headline?.repeats ?? {} };
+}
+
+/** The `where` filters of the numerator and denominator of every headline ratio. */
+export function headlineWheres(exp: Experiment): Record<string, string | number | boolean>[] {
+  return exp.headline.ratios.flatMap((id) => {
+    const m = exp.claims.find((c) => c.id === id)!.measured;
+    return m.kind === "ratio" ? [m.numerator.where, m.denominator.where] : [];
+  });
 }
 
 /** Validates one measured record; the error names the experiment, row (when several) and column. */
