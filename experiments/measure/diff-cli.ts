@@ -16,7 +16,10 @@ export const DIFF_USAGE = `Usage: bun run experiments diff DIR_A DIR_B [options]
 Compares two result directories point by point: for every grid point of every
 experiment in both, B/A of the headline metric (median over repetitions) with a
 95% bootstrap interval; points whose interval lies wholly beyond the threshold
-are marked as changed beyond the noise. Markdown to stdout.
+are marked as changed beyond the noise; then each experiment's headline ratios
+in both runs (estimate, 95% interval, overlap, half-width against 10%).
+Markdown to stdout. The metrics and ratios are those each experiment declares
+(its definition's headline).
 
   --metric COL:higher|lower  the column to compare (default: each experiment's declared headline metrics)
   --threshold F              margin of "beyond the noise" (default ${DEFAULT_CHANGE_THRESHOLD})
