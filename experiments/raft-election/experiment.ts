@@ -212,6 +212,7 @@ export default defineExperiment({
   // One repetition is one line of many trials; its spread is the trials'.
   repeats: { quick: 1, full: 1 },
   isolation: "worker",
+  headline: { metrics: [{ column: "timeWithoutLeaderMs", higherIsBetter: false }] },
   claims: [
     paperClaim(
       "raft-150-155-median",
