@@ -48,7 +48,7 @@ export type WorkerReport =
 export async function loadConduit(url: string): Promise<QueueRegistration> {
   const m = (await import(url)) as { conduit?: Partial<QueueRegistration> };
   const c = m.conduit;
-  if (!c || c.kind !== "queue" || typeof c.create !== "function")
+  if (c?.kind !== "queue" || typeof c.create !== "function")
     throw new Error(`conduitModule ${url} exports no queue-shaped \`conduit\``);
   return c as QueueRegistration;
 }
