@@ -35,7 +35,7 @@ import { measureStep, stopGoodputRedis } from "./measure.ts";
 import { choosePlacement, PLACEMENTS, type PlacementKind } from "./placement.ts";
 import { type SearchOptions, searchGoodput } from "./search.ts";
 import { goodputSection } from "./section.ts";
-import { rememberGoodput, runSoak, SOAK_PHASES } from "./soak.ts";
+import { rememberGoodput, runSoak, SOAK_PHASES, stepRow } from "./soak.ts";
 
 export const REDIS_QUEUE = "redis-xadd";
 
@@ -242,23 +242,18 @@ export default defineExperiment({
     rememberGoodput(p, result.goodputPerS);
     return result.steps.map((s, i) => ({
       placement: placement.text,
-      step: i,
-      phase: s.phase,
-      ratePerS: s.ratePerS,
-      durationS: steps[i]!.durationS,
-      offeredEventsPerS: s.offeredPerS,
-      achievedEventsPerS: s.achievedPerS,
-      latencyNsP50: s.p50Ns,
-      latencyNsP99: s.p99Ns,
-      latencyNsP999: s.p999Ns,
-      latencyNsMax: s.maxNs,
-      passed: s.passed,
-      goodputEventsPerS: result.goodputPerS,
+      ...stepRow(
+        i,
+        s,
+        s.passed,
+        result.goodputPerS,
+        steps[i]!.durationS,
+        steps[i]!.loadAverage,
+        steps[i]!.slow,
+        steps[i]!.slowAt,
+      ),
       lowestFailEventsPerS: Number.isFinite(result.lowestFailPerS) ? result.lowestFailPerS : 0,
       boundaryPassFraction: result.boundaryPassFraction,
-      samplesOver50Ms: steps[i]!.slow,
-      samplesOver50MsAt: steps[i]!.slowAt,
-      loadAverage1m: steps[i]!.loadAverage,
     }));
   },
 });

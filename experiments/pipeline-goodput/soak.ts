@@ -69,7 +69,7 @@ export async function runSoak(
   measureAt: (pinning: PlacementKind) => Measure,
   slowText: (slow: StepResult["slow"]) => string,
 ) {
-  const rows: ReturnType<typeof row>[] = [];
+  const rows: ReturnType<typeof stepRow>[] = [];
   const best = found.get(key(p));
   const pinning = best?.pinning ?? p.pinning;
   const measure = measureAt(pinning);
@@ -90,13 +90,24 @@ export async function runSoak(
     );
     goodput = r.goodputPerS;
     r.steps.forEach((s, i) => {
-      rows.push(row(i, s, s.passed, goodput!, durations[i]!, loads[i]!, slows[i]!, slowText));
+      rows.push(
+        stepRow(
+          i,
+          s,
+          s.passed,
+          goodput!,
+          durations[i]!,
+          loads[i]!,
+          slows[i]!.length,
+          slowText(slows[i]!),
+        ),
+      );
     });
   }
   if (goodput <= 0) {
     const none = { offeredPerS: 0, achievedPerS: 0, p50Ns: 0, p99Ns: 0, p999Ns: 0, maxNs: 0 };
     const step = { ...none, errors: 0, phase: "no-goodput" as const, ratePerS: 0 };
-    rows.push(row(rows.length, step, false, 0, 0, 0, [], slowText));
+    rows.push(stepRow(rows.length, step, false, 0, 0, 0, 0, slowText([])));
     return { rows, pinning };
   }
   const longS = p.boundaryS > 0 ? p.boundaryS : p.stepS;
@@ -104,15 +115,15 @@ export async function runSoak(
   const tenthStep = { ...tenth.m, phase: "at-10pct" as const, ratePerS: goodput * TENTH_FRACTION };
   const tenthPassed = stepPasses(tenth.m, TENTH_P99_TARGET_NS);
   rows.push(
-    row(
+    stepRow(
       rows.length,
       tenthStep,
       tenthPassed,
       goodput,
       longS,
       tenth.loadAverage,
-      tenth.m.slow,
-      slowText,
+      tenth.m.slow.length,
+      slowText(tenth.m.slow),
     ),
   );
   const soak = await measure(goodput * SOAK_FRACTION, p.soakS);
@@ -120,21 +131,22 @@ export async function runSoak(
   // Passes only with no sample over 50 ms, nothing lost, and the rate kept up.
   const soakPassed = soak.m.slow.length === 0 && stepPasses(soak.m, Number.POSITIVE_INFINITY);
   rows.push(
-    row(
+    stepRow(
       rows.length,
       soakStep,
       soakPassed,
       goodput,
       p.soakS,
       soak.loadAverage,
-      soak.m.slow,
-      slowText,
+      soak.m.slow.length,
+      slowText(soak.m.slow),
     ),
   );
   return { rows, pinning };
 }
 
-function row(
+/** One CSV row of a step (search, 10% or soak); the search's own columns are the caller's to override. */
+export function stepRow(
   step: number,
   s: Omit<SearchStep, "phase" | "passed"> & {
     phase: SearchStep["phase"] | (typeof SOAK_PHASES)[number];
@@ -143,8 +155,8 @@ function row(
   goodputPerS: number,
   durationS: number,
   loadAverage1m: number,
-  slow: StepResult["slow"],
-  slowText: (slow: StepResult["slow"]) => string,
+  slowCount: number,
+  slowAt: string,
 ) {
   return {
     step,
@@ -161,8 +173,8 @@ function row(
     goodputEventsPerS: goodputPerS,
     lowestFailEventsPerS: 0,
     boundaryPassFraction: 0,
-    samplesOver50Ms: slow.length,
-    samplesOver50MsAt: slowText(slow),
+    samplesOver50Ms: slowCount,
+    samplesOver50MsAt: slowAt,
     loadAverage1m,
   };
 }

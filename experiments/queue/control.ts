@@ -13,7 +13,8 @@ import type { Row, Table } from "../report/section.ts";
 import { column, groupBy, spread } from "../report/stats.ts";
 import { NULL_CONDUIT_NAME } from "./null-conduit.ts";
 
-const POINT = [
+/** The params that make a queue point (every param but the queue); one list for the queue section. */
+export const POINT = [
   "producers",
   "capacitySlots",
   "mode",

@@ -27,18 +27,10 @@ import {
   summaryTable,
 } from "../report/section.ts";
 import { column, groupBy, spread } from "../report/stats.ts";
-import { controlFinding, controlTable } from "./control.ts";
+import { controlFinding, controlTable, POINT } from "./control.ts";
 import { NULL_CONDUIT_NAME } from "./null-conduit.ts";
 
-const PARAMS = [
-  "producers",
-  "capacitySlots",
-  "mode",
-  "batchRecords",
-  "recordBytes",
-  "waitStrategy",
-  "eventsTotal",
-];
+const PARAMS = POINT;
 const batchPanel = (r: Row) => `batch ${r.batchRecords}`;
 const THROUGHPUT_TITLE = "throughput (M events/s)";
 
