@@ -8,6 +8,12 @@
  * mitata's samples, divided by the pairs per call. Every acquired ref is passed
  * to do_not_optimize so it escapes, as it would into a queue: otherwise the JIT
  * may delete naive's allocation outright.
+ *
+ * Group "alloc-ratio": each allocator against the naive baseline on the
+ * acquire+write+release 64 B loop, through the measurement core
+ * (bench/compare.ts): interleaved seeded blocks of short trials after a
+ * checked warm-up, printed as the paired speedup (naive ns/op over its ns/op,
+ * > 1 = faster than naive) with its 95% bootstrap interval.
  */
 import { do_not_optimize, measure } from "mitata";
 import {
@@ -19,6 +25,7 @@ import {
   type RecordBytes,
   Rng,
 } from "../impl/index.ts";
+import { callRate, compareRow } from "./compare.ts";
 import type { BenchFile, BenchRow } from "./types.ts";
 
 const OPS_PER_CALL = 64;
@@ -26,6 +33,9 @@ const WARMUP_CALLS = 2000;
 const BURST_SIZE = 64;
 const POOL_CAPACITY = 1024;
 const PAIR_SIZES: readonly RecordBytes[] = [32, 64, 256];
+/** Loop calls per warm-up chunk and per trial of a comparison (OPS_PER_CALL operations each). */
+const COMPARE_CHUNK_CALLS = 500;
+const COMPARE_TRIAL_CALLS = { quick: 5_000, full: 20_000 } as const;
 
 type Loop = () => void;
 
@@ -165,8 +175,58 @@ const benchAlloc: BenchFile = async ({ quick, seed, filter }) => {
       checkDrained(a);
     }
   }
+  rows.push(...(await ratioRows(quick, seed, filter)));
   return rows;
 };
+
+/** One allocator's write loop at 64 B as a contender: warm-up chunks in calls/s, trials in ns/op. */
+function writeContender(name: string, rng: Rng, quick: boolean) {
+  const recordBytes: RecordBytes = 64;
+  const a = createAllocator(name, { capacity: POOL_CAPACITY, recordBytes });
+  const ev = newEventFields(recordBytes);
+  ev.payloadLength = payloadCapacity(recordBytes);
+  rng.fill(ev.payload);
+  const loop = writeLoop()(a, do_not_optimize, OPS_PER_CALL, ev);
+  const calls = quick ? COMPARE_TRIAL_CALLS.quick : COMPARE_TRIAL_CALLS.full;
+  return {
+    name,
+    warmupChunk: () => callRate(loop, COMPARE_CHUNK_CALLS),
+    trial: () => {
+      const t0 = performance.now();
+      for (let i = 0; i < calls; i++) loop();
+      const ns = ((performance.now() - t0) * 1e6) / (calls * OPS_PER_CALL);
+      checkDrained(a);
+      return ns;
+    },
+  };
+}
+
+async function ratioRows(quick: boolean, seed: number, filter?: string): Promise<BenchRow[]> {
+  const names = listImplementations("allocator").map((r) => r.name);
+  if (!names.includes("naive")) return [];
+  const rows: BenchRow[] = [];
+  for (const name of names.filter((n) => n !== "naive")) {
+    const label = `${name} / naive acquire+write+release 64B`;
+    if (filter && !label.includes(filter) && !"alloc-ratio".includes(filter)) continue;
+    const rng = new Rng(seed);
+    const row = await compareRow(
+      {
+        group: "alloc-ratio",
+        name: label,
+        contender: writeContender(name, rng, quick),
+        baseline: writeContender("naive", rng, quick),
+        higherIsBetter: false,
+        params: { recordBytes: 64, op: "acquire+write+release", baseline: "naive" },
+      },
+      { quick, seed },
+    );
+    console.log(
+      `bench: ${row.name}: speedup ${row.median.toPrecision(3)}x (95% CI ${row.min.toPrecision(3)}-${row.max.toPrecision(3)}, ${row.repeats} pairs, ${row.params.mode}${row.params.steady ? "" : ", warm-up not steady"})`,
+    );
+    rows.push(row);
+  }
+  return rows;
+}
 
 /** A benchmark that leaks refs measured something other than it says. */
 function checkDrained(a: Allocator): void {

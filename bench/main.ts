@@ -70,14 +70,17 @@ function fmt(x: number): string {
 }
 
 export function formatTable(rows: BenchRow[]): string {
-  const header = ["group", "name", "metric", "median", "min-max", "repeats"];
+  // Comparison rows print their estimate and 95% interval, and their pairs as repeats.
+  const header = ["group", "name", "metric", "median|est", "min-max | 95% CI", "repeats|pairs"];
   const body = rows.map((r) => [
     r.group,
     r.name,
     r.metric,
-    fmt(r.median),
-    `${fmt(r.min)}-${fmt(r.max)}`,
-    String(r.repeats),
+    fmt(r.interval ? r.interval.estimate : r.median),
+    r.interval
+      ? `(${fmt(r.interval.lo)}-${fmt(r.interval.hi)}) ${Math.round(r.interval.level * 100)}% CI${r.params.verdict ? ` ${r.params.verdict}` : ""}`
+      : `${fmt(r.min)}-${fmt(r.max)}`,
+    String(r.interval ? r.interval.pairs : r.repeats),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((b) => b[c]!.length)));
   const numeric = new Set([3, 4, 5]);

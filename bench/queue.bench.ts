@@ -11,8 +11,13 @@
  *   are over `repeats` runs (quick: 3, else 5) after a discarded probe run that
  *   sizes the event count to about TARGET_RUN_S of work.
  * - group "queue-ratio": spsc / message-port at the same batch, spsc /
- *   message-port-object, from rows measured in this same run.
- * - group "queue-target": the issue's targets, each with params.hit.
+ *   message-port-object: for each pair of cross-Worker rows measured above, a
+ *   comparison through the measurement core (bench/compare.ts): both run
+ *   interleaved in seeded balanced blocks at the row's event count, after a
+ *   checked warm-up, printed as the paired geometric-mean ratio with its 95%
+ *   bootstrap interval.
+ * - group "queue-target": the issue's targets, each with params.hit (ratio
+ *   targets: hit only when the interval's lower bound clears the target).
  *
  * A run with any loss, duplication, reordering, corruption or error is not
  * timed: it throws, so a broken queue cannot post a figure.
@@ -26,6 +31,7 @@ import {
   type QueueRegistration,
 } from "../impl/index.ts";
 import { runQueueWorkload, type WorkloadOptions } from "../impl/queue/workload.ts";
+import { compareRow } from "./compare.ts";
 import type { BenchFile, BenchRow } from "./types.ts";
 
 const PAIRS_PER_CALL = 64;
@@ -36,6 +42,10 @@ const MIN_EVENTS = 100_000;
 const MAX_EVENTS = 50_000_000;
 const RUN_TIMEOUT_MS = 120_000;
 const CAPACITY_SLOTS = 65536;
+/** Events per warm-up chunk of a comparison (one short run in fresh Workers). */
+const WARMUP_CHUNK_EVENTS = 50_000;
+/** A comparison's warm-up stops here even if not flat (named maximum; the row says steady: false). */
+const MAX_WARMUP_CHUNKS = 40;
 
 interface CrossVariant {
   mode: WorkloadOptions["mode"];
@@ -176,33 +186,57 @@ async function crossRow(
   };
 }
 
-/** Ratio rows and target rows from the cross-Worker rows of this run. */
-function derivedRows(rows: BenchRow[]): BenchRow[] {
+/** The cross-Worker row's run, as a contender of an interleaved comparison. */
+function contender(row: BenchRow, seed: number) {
+  const queue = String(row.params.queue);
+  const v: CrossVariant = {
+    mode: row.params.mode as CrossVariant["mode"],
+    batch: Number(row.params.batch),
+    recordBytes: Number(row.params.recordBytes) as 32 | 64,
+    publishEvery: Number(row.params.publishEveryRecords),
+  };
+  const events = Number(row.params.eventsPerRun);
+  return {
+    name: row.name,
+    warmupChunk: async () =>
+      (await crossRun(queue, v, WARMUP_CHUNK_EVENTS, seed)).throughputEventsPerS,
+    trial: async (block: number) =>
+      (await crossRun(queue, v, events, seed + block)).throughputEventsPerS,
+  };
+}
+
+/** Ratio rows (interleaved comparisons) and target rows from the cross-Worker rows of this run. */
+async function derivedRows(rows: BenchRow[], quick: boolean, seed: number): Promise<BenchRow[]> {
   const find = (name: string) =>
     rows.find((r) => r.group === "queue-cross-worker" && r.name === name);
   const out: BenchRow[] = [];
-  const ratio = (num: string, den: string) => {
+  const ratio = async (num: string, den: string, minRatio?: number) => {
     const a = find(num);
     const b = find(den);
     if (!a || !b) return;
-    out.push({
-      group: "queue-ratio",
-      name: `${num} / ${den}`,
-      metric: "ratio",
-      median: a.median / b.median,
-      min: a.min / b.max,
-      max: a.max / b.min,
-      repeats: Math.min(a.repeats, b.repeats),
-      params: { numerator: num, denominator: den },
-    });
+    const row = await compareRow(
+      {
+        group: "queue-ratio",
+        contender: contender(a, seed),
+        baseline: contender(b, seed),
+        higherIsBetter: true,
+        minRatio,
+        params: { numerator: num, denominator: den },
+      },
+      { quick, seed, warmup: { maxChunks: MAX_WARMUP_CHUNKS } },
+    );
+    console.log(
+      `bench: ${row.name}: ${row.median.toPrecision(3)}x (95% CI ${row.min.toPrecision(3)}-${row.max.toPrecision(3)}, ${row.repeats} pairs, ${row.params.mode}${row.params.steady ? "" : ", warm-up not steady"})`,
+    );
+    out.push(row);
   };
   for (const rb of [64, 32]) {
     for (const b of [16, 256]) {
-      ratio(`spsc batch=${b} ${rb}B`, `message-port batch=${b} ${rb}B`);
-      ratio(`spsc span=${b} ${rb}B`, `message-port batch=${b} ${rb}B`);
+      await ratio(`spsc batch=${b} ${rb}B`, `message-port batch=${b} ${rb}B`, 2);
+      await ratio(`spsc span=${b} ${rb}B`, `message-port batch=${b} ${rb}B`);
     }
-    ratio(`spsc single ${rb}B`, `message-port-object single ${rb}B`);
-    ratio(`spsc span=256 ${rb}B`, `message-port-object single ${rb}B`);
+    await ratio(`spsc single ${rb}B`, `message-port-object single ${rb}B`);
+    await ratio(`spsc span=256 ${rb}B`, `message-port-object single ${rb}B`, 50);
   }
   const best = (queue: string, modes: string[]) =>
     rows
@@ -232,20 +266,39 @@ function derivedRows(rows: BenchRow[]): BenchRow[] {
   const spscBatch = best("spsc", ["batch", "span"]);
   target("spsc per-record >= 30M/s", spscSingle, spscSingle?.median, 30e6);
   target("spsc batches/spans >= 100M/s", spscBatch, spscBatch?.median, 100e6);
-  for (const b of [16, 256]) {
-    // like for like: both sides copy records in and out (the span ratio is a row of its own)
-    const r = out.find((x) => x.name === `spsc batch=${b} 64B / message-port batch=${b} 64B`);
-    target(`spsc >= 2x message-port at batch ${b}`, r, r?.median, 2);
-  }
-  const mpo = find("message-port-object single 64B");
-  if (spscBatch && mpo)
-    target(
-      "spsc >= 50x message-port-object",
-      spscBatch,
-      spscBatch.median / mpo.median,
-      50,
-      "ratio",
+  // Ratio targets are decided on the interval: hit only when its lower bound clears the target.
+  const ratioTarget = (label: string, name: string, goal: number) => {
+    const r = out.find((x) => x.name === name);
+    if (!r) return;
+    out.push({
+      group: "queue-target",
+      name: label,
+      metric: "ratio",
+      median: r.median,
+      min: r.min,
+      max: r.max,
+      repeats: r.repeats,
+      ...(r.interval ? { interval: r.interval } : {}),
+      params: {
+        target: goal,
+        hit: r.params.verdict === "holds",
+        verdict: String(r.params.verdict),
+        from: r.name,
+      },
+    });
+  };
+  // like for like: both sides copy records in and out (the span ratio is a row of its own)
+  for (const b of [16, 256])
+    ratioTarget(
+      `spsc >= 2x message-port at batch ${b}`,
+      `spsc batch=${b} 64B / message-port batch=${b} 64B`,
+      2,
     );
+  ratioTarget(
+    "spsc >= 50x message-port-object",
+    "spsc span=256 64B / message-port-object single 64B",
+    50,
+  );
   const mutex = best("mutex", ["single"]);
   target("mutex 1P/1C per-record >= 3.5M/s", mutex, mutex?.median, 3.5e6);
   return out;
@@ -261,7 +314,7 @@ const benchQueue: BenchFile = async ({ quick, seed, filter }) => {
       rows.push(await crossRow(reg, v, quick, seed));
     }
   }
-  rows.push(...derivedRows(rows));
+  rows.push(...(await derivedRows(rows, quick, seed)));
   for (const r of rows.filter((x) => x.group === "queue-target"))
     console.log(
       `target ${r.params.hit ? "HIT " : "MISS"} ${r.name}: ${r.median.toPrecision(3)} (${r.params.from})`,

@@ -14,6 +14,12 @@ export interface BenchRow {
   min: number;
   max: number;
   repeats: number;
+  /**
+   * Comparison rows only (bench/compare.ts): the paired estimate and its
+   * bootstrap interval; median/min/max then hold estimate/lo/hi and repeats
+   * the number of pairs.
+   */
+  interval?: { estimate: number; lo: number; hi: number; level: number; pairs: number };
   /** free-form context: recordBytes, batch, producers ... */
   params: Record<string, string | number | boolean>;
 }

@@ -7,9 +7,11 @@ import { runDiffCli } from "./measure/diff-cli.ts";
 import {
   experimentNames,
   experiments,
+  extraExperiments,
   findExperiment,
   UnknownExperimentError,
 } from "./registry.ts";
+import { reproducibility, reproMarkdown } from "./report/repro.ts";
 import { parseArgs, type RunArgs, USAGE, UsageError } from "./runner/args.ts";
 import { GridError } from "./runner/grid.ts";
 import { experimentHelp } from "./runner/help.ts";
@@ -18,13 +20,15 @@ import {
   dirtyTreeReason,
   newRunDir,
   REFERENCE_DIR,
+  REFERENCE_REPEAT_DIR,
   recordedCommand,
+  repeatRefusal,
   unusableDirReason,
 } from "./runner/outdir.ts";
 import { createProgress } from "./runner/progress.ts";
 import { type Plan, planExperiment, planUnits, runPlan } from "./runner/run.ts";
 import type { Experiment } from "./runner/types.ts";
-import { PROFILES } from "./runner/types.ts";
+import { headlineMetrics, PROFILES } from "./runner/types.ts";
 
 function fail(code: number, message: string, usageHint = code === 2): never {
   console.error(`experiments: ${message}`);
@@ -39,7 +43,10 @@ function listExperiments(): void {
       try {
         const plan = planExperiment(exp, { profile, shard: null });
         const skipped = plan.grid.skipped.length ? ` (+${plan.grid.skipped.length} skipped)` : "";
-        return `${profile} ${plan.grid.points.length} points${skipped} x ${plan.repeats}`;
+        const headline = plan.headlineIndices.length
+          ? ` (its ${plan.headlineIndices.length} headline-ratio points x ${plan.headlineRepeats})`
+          : "";
+        return `${profile} ${plan.grid.points.length} points${skipped} x ${plan.repeats}${headline}`;
       } catch (err) {
         return `${profile} ? (${(err as Error).message.split("\n")[0]})`;
       }
@@ -52,12 +59,24 @@ function listExperiments(): void {
 }
 
 /** The directory a run writes to, checked usable; exits 2 with one line when it is not. */
-function chooseOutDir(requested: string | null, reference: boolean): string {
-  if (reference) {
+function chooseOutDir(
+  requested: string | null,
+  reference: boolean,
+  referenceRepeat = false,
+  names: readonly string[] = [],
+): string {
+  if (referenceRepeat) {
+    const why = repeatRefusal(names);
+    if (why) fail(2, `--reference-repeat refused: ${why}`, false);
+  } else if (reference) {
     const dirty = dirtyTreeReason();
     if (dirty) fail(2, `--reference refused: ${dirty}`, false);
   }
-  const dir = reference ? REFERENCE_DIR : (requested ?? newRunDir());
+  const dir = referenceRepeat
+    ? REFERENCE_REPEAT_DIR
+    : reference
+      ? REFERENCE_DIR
+      : (requested ?? newRunDir());
   const why = unusableDirReason(dir);
   if (why) fail(2, `--out: ${why}`, false);
   return dir;
@@ -66,7 +85,7 @@ function chooseOutDir(requested: string | null, reference: boolean): string {
 /** What to do with a finished run: where it is, its report, the comparison with the reference. */
 function nextSteps(outDir: string, reference: boolean): string {
   if (reference)
-    return `reference written to ${outDir}/; rebuild the committed report with: bun run reports`;
+    return `reference written to ${outDir}/; rebuild the committed report with: bun run reports${outDir === REFERENCE_REPEAT_DIR ? " (its Reproducibility section compares results/ with results/repeat/)" : ""}`;
   return [
     `run directory: ${outDir}`,
     `  build its report:            bun run reports --from ${outDir}   (writes ${join(outDir, "report")}/)`,
@@ -96,7 +115,12 @@ async function runExperiments(args: RunArgs): Promise<number> {
     if (err instanceof GridError) fail(2, err.message);
     throw err;
   }
-  const outDir = chooseOutDir(args.outDir, args.reference);
+  const outDir = chooseOutDir(
+    args.outDir,
+    args.reference,
+    args.referenceRepeat,
+    selected.map((e) => e.name),
+  );
   const seed = args.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!;
   const shardText = args.shard ? `, shard ${args.shard.index}/${args.shard.count}` : "";
   console.log(
@@ -104,7 +128,7 @@ async function runExperiments(args: RunArgs): Promise<number> {
   );
   for (const p of plans) {
     console.log(
-      `  ${p.exp.name}: ${p.indices.length} points x ${p.repeats} repeats (${p.exp.isolation})`,
+      `  ${p.exp.name}: ${p.indices.length} points x ${p.repeats} repeats${p.headlineIndices.length ? `, then its ${p.headlineIndices.length} headline-ratio points to ${p.headlineRepeats} repeats` : ""} (${p.exp.isolation})`,
     );
     const reasons = new Map<string, number>();
     for (const s of p.grid.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
@@ -185,7 +209,15 @@ function runMerge(dirs: string[], requestedOut: string | null): number {
 
 async function main(): Promise<number> {
   // `diff` has its own flags and usage (measure/diff-cli.ts).
-  if (process.argv[2] === "diff") return runDiffCli(process.argv.slice(3));
+  if (process.argv[2] === "diff")
+    return runDiffCli(
+      process.argv.slice(3),
+      headlineMetrics([...experiments, ...extraExperiments]),
+      (a, b) =>
+        `${reproMarkdown(reproducibility(experiments, a, b))
+          .join("\n")
+          .trimEnd()}\n`,
+    );
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs(process.argv.slice(2));

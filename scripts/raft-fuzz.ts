@@ -19,7 +19,7 @@ import {
   runFuzzSeed,
 } from "../impl/raft/sim/fuzz.ts";
 import { FAULT_FAMILIES, type FaultFamily } from "../impl/raft/sim/fuzz-schedules.ts";
-import { measureSimSpeed } from "../impl/raft/sim/speed.ts";
+import { measureSimSpeed, SIM_SPEED_TARGET_X } from "../impl/raft/sim/speed.ts";
 
 const HELP = `bun run raft:fuzz [options]
 
@@ -165,7 +165,7 @@ function main(): void {
   if (a.speed) {
     const speed = measureSimSpeed();
     console.log(
-      `simulator speed, 5 nodes, 8 KV clients (${speed.opsPerVirtualS.toFixed(0)} ops/virtual s), ${speed.measureVirtualMs / 1000} virtual s after warm-up: ${speed.virtualPerWall.toFixed(0)}x real time (${(speed.eventsPerWallS / 1e6).toFixed(2)}M events/s; shared machine, noisy)`,
+      `simulator speed, 5 nodes, 8 KV clients (${speed.opsPerVirtualS.toFixed(0)} ops/virtual s), ${speed.measureVirtualMs / 1000} virtual s after warm-up: ${speed.virtualPerWall.toFixed(0)}x real time, ${speed.virtualPerCpu.toFixed(0)}x CPU time (${(speed.eventsPerWallS / 1e6).toFixed(2)}M events/s; target ${SIM_SPEED_TARGET_X}x; shared machine, noisy)`,
     );
   }
   if (failures.length > 0) {

@@ -157,6 +157,12 @@ describe("csv", () => {
       /missing columns: maybe; unknown columns: perhaps/,
     );
   });
+  test("a column the schema defaults may be absent (CSVs written before it existed)", () => {
+    const schema = z.object({ a: z.number(), b: z.number(), added: z.number().default(0) });
+    expect(parseCsv("a,b\n3,5\n", schema, "old.csv")).toEqual([{ a: 3, b: 5, added: 0 }]);
+    expect(parseCsv("a,b,added\n3,5,4\n", schema, "new.csv")).toEqual([{ a: 3, b: 5, added: 4 }]);
+    expect(() => parseCsv("b,added\n5,4\n", schema, "t.csv")).toThrow(/missing columns: a$/);
+  });
 });
 
 describe("run, merge, claims", () => {

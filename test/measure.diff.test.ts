@@ -2,6 +2,9 @@
  * `experiments diff` (experiments/measure/diff*.ts) on small committed
  * fixtures in test/fixtures/diff/: A and B hold the same alloc grid where B
  * made naive/32 B 2x slower and array-pool/32 B 30% faster (5% noise each);
+ * the metric compared is the one each experiment declares as its headline
+ * (the registry's definitions), and an experiment defined here with its own
+ * headline is compared on that column without diff knowing it;
  * those two points are marked beyond the noise in the right direction, the
  * unchanged points are not, a point only in B and an experiment only in A are
  * listed; a point with fewer than 3 values gets no interval; a custom
@@ -10,6 +13,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { z } from "zod";
 import { runDiffCli } from "../experiments/measure/diff-cli.ts";
 import {
   DiffInputError,
@@ -18,12 +22,16 @@ import {
   parseMetric,
 } from "../experiments/measure/diff-dir.ts";
 import { independentRatioInterval } from "../experiments/measure/estimate.ts";
+import { experiments } from "../experiments/registry.ts";
+import { defineExperiment, headlineMetrics } from "../experiments/runner/types.ts";
+
+const headlines = headlineMetrics(experiments);
 
 const dirA = join(import.meta.dir, "fixtures", "diff", "a");
 const dirB = join(import.meta.dir, "fixtures", "diff", "b");
 
 describe("experiments diff", () => {
-  const d = diffDirs(dirA, dirB, { threshold: 0.05, seed: 1 });
+  const d = diffDirs(dirA, dirB, { threshold: 0.05, seed: 1, headlines });
   const alloc = d.experiments.find((e) => e.experiment === "alloc")!;
   const at = (allocator: string, recordBytes: number) =>
     alloc.points.find(
@@ -50,7 +58,9 @@ describe("experiments diff", () => {
     expect(at("slab", 32).verdict).toBe("only in B");
     expect(d.onlyInA).toEqual(["wakeup"]);
     expect(d.experiments.map((e) => e.experiment)).toEqual(["alloc"]);
-    expect(d.skipped).toEqual(["custom (no default metric; pass --metric COLUMN:higher|lower)"]);
+    expect(d.skipped).toEqual([
+      "custom (declares no headline metric; pass --metric COLUMN:higher|lower)",
+    ]);
   });
 
   test("the Markdown shows each point's interval and marks", () => {
@@ -62,6 +72,45 @@ describe("experiments diff", () => {
     );
     expect(md).toContain("**better (beyond noise)**");
     expect(md).toContain("Only in A: wakeup.");
+  });
+
+  test("a new experiment's declared headline metric is picked up", () => {
+    const custom = defineExperiment({
+      name: "custom",
+      description: "fixture experiment with a declared headline",
+      module: import.meta.url,
+      params: { x: z.number() },
+      measured: { score: z.number() },
+      grids: { quick: { x: [1] }, full: { x: [1] } },
+      isolation: "inline",
+      headline: { metrics: [{ column: "score", higherIsBetter: true }] },
+      run: async () => ({ score: 1 }),
+    });
+    const c = diffDirs(dirA, dirB, {
+      threshold: 0.05,
+      seed: 1,
+      headlines: { ...headlines, ...headlineMetrics([custom]) },
+    });
+    const e = c.experiments.find((x) => x.experiment === "custom")!;
+    expect(e.metric).toEqual({ column: "score", higherIsBetter: true });
+    expect(c.skipped).toEqual([]);
+    expect(dirDiffMarkdown(c)).toContain("### custom: score (higher is better)");
+  });
+
+  test("a headline naming a column the experiment does not measure is refused", () => {
+    expect(() =>
+      defineExperiment({
+        name: "custom",
+        description: "bad headline",
+        module: import.meta.url,
+        params: { x: z.number() },
+        measured: { score: z.number() },
+        grids: { quick: { x: [1] }, full: { x: [1] } },
+        isolation: "inline",
+        headline: { metrics: [{ column: "nope", higherIsBetter: true }] },
+        run: async () => ({ score: 1 }),
+      }),
+    ).toThrow(/headline metric "nope" is not a measured column/);
   });
 
   test("a custom experiment with too few values gets no interval", () => {
@@ -84,6 +133,7 @@ describe("experiments diff", () => {
     expect(runDiffCli([dirA])).toBe(2);
     expect(runDiffCli([dirA, dirB, "--threshold", "2"])).toBe(2);
     expect(runDiffCli([dirA, dirB, "--bogus"])).toBe(2);
+    expect(runDiffCli([dirA, dirB], headlines)).toBe(0);
     expect(runDiffCli(["--help"])).toBe(0);
   });
 });

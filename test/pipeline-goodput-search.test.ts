@@ -94,3 +94,22 @@ test("a step fails when the target falls behind or loses events, whatever its p9
   expect(stepPasses({ ...ok, errors: 1 }, SLO_NS)).toBe(false);
   expect(stepPasses({ ...ok, p99Ns: SLO_NS + 1 }, SLO_NS)).toBe(false);
 });
+
+test("the measurement is told the phase; the boundary tries at most maxBoundaryRates rates", async () => {
+  const phases: string[] = [];
+  const measure = knee(500_000);
+  // Every boundary step fails (the short steps were lucky): the search gives up after 2 rates.
+  const r = await searchGoodput(
+    async (rate, phase) => {
+      phases.push(phase);
+      const m = await measure(rate);
+      return phase === "boundary" ? { ...m, p99Ns: SLO_NS * 3 } : m;
+    },
+    { ...OPTS, maxBoundaryRates: 2 },
+  );
+  expect(r.goodputPerS).toBe(0);
+  expect(r.steps.filter((s) => s.phase === "boundary")).toHaveLength(2 * OPTS.boundaryRepeats);
+  expect(phases).toEqual(r.steps.map((s) => s.phase));
+  expect(r.lowestFailPerS).toBeGreaterThan(500_000);
+  expect(r.lowestFailPerS).toBeLessThan(500_000 * (1 + OPTS.resolution) ** 2);
+});

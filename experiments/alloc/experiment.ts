@@ -117,6 +117,13 @@ export default defineExperiment({
   include: (p) =>
     p.opsCount % p.chunkOps === 0 ? true : "opsCount must be a multiple of chunkOps",
   isolation: "process",
+  headline: {
+    metrics: [{ column: "nsPerOp", higherIsBetter: false }],
+    // The two pool ratios' 4 points to 25 repetitions (the grid keeps 7): two reference runs at 7
+    // gave half-widths of 13-17%; 25 pairs should bring them near 10%. Cost: 4 points x 18 extra
+    // x ~0.4 s (a fresh process each) = ~30 s.
+    repeats: { full: 25 },
+  },
   claims: [
     {
       id: "alloc-pool-vs-malloc",

@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_CHANGE_THRESHOLD } from "./base-head.ts";
+import type { HeadlineMetrics } from "./diff.ts";
 import { DiffInputError, diffDirs, dirDiffMarkdown, parseMetric } from "./diff-dir.ts";
 import { DEFAULT_BOOTSTRAP_SEED } from "./estimate.ts";
 
@@ -15,15 +16,26 @@ export const DIFF_USAGE = `Usage: bun run experiments diff DIR_A DIR_B [options]
 Compares two result directories point by point: for every grid point of every
 experiment in both, B/A of the headline metric (median over repetitions) with a
 95% bootstrap interval; points whose interval lies wholly beyond the threshold
-are marked as changed beyond the noise. Markdown to stdout.
+are marked as changed beyond the noise; then each experiment's headline ratios
+in both runs (estimate, 95% interval, overlap, half-width against 10%).
+Markdown to stdout. The metrics and ratios are those each experiment declares
+(its definition's headline).
 
-  --metric COL:higher|lower  the column to compare (default: each experiment's headline)
+  --metric COL:higher|lower  the column to compare (default: each experiment's declared headline metrics)
   --threshold F              margin of "beyond the noise" (default ${DEFAULT_CHANGE_THRESHOLD})
   --seed N                   bootstrap seed (default ${DEFAULT_BOOTSTRAP_SEED}; printed)
   --out FILE                 also write the Markdown to FILE
   --help                     this text`;
 
-export function runDiffCli(argv: string[]): number {
+/**
+ * `headlines`: each experiment's declared headline metrics (experiments/cli.ts passes the registry's);
+ * `more`: Markdown appended after the point tables (the entry point adds the headline ratios).
+ */
+export function runDiffCli(
+  argv: string[],
+  headlines: HeadlineMetrics = {},
+  more?: (dirA: string, dirB: string) => string,
+): number {
   try {
     const { values, positionals } = parseArgs({
       args: argv,
@@ -51,9 +63,10 @@ export function runDiffCli(argv: string[]): number {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
       throw new DiffInputError(`--seed ${values.seed}: expected an integer in [0, 4294967295]`);
     const metric = values.metric === undefined ? undefined : parseMetric(values.metric);
-    const md = dirDiffMarkdown(
-      diffDirs(positionals[0]!, positionals[1]!, { threshold, seed, metric }),
-    );
+    const [dirA, dirB] = [positionals[0]!, positionals[1]!];
+    const md =
+      dirDiffMarkdown(diffDirs(dirA, dirB, { threshold, seed, metric, headlines })) +
+      (more ? more(dirA, dirB) : "");
     process.stdout.write(md);
     if (values.out) writeFileSync(values.out, md);
     return 0;
@@ -68,5 +81,3 @@ export function runDiffCli(argv: string[]): number {
     throw err;
   }
 }
-
-if (import.meta.main) process.exit(runDiffCli(Bun.argv.slice(2)));

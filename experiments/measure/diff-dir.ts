@@ -8,8 +8,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Papa from "papaparse";
 import {
-  DEFAULT_METRICS,
   diffRows,
+  type HeadlineMetrics,
   type Metric,
   type PointDiff,
   paramColumns,
@@ -70,7 +70,7 @@ export function parseMetric(spec: string): Metric {
 export function diffDirs(
   dirA: string,
   dirB: string,
-  opts: { threshold: number; seed: number; metric?: Metric },
+  opts: { threshold: number; seed: number; metric?: Metric; headlines?: HeadlineMetrics },
 ): DirDiff {
   const ea = experimentsIn(dirA);
   const eb = experimentsIn(dirB);
@@ -80,29 +80,33 @@ export function diffDirs(
   const experiments: ExperimentDiff[] = [];
   const skipped: string[] = [];
   for (const experiment of both) {
-    const metric = opts.metric ?? DEFAULT_METRICS[experiment];
-    if (!metric) {
-      skipped.push(`${experiment} (no default metric; pass --metric COLUMN:higher|lower)`);
+    const metrics = opts.metric ? [opts.metric] : (opts.headlines?.[experiment] ?? []);
+    if (metrics.length === 0) {
+      skipped.push(
+        `${experiment} (declares no headline metric; pass --metric COLUMN:higher|lower)`,
+      );
       continue;
     }
     const a = readCsv(join(dirA, `${experiment}.csv`));
     const b = readCsv(join(dirB, `${experiment}.csv`));
-    if (!a.columns.includes(metric.column) || !b.columns.includes(metric.column)) {
-      skipped.push(`${experiment} (no column "${metric.column}" in both)`);
-      continue;
-    }
     let params: string[];
     try {
       params = paramColumns(a.columns);
     } catch (err) {
       throw new DiffInputError(`${join(dirA, `${experiment}.csv`)}: ${(err as Error).message}`);
     }
-    experiments.push({
-      experiment,
-      metric,
-      params,
-      points: diffRows(a.rows, b.rows, params, metric, opts),
-    });
+    for (const metric of metrics) {
+      if (!a.columns.includes(metric.column) || !b.columns.includes(metric.column)) {
+        skipped.push(`${experiment} (no column "${metric.column}" in both)`);
+        continue;
+      }
+      experiments.push({
+        experiment,
+        metric,
+        params,
+        points: diffRows(a.rows, b.rows, params, metric, opts),
+      });
+    }
   }
   if (experiments.length === 0)
     throw new DiffInputError(

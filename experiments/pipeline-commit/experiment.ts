@@ -74,6 +74,9 @@ export default defineExperiment({
   isolation: "inline",
   include: (p: CommitPoint) =>
     p.commit === "etcd" && !etcdBinary() ? "skipped: etcd is not installed" : true,
+  // Its ratio claims are targets measured in 2 repetitions (minutes-long points): no interval,
+  // so not headline ratios of the reproducibility check.
+  headline: { metrics: [], ratios: [] },
   claims: [
     {
       id: "commit-realtime-isolation",

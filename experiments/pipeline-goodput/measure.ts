@@ -9,6 +9,7 @@ import { runLoad } from "../../impl/pipeline/load.ts";
 import { runRespLoad } from "../../impl/pipeline/load-resp.ts";
 import { type LocalRedis, startRedisServer } from "../../impl/pipeline/resp-server.ts";
 import { startPipeline } from "../../impl/pipeline/server.ts";
+import { SLOW_E2E_NS } from "../../impl/pipeline/stall-log.ts";
 import { allCpus, type Placement, pin, threadIds } from "./placement.ts";
 import type { StepMeasurement } from "./search.ts";
 
@@ -25,13 +26,24 @@ interface Step {
   topology: "staged" | "compact" | "-";
 }
 
+/** One measured e2e sample of SLOW_E2E_NS or more: seconds into the measured window, and its latency. */
+export interface SlowSample {
+  atS: number;
+  latencyNs: number;
+}
+
+export interface StepResult extends StepMeasurement {
+  /** Every measured batch acked SLOW_E2E_NS or more after its intended time. */
+  slow: SlowSample[];
+}
+
 export async function measureStep(
   p: Step,
   rate: number,
   stepS: number,
   seed: number,
   placement: Placement,
-): Promise<StepMeasurement> {
+): Promise<StepResult> {
   const load = {
     connections: CONNECTIONS,
     batch: BATCH,
@@ -46,7 +58,8 @@ export async function measureStep(
   try {
     if (p.target === "resp") {
       const redis = await goodputRedis(placement);
-      return summary(await runRespLoad({ ...load, host: redis.host, port: redis.port }));
+      const windowNs = monoNowNs() + STEP_WARMUP_S * 1e9;
+      return summary(await runRespLoad({ ...load, host: redis.host, port: redis.port }), windowNs);
     }
     const before = threadIds("Worker");
     const server = await startPipeline({
@@ -59,7 +72,8 @@ export async function measureStep(
       for (const tid of threadIds("Worker")) if (!before.has(tid)) pin(tid, placement.serverCpus);
     server.statsFrom(monoNowNs() + STEP_WARMUP_S * 1e9);
     try {
-      return summary(await runLoad({ ...load, host: server.host, port: server.port }));
+      const windowNs = monoNowNs() + STEP_WARMUP_S * 1e9;
+      return summary(await runLoad({ ...load, host: server.host, port: server.port }), windowNs);
     } finally {
       await server.stop();
     }
@@ -68,8 +82,12 @@ export async function measureStep(
   }
 }
 
-function summary(r: Awaited<ReturnType<typeof runLoad>>): StepMeasurement {
+function summary(r: Awaited<ReturnType<typeof runLoad>>, windowNs: number): StepResult {
+  const slow = (r.stalls ?? [])
+    .filter((s) => s.kind === "e2e-slow" && s.durationNs >= SLOW_E2E_NS && s.atNs >= windowNs)
+    .map((s) => ({ atS: (s.atNs - windowNs) / 1e9, latencyNs: s.durationNs }));
   return {
+    slow,
     offeredPerS: r.offeredPerS,
     achievedPerS: r.achievedPerS,
     p50Ns: r.latency.p50Ns,

@@ -16,9 +16,14 @@ export interface Placement {
   loadCpus: string | null;
 }
 
+/** "split": server and load generator on separate CPU sets; "none": the OS places every thread (the comparison). */
+export const PLACEMENTS = ["split", "none"] as const;
+export type PlacementKind = (typeof PLACEMENTS)[number];
+
 /** Chooses the split: the last CPU for the load generator, the others for the server. */
-export function choosePlacement(): Placement {
+export function choosePlacement(kind: PlacementKind = "split"): Placement {
   const n = cpus().length;
+  if (kind === "none") return { text: "none: unpinned", serverCpus: null, loadCpus: null };
   if (!Bun.which("taskset"))
     return { text: "none: taskset not found", serverCpus: null, loadCpus: null };
   if (n < 2) return { text: `none: ${n} CPU`, serverCpus: null, loadCpus: null };

@@ -11,7 +11,12 @@
  *    until they are within `resolution` of each other;
  * 3. boundary: measure the highest passing rate `boundaryRepeats` more
  *    times; unless a majority of those pass, step down by the resolution and
- *    try again (a lucky step must not set the figure).
+ *    try again (a lucky step must not set the figure), at most
+ *    `maxBoundaryRates` rates.
+ *
+ * The measurement is told the phase, so ramp and bisection can use short
+ * steps to bracket the knee and the boundary long ones (the experiment's
+ * 10-second steps): the figure rests only on the long steps.
  *
  * Every measured step is returned (the latency-throughput curve comes from
  * them). Pure: the measurement is passed in, so the search runs against
@@ -22,6 +27,8 @@
 export const MIN_ACHIEVED_FRACTION = 0.95;
 /** Named maximum: measured steps in one search, ramp, bisection and boundary together. */
 export const MAX_SEARCH_STEPS = 24;
+/** Named maximum: rates the boundary phase tries (each `boundaryRepeats` long steps) before giving up. */
+export const MAX_BOUNDARY_RATES = 4;
 
 export interface StepMeasurement {
   offeredPerS: number;
@@ -53,6 +60,8 @@ export interface SearchOptions {
   /** Extra measurements of the final rate; a majority must pass. */
   boundaryRepeats: number;
   maxSteps?: number;
+  /** Rates the boundary phase may try (default and cap MAX_BOUNDARY_RATES). */
+  maxBoundaryRates?: number;
 }
 
 export interface SearchResult {
@@ -60,6 +69,8 @@ export interface SearchResult {
   goodputPerS: number;
   /** Passing fraction of the boundary measurements at that rate. */
   boundaryPassFraction: number;
+  /** Lowest rate that failed a ramp or bisection step (the bracket's top; Infinity: none failed). */
+  lowestFailPerS: number;
   steps: SearchStep[];
 }
 
@@ -70,13 +81,13 @@ export function stepPasses(m: StepMeasurement, sloNs: number): boolean {
 }
 
 export async function searchGoodput(
-  measure: (ratePerS: number) => Promise<StepMeasurement>,
+  measure: (ratePerS: number, phase: StepPhase) => Promise<StepMeasurement>,
   o: SearchOptions,
 ): Promise<SearchResult> {
   const maxSteps = Math.min(o.maxSteps ?? MAX_SEARCH_STEPS, MAX_SEARCH_STEPS);
   const steps: SearchStep[] = [];
   const step = async (ratePerS: number, phase: StepPhase): Promise<boolean> => {
-    const m = await measure(ratePerS);
+    const m = await measure(ratePerS, phase);
     const passed = stepPasses(m, o.sloNs);
     steps.push({ ...m, phase, ratePerS, passed });
     return passed;
@@ -105,7 +116,12 @@ export async function searchGoodput(
   }
   // 3. boundary: a majority of repeats at lo must pass, else step down
   let passFraction = 0;
-  while (lo >= o.minPerS && steps.length + o.boundaryRepeats <= maxSteps) {
+  const maxRates = Math.min(o.maxBoundaryRates ?? MAX_BOUNDARY_RATES, MAX_BOUNDARY_RATES);
+  for (
+    let tried = 0;
+    tried < maxRates && lo >= o.minPerS && steps.length + o.boundaryRepeats <= maxSteps;
+    tried++
+  ) {
     let passes = 0;
     for (let i = 0; i < o.boundaryRepeats; i++) if (await step(lo, "boundary")) passes++;
     passFraction = o.boundaryRepeats === 0 ? 1 : passes / o.boundaryRepeats;
@@ -113,5 +129,10 @@ export async function searchGoodput(
     lo /= 1 + o.resolution;
   }
   const confirmed = passFraction * 2 > 1 || (o.boundaryRepeats === 0 && lo > 0);
-  return { goodputPerS: confirmed ? lo : 0, boundaryPassFraction: passFraction, steps };
+  return {
+    goodputPerS: confirmed ? lo : 0,
+    boundaryPassFraction: passFraction,
+    lowestFailPerS: hi,
+    steps,
+  };
 }

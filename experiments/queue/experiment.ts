@@ -20,6 +20,10 @@
  * spans). Budgets on this 2-core machine: quick ~60 points x 3 repeats
  * (~3 min); full ~115 points x 5 repeats (~10 min; 5, not the default 7, to
  * keep the whole full run near 25 min).
+ * Control: at every one-producer point outside span mode the same driver
+ * also runs the null conduit (null-conduit.ts, NULL_CONDUIT_NAME in the
+ * queue column): the harness's own ceiling, so the section gives each
+ * queue's events/s as a fraction of it. It is not a registered queue.
  * Spin waiting is swept with one producer only: with more threads than cores,
  * spinners starve the thread they wait for (the wakeup experiment shows that cost).
  */
@@ -33,6 +37,7 @@ import { runQueueWorkload } from "../../impl/queue/workload.ts";
 import { workloadColumns, workloadRow } from "../queue/columns.ts";
 import type { GridBlock } from "../runner/types.ts";
 import { defineExperiment } from "../runner/types.ts";
+import { NULL_CONDUIT_MODULE, NULL_CONDUIT_NAME } from "./null-conduit.ts";
 import { queueSection } from "./section.ts";
 
 /** Every registered queue, the baselines (message-port, message-port-object) included. */
@@ -43,7 +48,8 @@ export const QUEUES: readonly string[] = listImplementations("queue").map((r) =>
  * eat the time budget. Their rate is still comparable (events/s).
  */
 export const SLOW_QUEUES: readonly string[] = ["message-port-object"];
-const FAST_QUEUES = QUEUES.filter((q) => !SLOW_QUEUES.includes(q));
+/** The fast queues and the control (the harness ceiling), which include() keeps to one producer. */
+const FAST_QUEUES = [...QUEUES.filter((q) => !SLOW_QUEUES.includes(q)), NULL_CONDUIT_NAME];
 /** Per-run time limit; a run that hits it is recorded with timedOut = true. */
 export const RUN_TIMEOUT_MS = { quick: 20_000, full: 60_000 } as const;
 
@@ -139,12 +145,12 @@ const LATENCY_SAMPLE_EVERY = 16;
 export default defineExperiment({
   name: "queue",
   description:
-    "every registered queue across Workers (spsc, fan-in, mutex; message-port and message-port-object baselines): events/s, push-to-pop latency, CPU per million events over producers, capacity, batch, record size, wait strategy",
+    "every registered queue across Workers (spsc, fan-in, mutex; message-port and message-port-object baselines; a null-conduit control, the harness ceiling): events/s, push-to-pop latency, CPU per million events over producers, capacity, batch, record size, wait strategy",
   module: import.meta.url,
   section: queueSection,
   smoke: {
     // Every registered queue moves every event intact.
-    points: QUEUES.map((queue) => ({
+    points: [...QUEUES, NULL_CONDUIT_NAME].map((queue) => ({
       queue,
       producers: 1,
       capacitySlots: 256,
@@ -172,6 +178,10 @@ export default defineExperiment({
   measured: workloadColumns,
   grids: { quick, full },
   include(p) {
+    if (p.queue === NULL_CONDUIT_NAME)
+      return p.producers === 1 && p.mode !== "span"
+        ? true
+        : "the control (null conduit) has one producer and no spans";
     const reg = listImplementations("queue").find((r) => r.name === p.queue);
     if (!reg) return `queue "${p.queue}" is not registered`;
     if (p.producers > 1 && !reg.capabilities.multiProducer)
@@ -184,6 +194,12 @@ export default defineExperiment({
   },
   repeats: { full: 5 },
   isolation: "inline", // runQueueWorkload already runs every end in a fresh Worker
+  headline: {
+    metrics: [{ column: "throughputEventsPerS", higherIsBetter: true }],
+    // spsc / message-port at batch 256: its 2 points to 25 repetitions (the grid keeps 5); two
+    // reference runs at 5 gave half-widths of 10% and 21%. Cost: 2 points x 20 extra x ~0.5 s = ~20 s.
+    repeats: { full: 25 },
+  },
   claims: [
     {
       id: "queue-spsc-vs-message-port",
@@ -225,6 +241,7 @@ export default defineExperiment({
   async run(p, ctx) {
     const result = await runQueueWorkload({
       queue: p.queue,
+      ...(p.queue === NULL_CONDUIT_NAME ? { conduitModule: NULL_CONDUIT_MODULE } : {}),
       queueOptions: {
         capacitySlots: p.capacitySlots,
         recordBytes: p.recordBytes,

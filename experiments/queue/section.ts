@@ -5,6 +5,8 @@
  * batch size, which becomes the panel): events/s vs batch, capacity,
  * producers, record size and wait strategy; latency against throughput over
  * every point; latency percentiles and CPU per million events at the base.
+ * The control (null conduit, the harness ceiling) is one more series in the
+ * charts, and control.ts gives each point as a fraction of it.
  */
 import {
   barChart,
@@ -25,16 +27,10 @@ import {
   summaryTable,
 } from "../report/section.ts";
 import { column, groupBy, spread } from "../report/stats.ts";
+import { controlFinding, controlTable, POINT } from "./control.ts";
+import { NULL_CONDUIT_NAME } from "./null-conduit.ts";
 
-const PARAMS = [
-  "producers",
-  "capacitySlots",
-  "mode",
-  "batchRecords",
-  "recordBytes",
-  "waitStrategy",
-  "eventsTotal",
-];
+const PARAMS = POINT;
 const batchPanel = (r: Row) => `batch ${r.batchRecords}`;
 const THROUGHPUT_TITLE = "throughput (M events/s)";
 
@@ -277,6 +273,7 @@ export const queueSection: SectionBuilder = (rows, exp) => {
   const findings = [
     `Base point (the value most rows share): ${PARAMS.map((p) => `${p}=${base[p]}`).join(", ")}.`,
     integrityFinding(rows),
+    controlFinding(rows),
   ];
   for (const g of groupBy(sliceRows(rows, base, ["batchRecords", "mode"]), ["batchRecords"])) {
     const best = groupBy(g.rows, ["queue"])
@@ -302,6 +299,8 @@ export const queueSection: SectionBuilder = (rows, exp) => {
           { column: "cpuSPerMillionEvents", title: "CPU s / M events" },
         ],
       ),
+      // Without control rows (results from before the control) the finding says so; no empty table.
+      ...(rows.some((r) => r.queue === NULL_CONDUIT_NAME) ? [controlTable(rows)] : []),
     ],
     claims,
     findings,

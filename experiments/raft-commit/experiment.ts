@@ -106,6 +106,13 @@ export default defineExperiment({
     ],
   },
   repeats: { quick: 3, full: 3 },
+  headline: {
+    metrics: [],
+    // The two targets' 4 points (eventlab and etcd, concurrency 1 and 64) to 15 repetitions (the
+    // grid keeps 3): at 3 the half-widths were 4-25%, and 3 pairs make a coarse bootstrap.
+    // Cost: 4 trials x 12 extra rounds x ~1.5 s (clusters stay up between them) = ~70 s.
+    repeats: { full: 15 },
+  },
   isolation: "inline",
   include: (p: RaftCommitPoint) => raftCommitSupported(p),
   claims: [

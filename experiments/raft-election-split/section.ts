@@ -256,7 +256,7 @@ function claims(rows: readonly Row[], splits: Split[]): ClaimResult[] {
 
 /** Which split raft-election runs (its network constants). */
 function raftElectionSplit(): string {
-  return `raft-election runs one-way wire delay ${fmt(NET.oneWayDelayMinMs)}-${fmt(NET.oneWayDelayMaxMs)} ms with sync ${fmt(NET.syncDelayMs)} ms (all on the wire); its CSV schema is unchanged, so it has not been switched to a faithful split.`;
+  return `raft-election runs one-way wire delay ${fmt(NET.oneWayDelayMinMs)}-${fmt(NET.oneWayDelayMaxMs)} ms with a ${fmt(NET.voterSyncMs)} ms voter sync and a ${fmt(NET.candidateSyncMs)} ms candidate sync (experiments/raft-election/network.ts).`;
 }
 
 /** The split with the smallest mean absolute relative error over the stated figures it has. */

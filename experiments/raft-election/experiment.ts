@@ -17,9 +17,10 @@
  * from the current leader, a granted vote or a new election, as LogCabin,
  * which the paper measured; "etcd": every term change restarts it). The
  * 150-300 ms line belongs to both graphs and runs once for each (its own
- * seeds). Network: one-way delay uniform in [7, 8] ms (the paper's ~15 ms
- * broadcast time), no disk delay; these are grid params (the former
- * script's --delay-ms and --sync-ms flags): edit the grid to explore others.
+ * seeds). Network (network.ts): the paper's ~15 ms broadcast time as a
+ * one-way wire delay uniform in [2, 3] ms plus the voter's 10 ms sync of its
+ * vote before it replies, the split raft-election-split finds closest to
+ * the paper; these are grid params: edit network.ts to explore others.
  *
  * Trial counts: quick 100 per line, full 1000 (the paper's count). With
  * pre-vote off, the 150-150 and 150-151 lines split votes until the 10 s cap
@@ -54,6 +55,13 @@ const params = {
   oneWayDelayMaxMs: z.number().min(0).max(10_000),
   /** Disk latency before a server sends what it had to persist. */
   syncDelayMs: z.number().min(0).max(10_000),
+  /**
+   * The voter's sync before it grants a vote, and the candidate's before it
+   * asks for votes. Default 0 for rows written before these columns existed
+   * (all on the wire: their syncDelayMs, 0, applied to votes too).
+   */
+  voterSyncMs: z.number().min(0).max(10_000).default(0),
+  candidateSyncMs: z.number().min(0).max(10_000).default(0),
 };
 type Point = z.output<z.ZodObject<typeof params>>;
 
@@ -117,6 +125,8 @@ function grid(profile: keyof typeof TRIALS): GridBlock<Point>[] {
           oneWayDelayMinMs: [NET.oneWayDelayMinMs],
           oneWayDelayMaxMs: [NET.oneWayDelayMaxMs],
           syncDelayMs: [NET.syncDelayMs],
+          voterSyncMs: [NET.voterSyncMs],
+          candidateSyncMs: [NET.candidateSyncMs],
         });
       }
   return blocks;
@@ -154,7 +164,7 @@ function paperClaim(
       },
     },
     interpretation:
-      "The simulator models the paper's setup (5 servers, ~15 ms broadcast, unequal logs, Figure 2 timer rule, no pre-vote); close agreement says the model and the implementation behave like the paper's.",
+      "The simulator models the paper's setup (5 servers, ~15 ms broadcast as 2-3 ms one-way wire plus a 10 ms voter sync, unequal logs, Figure 2 timer rule, no pre-vote); the split was chosen by raft-election-split as the closest to the paper's figures, so agreement on these four figures is partly by calibration; the other lines of Figure 16 are the test.",
   };
 }
 
@@ -178,6 +188,8 @@ export default defineExperiment({
         oneWayDelayMinMs: NET.oneWayDelayMinMs,
         oneWayDelayMaxMs: NET.oneWayDelayMaxMs,
         syncDelayMs: NET.syncDelayMs,
+        voterSyncMs: NET.voterSyncMs,
+        candidateSyncMs: NET.candidateSyncMs,
       },
     ],
     check: (rows) =>
@@ -200,6 +212,7 @@ export default defineExperiment({
   // One repetition is one line of many trials; its spread is the trials'.
   repeats: { quick: 1, full: 1 },
   isolation: "worker",
+  headline: { metrics: [{ column: "timeWithoutLeaderMs", higherIsBetter: false }] },
   claims: [
     paperClaim(
       "raft-150-155-median",
@@ -252,6 +265,8 @@ export default defineExperiment({
         electionTimerReset: p.timerRule,
         oneWayDelayMs: [p.oneWayDelayMinMs, p.oneWayDelayMaxMs],
         syncDelayMs: p.syncDelayMs,
+        voterSyncMs: p.voterSyncMs,
+        candidateSyncMs: p.candidateSyncMs,
         capMs: p.capMs,
       });
       rows.push({

@@ -13,6 +13,7 @@ import type { Experiment } from "../runner/types.ts";
 import { buildHtml } from "./html.ts";
 import { buildMarkdown } from "./markdown.ts";
 import { chartPaths, countSvgMarks, findFontDir, renderSvg, svgToPng } from "./render.ts";
+import { reproducibility, reproHtml, reproMarkdown } from "./repro.ts";
 import { genericSection, type Section, type SectionBuilder } from "./section.ts";
 
 export interface BuildOptions {
@@ -115,9 +116,21 @@ export async function buildReports(opts: BuildOptions): Promise<BuildSummary> {
       `${section.experiment}: ${section.rowCount} rows, ${section.charts.length} charts, ${section.claims.length} claims`,
     );
   }
-  writeFileSync(join(opts.outDir, "README.md"), buildMarkdown(sections, opts.resultsDir));
-  writeFileSync(join(opts.outDir, "index.html"), buildHtml(sections, svgs, opts.resultsDir));
-  files.push("README.md", "index.html");
+  const repro = reproducibility(opts.experiments, opts.resultsDir);
+  writeFileSync(
+    join(opts.outDir, "README.md"),
+    buildMarkdown(sections, opts.resultsDir, reproMarkdown(repro)),
+  );
+  writeFileSync(
+    join(opts.outDir, "index.html"),
+    buildHtml(sections, svgs, opts.resultsDir, reproHtml(repro)),
+  );
+  // Its own page too, so the two runs' comparison can be linked and read alone.
+  writeFileSync(
+    join(opts.outDir, "reproducibility.md"),
+    `${reproMarkdown(repro, "#").join("\n").trimEnd()}\n`,
+  );
+  files.push("README.md", "index.html", "reproducibility.md");
   return {
     sections,
     files,

@@ -21,6 +21,7 @@ export const IMPLEMENTATION_COLORS: Readonly<Record<string, string>> = {
   "redis-xadd": "#ff9da7",
   // pipeline topologies without a queue (pipeline-goodput)
   compact: "#17becf",
+  "compact (unpinned)": "#0e6f7a",
   // commit stages (pipeline-commit; Tableau 20 light hues)
   immediate: "#a0cbe8",
   "raft-fsync": "#ffbe7d",

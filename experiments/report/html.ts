@@ -122,13 +122,15 @@ export function buildHtml(
   sections: readonly Section[],
   svgs: Map<string, string>,
   resultsLabel: string,
+  extraHtml = "",
 ): string {
   const toc = sections
     .map(
       (s) =>
         `<li><a href="#${escapeHtml(s.experiment)}">${escapeHtml(s.experiment)}</a>${s.status === "missing" ? " (no results)" : ""}</li>`,
     )
-    .join("");
+    .join("")
+    .concat(extraHtml ? '<li><a href="#reproducibility">reproducibility</a></li>' : "");
   return [
     "<!doctype html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -142,6 +144,7 @@ export function buildHtml(
     `<nav><ul>${toc}</ul></nav>`,
     ...glanceHtml(sections),
     ...sections.map((s) => sectionHtml(s, svgs)),
+    ...(extraHtml ? [extraHtml] : []),
     "</body></html>",
     "",
   ].join("\n");

@@ -16,7 +16,7 @@ export function metaLines(section: Section): string[] {
   if (!m) return ["_No run metadata (<experiment>.meta.json missing)._"];
   const h = m.host;
   return [
-    `- run: profile \`${m.profile}\`, seed ${m.seed}, ${m.repeats} repetition${m.repeats === 1 ? "" : "s"} per point, ${m.rows} rows, ${m.pointsInShard} points` +
+    `- run: profile \`${m.profile}\`, seed ${m.seed}, ${m.repeats} repetition${m.repeats === 1 ? "" : "s"} per point${m.headlineRepeats ? ` (${m.headlineRepeats} for the ${m.headlinePoints} points its headline ratios read)` : ""}, ${m.rows} rows, ${m.pointsInShard} points` +
       (m.shard ? ` (shard ${m.shard.index + 1}/${m.shard.count})` : "") +
       (m.mergedFrom ? ` (merged from ${m.mergedFrom.length} shards)` : "") +
       `, ${m.durationS.toFixed(0)} s${m.interrupted ? ", **interrupted**" : ""}` +
@@ -91,7 +91,12 @@ export function claimsAtAGlance(sections: readonly Section[]): Table | null {
   };
 }
 
-export function buildMarkdown(sections: readonly Section[], resultsLabel: string): string {
+/** `extra`: Markdown lines appended after the sections (the reproducibility section). */
+export function buildMarkdown(
+  sections: readonly Section[],
+  resultsLabel: string,
+  extra: readonly string[] = [],
+): string {
   const glance = claimsAtAGlance(sections);
   const lines = [
     `# ${REPORT_TITLE}`,
@@ -107,10 +112,12 @@ export function buildMarkdown(sections: readonly Section[], resultsLabel: string
       (s) =>
         `- [${s.experiment}](#${s.experiment})${s.status === "missing" ? " (no results)" : ""}`,
     ),
+    ...(extra.length ? ["- [reproducibility](#reproducibility)"] : []),
     "",
   ];
   if (glance)
     lines.push("## Claims at a glance", "", markdownTable(glance.header, glance.rows), "");
   for (const s of sections) lines.push(...sectionMarkdown(s));
+  lines.push(...extra);
   return `${lines.join("\n").trimEnd()}\n`;
 }

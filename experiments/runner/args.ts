@@ -3,7 +3,7 @@
  * flag or value and the valid choices; the CLI turns it into exit code 2.
  */
 import type { Shard } from "./meta.ts";
-import { REFERENCE_DIR } from "./outdir.ts";
+import { REFERENCE_DIR, REFERENCE_REPEAT_DIR } from "./outdir.ts";
 import { MAX_REPEATS } from "./run.ts";
 import { parseShard } from "./shard.ts";
 import { PROFILES, type Profile } from "./types.ts";
@@ -22,6 +22,11 @@ export interface RunArgs {
   outDir: string | null;
   /** Write the reference into results/ (full profile, every experiment, clean tree). */
   reference: boolean;
+  /**
+   * The second reference run (with reference): into results/repeat/, refused
+   * unless results/ holds a reference from this commit (see outdir.ts).
+   */
+  referenceRepeat: boolean;
   repeats: number | null;
   shard: Shard | null;
   list: boolean;
@@ -42,6 +47,7 @@ const RUN_FLAGS = [
   "--seed",
   "--out",
   "--reference",
+  "--reference-repeat",
   "--repeat",
   "--shard",
   "--list",
@@ -96,6 +102,7 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
     seed: null,
     outDir: null,
     reference: false,
+    referenceRepeat: false,
     repeats: null,
     shard: null,
     list: false,
@@ -115,6 +122,10 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
         break;
       case "--reference":
         out.reference = true;
+        break;
+      case "--reference-repeat":
+        out.reference = true;
+        out.referenceRepeat = true;
         break;
       case "--quiet":
         out.quiet = true;
@@ -158,7 +169,7 @@ export function parseArgs(argv: string[]): RunArgs | MergeArgs {
     ].filter(Boolean);
     if (extra.length > 0)
       throw new UsageError(
-        `--reference runs every experiment, full profile, into ${REFERENCE_DIR}/; it takes no ${extra.join(", ")}`,
+        `--reference${out.referenceRepeat ? "-repeat" : ""} runs every experiment, full profile, into ${out.referenceRepeat ? REFERENCE_REPEAT_DIR : REFERENCE_DIR}/; it takes no ${extra.join(", ")}`,
       );
     out.profile = "full";
   }
@@ -170,6 +181,10 @@ export const USAGE = `Usage:
                                               into a new run directory runs/<UTC time>-<short sha>/
   bun run experiments --reference [--seed N]  rewrite the committed reference in results/: every
                                               experiment, full profile, from a clean checkout
+  bun run experiments --reference-repeat [--seed N]
+                                              the second reference run, into results/repeat/: refused
+                                              unless results/ is a reference run of this commit (the
+                                              report's Reproducibility section compares the two)
   bun run experiments merge DIR... [--out DIR] merge the outputs of shard runs (default: a new
                                               run directory)
   bun run experiments diff DIR_A DIR_B        compare two result dirs point by point (--help for its flags)

@@ -4,7 +4,8 @@
  * interrupted run keeps every finished row. Reading parses with papaparse and
  * validates every row with the same rowSchema, coerced from text column by
  * column: numbers via z.coerce (an empty cell is an error, not 0), booleans
- * via z.stringbool() ("false" stays false), nullable columns from an empty cell.
+ * via z.stringbool() ("false" stays false), nullable columns from an empty cell;
+ * a column with a default may be absent (a CSV written before it existed).
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import Papa from "papaparse";
@@ -38,6 +39,11 @@ export function csvCellSchema(field: z.ZodType): z.ZodType {
   if (def.type === "optional" && def.innerType) {
     const inner = csvCellSchema(def.innerType);
     return z.union([z.literal("").transform(() => undefined), inner]);
+  }
+  if (def.type === "default" && def.innerType) {
+    // Absent column (an older CSV): the default; present: the inner column's cell.
+    const inner = csvCellSchema(def.innerType);
+    return inner.optional().transform((v) => (v === undefined ? field.parse(undefined) : v));
   }
   if (def.type === "boolean") return z.stringbool().pipe(field as z.ZodType<unknown, boolean>);
   if (isNumeric(field))
@@ -107,7 +113,9 @@ export function parseCsv(
   }
   const expected = Object.keys(rowSchema.shape);
   const got = parsed.meta.fields ?? [];
-  const missing = expected.filter((c) => !got.includes(c));
+  // A column the schema defaults (added after older CSVs were written) may be absent.
+  const optional = (c: string) => rowSchema.shape[c]!.safeParse(undefined).success;
+  const missing = expected.filter((c) => !got.includes(c) && !optional(c));
   const extra = got.filter((c) => !expected.includes(c));
   if (missing.length > 0 || extra.length > 0)
     throw new CsvError(

@@ -34,6 +34,10 @@ export const RunMetaSchema = z.object({
   profile: z.enum(["quick", "full"]),
   seed: z.number().int(),
   repeats: z.number().int().min(1),
+  /** Repetitions of the headline ratios' points when the experiment asks for more (Headline.repeats). */
+  headlineRepeats: z.number().int().min(1).optional(),
+  /** How many grid points those are. */
+  headlinePoints: z.number().int().min(0).optional(),
   /** The validated grid blocks of the profile. */
   grid: z.array(z.record(z.string(), z.array(z.unknown()))),
   pointsInGrid: z.number().int(),
@@ -81,8 +85,17 @@ let cachedHost: Host | null = null;
 export function collectHost(): Host {
   if (cachedHost) return cachedHost;
   const sha = git(["rev-parse", "HEAD"]) ?? "unknown";
-  // Dirty means tracked files differ from HEAD; untracked files (e.g. fresh results) do not count.
-  const status = git(["status", "--porcelain", "--untracked-files=no"]);
+  // Dirty means tracked files differ from HEAD; untracked files and the run outputs (results/,
+  // reports/: the first reference run's fresh files during the repeat run) do not count.
+  const status = git([
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ".",
+    ":(exclude)results",
+    ":(exclude)reports",
+  ]);
   cachedHost = {
     gitSha: sha,
     gitDirty: status === null ? true : status.length > 0,

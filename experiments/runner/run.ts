@@ -13,7 +13,13 @@ import { PointAbortedError, runPoint } from "./isolate.ts";
 import { collectHost, type RunMeta, type Shard } from "./meta.ts";
 import type { Progress } from "./progress.ts";
 import { shardIndices } from "./shard.ts";
-import { columnsOf, DEFAULT_REPEATS, type Experiment, type Profile } from "./types.ts";
+import {
+  columnsOf,
+  DEFAULT_REPEATS,
+  type Experiment,
+  headlineWheres,
+  type Profile,
+} from "./types.ts";
 
 /** Named maximum on --repeat. */
 export const MAX_REPEATS = 1000;
@@ -24,6 +30,10 @@ export interface Plan {
   /** Global indices (into grid.points) this run covers. */
   indices: number[];
   repeats: number;
+  /** Indices (of `indices`) the headline ratios read; they run until `headlineRepeats`. */
+  headlineIndices: number[];
+  /** Total repetitions of headlineIndices (>= repeats; equal when the experiment asks for none). */
+  headlineRepeats: number;
 }
 
 export interface PlanOptions {
@@ -36,12 +46,26 @@ export interface PlanOptions {
 export function planExperiment(exp: Experiment, opts: PlanOptions): Plan {
   const grid = expandGrid(exp, opts.profile);
   const repeats = opts.repeats ?? exp.repeats?.[opts.profile] ?? DEFAULT_REPEATS[opts.profile];
-  return { exp, grid, indices: shardIndices(grid.points.length, opts.shard), repeats };
+  const indices = shardIndices(grid.points.length, opts.shard);
+  const asked = opts.repeats === undefined ? (exp.headline.repeats[opts.profile] ?? 0) : 0;
+  const headlineRepeats = Math.max(repeats, Math.min(asked, MAX_REPEATS));
+  const wheres = headlineWheres(exp);
+  const headlineIndices =
+    headlineRepeats > repeats
+      ? indices.filter((i) => {
+          const p = grid.points[i]!;
+          return wheres.some((w) => Object.entries(w).every(([k, v]) => p[k] === v));
+        })
+      : [];
+  return { exp, grid, indices, repeats, headlineIndices, headlineRepeats };
 }
 
 /** Units of work (repetitions) in a plan. */
 export function planUnits(plan: Plan): number {
-  return plan.indices.length * plan.repeats;
+  return (
+    plan.indices.length * plan.repeats +
+    plan.headlineIndices.length * (plan.headlineRepeats - plan.repeats)
+  );
 }
 
 /**
@@ -105,7 +129,7 @@ export function rowsOf(
 
 /** Runs one planned experiment into opts.outDir; returns its final metadata. */
 export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
-  const { exp, grid, indices, repeats } = plan;
+  const { exp, grid, indices, repeats, headlineIndices, headlineRepeats } = plan;
   // Before anything is written: a run whose output dir holds tracked files (the
   // reference's results/) must not record its own fresh CSVs as a dirty checkout.
   const host = collectHost();
@@ -123,6 +147,9 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
     profile: opts.profile,
     seed: opts.seed,
     repeats,
+    ...(headlineIndices.length > 0
+      ? { headlineRepeats, headlinePoints: headlineIndices.length }
+      : {}),
     grid: grid.blocks as Record<string, unknown[]>[],
     pointsInGrid: grid.points.length,
     pointsSkipped: grid.skipped,
@@ -147,18 +174,24 @@ export async function runPlan(plan: Plan, opts: RunOptions): Promise<RunMeta> {
   writeMeta(metaPath, meta);
   return meta;
 
-  /** Every selected point, round by round; true when aborted. */
+  /**
+   * Every selected point, round by round, then the extra rounds of the
+   * headline points only (their two sides of each ratio run near each other
+   * in time); true when aborted.
+   */
   async function runRounds(): Promise<boolean> {
     let interrupted = false;
-    outer: for (let repeat = 0; repeat < repeats; repeat++) {
-      for (const index of indices) {
+    outer: for (let repeat = 0; repeat < headlineRepeats; repeat++) {
+      for (const index of repeat < repeats ? indices : headlineIndices) {
         if (opts.signal.aborted) {
           interrupted = true;
           break outer;
         }
         const point = grid.points[index]!;
         const seed = seedFor(opts.seed, exp.name, index, repeat);
-        opts.progress.start(`${exp.name} ${describePoint(point)} repeat ${repeat + 1}/${repeats}`);
+        opts.progress.start(
+          `${exp.name} ${describePoint(point)} repeat ${repeat + 1}/${repeat < repeats ? repeats : headlineRepeats}`,
+        );
         let reply: Awaited<ReturnType<typeof runPoint>>;
         try {
           reply = await runPoint(

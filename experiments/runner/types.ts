@@ -120,6 +120,31 @@ export interface Claim {
   interpretation: string;
 }
 
+/**
+ * What an experiment puts forward as its headline figures, so tools comparing
+ * runs (`experiments diff`, the report's reproducibility section) read them
+ * from the definition instead of keeping their own list.
+ */
+export interface Headline {
+  /** Measured columns compared point by point, each with its direction. */
+  metrics: readonly HeadlineMetric[];
+  /** Ids of this experiment's ratio claims that are headline ratios (default: every ratio claim). */
+  ratios?: readonly string[];
+  /**
+   * Per profile, the repetitions of the grid points the headline ratios read
+   * (their numerator and denominator points), when above the experiment's
+   * repeats: the extra rounds run after the normal ones and only those points,
+   * so a ratio's interval narrows without repeating the whole grid. Ignored
+   * when --repeat is given.
+   */
+  repeats?: Partial<Record<Profile, number>>;
+}
+
+export interface HeadlineMetric {
+  column: string;
+  higherIsBetter: boolean;
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: zod object shapes are heterogeneous by design
 type AnyShape = Record<string, any>;
 
@@ -144,6 +169,12 @@ export interface Experiment<
   /** Per-profile repetitions when --repeat is not given (default DEFAULT_REPEATS). */
   readonly repeats?: Partial<Record<Profile, number>>;
   readonly claims: readonly Claim[];
+  /** Headline metrics (point-by-point) and ratios (claim ids); metrics empty when none declared. */
+  readonly headline: {
+    metrics: readonly HeadlineMetric[];
+    ratios: readonly string[];
+    repeats: Partial<Record<Profile, number>>;
+  };
   /**
    * Measured columns that tell apart the rows one repetition returns (e.g.
    * ["trial"]); empty for experiments whose run() returns one row.
@@ -177,6 +208,8 @@ export interface ExperimentDefinition<PS extends AnyShape, MS extends AnyShape> 
   isolation: Isolation;
   repeats?: Partial<Record<Profile, number>>;
   claims?: Claim[];
+  /** Headline figures (see Headline); ratios default to every ratio claim. */
+  headline?: Headline;
   /** Measured columns identifying each row when run() returns several (see Experiment.rowKey). */
   rowKey?: (keyof MS & string)[];
   section?: SectionBuilder;
@@ -209,6 +242,7 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     if (seen.has(key)) throw new Error(`experiment ${def.name}: column "${key}" declared twice`);
     seen.add(key);
   }
+  const headline = resolveHeadline(def);
   const paramsSchema = z.object(def.params).strict();
   const measuredSchema = z.object(def.measured).strict();
   const rowSchema = z.object({ ...def.params, ...RUN_COLUMNS, ...def.measured }).strict();
@@ -225,6 +259,7 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
     isolation: def.isolation,
     repeats: def.repeats,
     claims: def.claims ?? [],
+    headline,
     include: def.include?.bind(def),
     rowKey: def.rowKey ?? [],
     section: def.section,
@@ -259,6 +294,35 @@ export function defineExperiment<PS extends AnyShape, MS extends AnyShape>(
   };
 }
 
+/** The headline with its defaults; a metric that is not a measured column, or a ratio that is not a ratio claim, is refused. */
+function resolveHeadline<PS extends AnyShape, MS extends AnyShape>(
+  def: ExperimentDefinition<PS, MS>,
+): Experiment["headline"] {
+  const claims = def.claims ?? [];
+  const ratioIds = claims.filter((c) => c.measured.kind === "ratio").map((c) => c.id);
+  const metrics = def.headline?.metrics ?? [];
+  for (const m of metrics)
+    if (!(m.column in def.measured))
+      throw new Error(
+        `experiment ${def.name}: headline metric "${m.column}" is not a measured column`,
+      );
+  const ratios = def.headline?.ratios ?? ratioIds;
+  for (const id of ratios)
+    if (!ratioIds.includes(id))
+      throw new Error(
+        `experiment ${def.name}: headline ratio "${id}" is not one of its ratio claims`,
+      );
+  return { metrics, ratios, repeats: def.headline?.repeats ?? {} };
+}
+
+/** The `where` filters of the numerator and denominator of every headline ratio. */
+export function headlineWheres(exp: Experiment): Record<string, string | number | boolean>[] {
+  return exp.headline.ratios.flatMap((id) => {
+    const m = exp.claims.find((c) => c.id === id)!.measured;
+    return m.kind === "ratio" ? [m.numerator.where, m.denominator.where] : [];
+  });
+}
+
 /** Validates one measured record; the error names the experiment, row (when several) and column. */
 function checkMeasured(
   name: string,
@@ -284,4 +348,11 @@ export function columnsOf(exp: Experiment): string[] {
 /** The param columns of an experiment, in order. */
 export function paramColumnsOf(exp: Experiment): string[] {
   return Object.keys(exp.paramsSchema.shape);
+}
+
+/** Each experiment's headline metrics by name (what `experiments diff` compares by default). */
+export function headlineMetrics(
+  exps: readonly Experiment[],
+): Record<string, readonly HeadlineMetric[]> {
+  return Object.fromEntries(exps.map((e) => [e.name, e.headline.metrics]));
 }

@@ -113,6 +113,7 @@ export default defineExperiment({
   include: (p) =>
     (p.mode === "single") === (p.batchRecords === 1) ? true : "mode single means batch 1",
   isolation: "inline", // runQueueWorkload runs every end in a fresh Worker
+  headline: { metrics: [{ column: "throughputEventsPerS", higherIsBetter: true }] },
   claims: [misuseClaim(2), misuseClaim(4)],
   async run(p, ctx) {
     const result = await runQueueWorkload({

@@ -178,6 +178,7 @@ export default defineExperiment({
       ? true
       : `queue "${p.queue}" is not registered`,
   isolation: "inline", // ping, pong and load already run in fresh Workers
+  headline: { metrics: [{ column: "latencyNsP50", higherIsBetter: false }] },
   claims: [],
   async run(p, ctx) {
     const o = await runPingPong(p, ctx.signal);

@@ -22,6 +22,18 @@ export const SEND_TICK_MS = 1;
  * latency (never in its favour).
  */
 export const FINE_SLEEP_MAX_NS = 200_000;
+
+/**
+ * Open loop: the sender switches from the 1 ms timer to futex sleeps when
+ * the next batch is due within SEND_TICK_MS + this slack, ms. A 1 ms
+ * setTimeout often fires late by up to about a millisecond (the event loop
+ * polls with a millisecond timeout), so with no slack a batch due 1.05 ms
+ * ahead waited on a timer that fired after it was due: that lateness went
+ * straight into e2e latency. 0 keeps the earlier sender (A/B runs).
+ */
+export const DEFAULT_TIMER_SLACK_MS = 1;
+/** Named maximum for --timer-slack-ms: past this the sender is a poll loop. */
+export const MAX_TIMER_SLACK_MS = 10;
 const fineSleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** When the next batch of any connection is due (ns). */
@@ -105,6 +117,8 @@ export interface SendLoopConfig {
   max?: number;
   drainTimeoutMs: number;
   tickOnly?: boolean;
+  /** See DEFAULT_TIMER_SLACK_MS; absent: the default. */
+  timerSlackMs?: number;
 }
 
 /**
@@ -127,6 +141,7 @@ export async function runSendLoop(
 ): Promise<number> {
   const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
   const sentBatches = new Float64Array(cfg.connections);
+  const fineBelowNs = (SEND_TICK_MS + (cfg.timerSlackMs ?? DEFAULT_TIMER_SLACK_MS)) * 1e6;
   await new Promise<void>((resolve) => {
     let dueNs = 0;
     const tick = () => {
@@ -150,7 +165,7 @@ export async function runSendLoop(
         mode === "open" && !cfg.tickOnly
           ? nextDueNs(sentBatches, startNs, batchIntervalNs, cfg.connections) - t
           : Number.POSITIVE_INFINITY;
-      if (waitNs < SEND_TICK_MS * 1e6) {
+      if (waitNs < fineBelowNs) {
         if (waitNs > 0) Atomics.wait(fineSleeper, 0, 0, Math.min(waitNs, FINE_SLEEP_MAX_NS) / 1e6);
         dueNs = 0; // not a timer: no loop-lag figure for this round
         setImmediate(tick);

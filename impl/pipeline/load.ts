@@ -19,7 +19,7 @@ import { clientTag, DEFAULT_RECORD_BYTES, LANE_NAMES, RECORD_SIZES } from "../co
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
-import { runSendLoop, topUp } from "./load-schedule.ts";
+import { DEFAULT_TIMER_SLACK_MS, MAX_TIMER_SLACK_MS, runSendLoop, topUp } from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
 import { REJECT_REASON_NAMES } from "./protocol.ts";
 import { LoadStalls, type StallRecord } from "./stall-log.ts";
@@ -66,6 +66,12 @@ export const LoadOptionsSchema = z
     quiet: z.boolean().default(false),
     /** Open loop: send only on the 1 ms timer tick, never a futex sleep (the generator before; for A/B runs). */
     tickOnly: z.boolean().default(false),
+    /**
+     * Open loop: how long before a batch is due the sender stops waiting on
+     * timers and sleeps on the futex instead, ms (0: the 1 ms timer up to the
+     * last millisecond, the generator before; for A/B runs). load-schedule.ts.
+     */
+    timerSlackMs: z.number().min(0).max(MAX_TIMER_SLACK_MS).default(DEFAULT_TIMER_SLACK_MS),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
@@ -147,6 +153,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     key: "tickOnly",
     kind: "bool",
     help: "open loop: send only on the 1 ms timer tick (batches leave up to ~1 ms late); default sleeps on a futex up to 200 µs when a batch is due sooner",
+  },
+  {
+    flag: "timer-slack-ms",
+    key: "timerSlackMs",
+    kind: "number",
+    help: `open loop: stop waiting on timers this long before a batch is due and sleep on a futex instead, 0..${MAX_TIMER_SLACK_MS} ms (default ${DEFAULT_TIMER_SLACK_MS}; 0 = the earlier sender)`,
   },
 ];
 

@@ -8,6 +8,7 @@
  * timeout or error (Workers re-check it at least every WORKER_SLICE_MS).
  */
 import type { QueueEndHandle } from "../core/contracts.ts";
+import type { QueueRegistration } from "../core/registry.ts";
 import type { WorkloadOptions } from "./workload.ts";
 import type { CheckSummary } from "./workload-check.ts";
 
@@ -38,3 +39,16 @@ export type WorkerReport =
       summary: CheckSummary;
     }
   | { type: "error"; role: string; message: string };
+
+/**
+ * The unregistered queue-shaped conduit a run names by module URL
+ * (WorkloadOptions.conduitModule): the module's `conduit` export. Loaded in
+ * the calling thread and in each Worker, never added to the registry.
+ */
+export async function loadConduit(url: string): Promise<QueueRegistration> {
+  const m = (await import(url)) as { conduit?: Partial<QueueRegistration> };
+  const c = m.conduit;
+  if (c?.kind !== "queue" || typeof c.create !== "function")
+    throw new Error(`conduitModule ${url} exports no queue-shaped \`conduit\``);
+  return c as QueueRegistration;
+}

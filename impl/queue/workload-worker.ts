@@ -22,13 +22,14 @@ import {
   type QueueProducer,
 } from "../core/contracts.ts";
 import { HEADER_BYTES, RecordWords, writePatternRecord } from "../core/record.ts";
-import { openConsumer, openProducer } from "../core/registry.ts";
+import { openConsumer, openProducer, type QueueRegistration } from "../core/registry.ts";
 import { Rng } from "../core/rng.ts";
 import { TWO_POW_32 } from "../core/words.ts";
 import { WorkloadChecker } from "./workload-check.ts";
 import {
   C_GO,
   C_STOP,
+  loadConduit,
   WORKER_SLICE_MS,
   type WorkerInit,
   type WorkerReport,
@@ -50,9 +51,9 @@ function awaitGo(): void {
   }
 }
 
-function runProducer(init: WorkerInit): void {
+function runProducer(init: WorkerInit, conduit: QueueRegistration | null): void {
   const { opts, handle } = init;
-  const p = openProducer(handle);
+  const p = conduit ? conduit.openProducer(handle) : openProducer(handle);
   const rb = p.recordBytes;
   const pid = handle.producerIndex;
   const maxBatch = opts.mode === "single" ? 1 : opts.batchRecords;
@@ -134,9 +135,9 @@ function waitForSpace(p: QueueProducer & SpanWaits): void {
   else Atomics.wait(control, C_STOP, 0, 1); // no blocking span wait offered: back off 1 ms
 }
 
-function runConsumer(init: WorkerInit): void {
+function runConsumer(init: WorkerInit, conduit: QueueRegistration | null): void {
   const { opts, handle } = init;
-  const c = openConsumer(handle);
+  const c = conduit ? conduit.openConsumer(handle) : openConsumer(handle);
   const rb = c.recordBytes;
   const maxBatch = opts.mode === "single" ? 1 : opts.batchRecords;
   const dst = new Uint8Array(maxBatch * rb);
@@ -214,12 +215,13 @@ function popSlice(
   return c.popBatch(dst, 0, max, WORKER_SLICE_MS);
 }
 
-self.onmessage = (e: MessageEvent<WorkerInit>) => {
+self.onmessage = async (e: MessageEvent<WorkerInit>) => {
   const init = e.data;
   control = new Int32Array(init.control);
   try {
-    if (init.role === "producer") runProducer(init);
-    else runConsumer(init);
+    const conduit = init.opts.conduitModule ? await loadConduit(init.opts.conduitModule) : null;
+    if (init.role === "producer") runProducer(init, conduit);
+    else runConsumer(init, conduit);
   } catch (err) {
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     self.postMessage({ type: "error", role: init.role, message } satisfies WorkerReport);

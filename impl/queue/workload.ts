@@ -17,13 +17,14 @@
  */
 import { assert } from "../core/assert.ts";
 import { monoNowNs } from "../core/clock.ts";
-import { handleTransferables, type QueueOptions } from "../core/contracts.ts";
+import { handleTransferables, type QueueOptions, QueueOptionsSchema } from "../core/contracts.ts";
 import { createQueue, lookup, type QueueRegistration, RegistryError } from "../core/registry.ts";
 import type { CheckSummary } from "./workload-check.ts";
 import {
   C_GO,
   C_STOP,
   CONTROL_BYTES,
+  loadConduit,
   type WorkerInit,
   type WorkerReport,
 } from "./workload-protocol.ts";
@@ -62,6 +63,13 @@ export interface WorkloadOptions {
   warmupEvents?: number;
   /** Each producer batch/span size drawn from [1, batchRecords] by the seeded RNG (default false). */
   batchJitter?: boolean;
+  /**
+   * URL of a module exporting `conduit`, a queue-shaped object that is not in
+   * the registry (the queue experiment's null conduit: the harness's own
+   * ceiling). The run uses it instead of the registered `queue`; the Workers
+   * import it by URL. Absent: the registered queue.
+   */
+  conduitModule?: string;
 }
 
 export interface WorkloadResult {
@@ -96,7 +104,7 @@ export const STOP_GRACE_MS = 2000;
 
 const WORKER_URL = new URL("./workload-worker.ts", import.meta.url);
 
-function normalize(opts: WorkloadOptions): WorkloadOptions {
+function normalize(opts: WorkloadOptions, conduit: QueueRegistration | null): WorkloadOptions {
   assert(
     Number.isInteger(opts.eventsPerProducer) &&
       opts.eventsPerProducer >= 0 &&
@@ -125,7 +133,7 @@ function normalize(opts: WorkloadOptions): WorkloadOptions {
   );
   assert(opts.timeoutMs > 0, () => `timeoutMs must be > 0, got ${opts.timeoutMs}`);
   assert(["single", "batch", "span"].includes(opts.mode), () => `unknown mode "${opts.mode}"`);
-  const reg = lookup(opts.queue, "queue") as QueueRegistration;
+  const reg = conduit ?? (lookup(opts.queue, "queue") as QueueRegistration);
   if (opts.mode === "span" && !reg.capabilities.spans)
     throw new RegistryError(`queue "${opts.queue}" offers no spans; use mode "batch" or "single"`);
   return {
@@ -153,8 +161,11 @@ interface RunState {
 
 /** Runs one workload; never rejects for a failed run (errors go in the result), only for bad options. */
 export async function runQueueWorkload(options: WorkloadOptions): Promise<WorkloadResult> {
-  const opts = normalize(options);
-  const ends = createQueue(opts.queue, opts.queueOptions);
+  const conduit = options.conduitModule ? await loadConduit(options.conduitModule) : null;
+  const opts = normalize(options, conduit);
+  const ends = conduit
+    ? conduit.create(QueueOptionsSchema.parse(opts.queueOptions))
+    : createQueue(opts.queue, opts.queueOptions);
   const producers = ends.config.producers;
   const control = new SharedArrayBuffer(CONTROL_BYTES);
   const cells = new Int32Array(control);

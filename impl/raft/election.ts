@@ -360,14 +360,14 @@ export abstract class ElectionState {
   /** Figure 2 AppendEntries receiver; on mismatch, a fast-backtracking hint (§5.3). */
   private handleAppend(m: Message): void {
     const prevIndex = m.index ?? 0;
-    const reply = { type: MT.AppResp, from: this.id, to: m.from, term: this.currentTerm };
+    // Replies are built field by field (not spread from a template): this runs for every App.
     if (prevIndex < this.log.committed) {
-      this.send({ ...reply, index: this.log.committed });
+      this.sendAppAck(m.from, this.log.committed);
       return;
     }
     const lastNew = this.log.maybeAppend(prevIndex, m.logTerm ?? 0, m.commit ?? 0, m.entries ?? []);
     if (lastNew >= 0) {
-      this.send({ ...reply, index: lastNew });
+      this.sendAppAck(m.from, lastNew);
       return;
     }
     // Reject. Hint: the last index at or before prevIndex whose term is <= the
@@ -378,12 +378,19 @@ export abstract class ElectionState {
     );
     const hintTerm = this.log.term(hintIndex);
     this.send({
-      ...reply,
+      type: MT.AppResp,
+      from: this.id,
+      to: m.from,
+      term: this.currentTerm,
       index: prevIndex,
       reject: true,
       rejectHint: hintIndex,
       logTerm: Math.max(hintTerm, 0),
     });
+  }
+
+  private sendAppAck(to: NodeId, index: number): void {
+    this.send({ type: MT.AppResp, from: this.id, to, term: this.currentTerm, index });
   }
 
   private handleHeartbeat(m: Message): void {

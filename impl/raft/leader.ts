@@ -12,6 +12,9 @@ import type { Entry, Message, NodeId } from "./types.ts";
 import { EntryType, MessageType as MT, NONE } from "./types.ts";
 
 export abstract class LeaderState extends ElectionState {
+  /** maybeCommit's working array (one per node, reused). */
+  private readonly matchScratch: number[] = [];
+
   protected resetProgress(): void {
     this.prs.clear(); // rebuilt by becomeLeader; followers keep none
   }
@@ -59,8 +62,22 @@ export abstract class LeaderState extends ElectionState {
 
   /** §5.3/§5.4.2: the highest index a quorum holds, committed only if of our term. */
   private maybeCommit(): boolean {
-    const matches = this.peers.map((p) => this.prs.get(p)?.match ?? 0).sort((a, b) => b - a);
-    const quorumMatch = matches[this.quorum() - 1] ?? 0;
+    // Matches sorted descending by insertion into a reused array: this runs
+    // on every acknowledgement, and clusters are small.
+    const matches = this.matchScratch;
+    matches.length = 0;
+    for (const p of this.peers) {
+      const m = this.prs.get(p)?.match ?? 0;
+      let i = matches.length;
+      matches.push(m);
+      while (i > 0 && matches[i - 1]! < m) {
+        matches[i] = matches[i - 1]!;
+        i--;
+      }
+      matches[i] = m;
+    }
+    const q = this.quorum() - 1;
+    const quorumMatch = q < matches.length ? matches[q]! : 0;
     return this.log.maybeCommit(quorumMatch, this.currentTerm);
   }
 
@@ -108,7 +125,7 @@ export abstract class LeaderState extends ElectionState {
       entries,
       commit: this.log.committed,
     });
-    const last = entries[entries.length - 1];
+    const last = entries.length > 0 ? entries[entries.length - 1] : undefined; // arr[-1] is slow
     if (pr.state === "replicate" && last) {
       pr.optimisticUpdate(last.index);
       pr.inflights.add(last.index);

@@ -27,7 +27,7 @@ import { assert } from "../core/assert.ts";
 export { validateConfig } from "./config.ts";
 
 import { LeaderState } from "./leader.ts";
-import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
+import type { Entry, HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
 import { MessageType as MT, NONE } from "./types.ts";
 
 export interface NodeStatus {
@@ -220,32 +220,39 @@ export class RaftNode extends LeaderState {
 
   ready(): Ready {
     this.assertNotPending();
-    const soft = this.softState();
-    const hard = this.hardState();
-    const softChanged = !softEqual(soft, this.prevSoft);
-    const hardChanged = !hardEqual(hard, this.prevHard);
+    // Soft and hard state objects are built only when they changed: most
+    // Readies (a reply, an ack) change neither.
+    const ps = this.prevSoft;
+    const ph = this.prevHard;
+    const leader = this.lead === NONE ? null : this.lead;
+    const softChanged = ps.role !== this.currentRole || ps.leader !== leader;
+    const hardChanged =
+      ph.term !== this.currentTerm || ph.vote !== this.votedFor || ph.commit !== this.log.committed;
+    const soft = softChanged ? this.softState() : null;
+    const hard = hardChanged ? this.hardState() : null;
     const unstable = this.log.unstableEntries();
-    const entries = unstable.length === 0 ? [] : [...unstable];
+    const entries = unstable.length === 0 ? NO_ENTRIES : unstable.slice();
     const snapshot = this.log.unstableSnapshot;
     const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
     const messages = this.msgs;
     this.msgs = [];
-    const last = entries[entries.length - 1];
-    const lastCommitted = committedEntries[committedEntries.length - 1];
+    // Guarded reads: arr[-1] on an empty array is a slow property lookup, not an array read.
+    const last = entries.length > 0 ? entries[entries.length - 1] : undefined;
+    const lastCommitted =
+      committedEntries.length > 0 ? committedEntries[committedEntries.length - 1] : undefined;
     this.pending = {
       lastEntryIndex: last ? last.index : 0,
       lastEntryTerm: last ? last.term : 0,
       snapshotIndex: snapshot ? snapshot.index : 0,
       appliedTo: lastCommitted ? lastCommitted.index : snapshot ? snapshot.index : 0,
-      hard: hardChanged ? hard : null,
-      soft: softChanged ? soft : null,
+      hard,
+      soft,
     };
     const mustSync =
-      entries.length > 0 ||
-      (hardChanged && (hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote));
+      entries.length > 0 || (hard !== null && (hard.term !== ph.term || hard.vote !== ph.vote));
     return {
-      softState: softChanged ? soft : null,
-      hardState: hardChanged ? hard : null,
+      softState: soft,
+      hardState: hard,
       entries,
       snapshot,
       messages,
@@ -271,10 +278,5 @@ export class RaftNode extends LeaderState {
   }
 }
 
-function softEqual(a: SoftState, b: SoftState): boolean {
-  return a.leader === b.leader && a.role === b.role;
-}
-
-function hardEqual(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
-}
+/** The entries of a Ready with none: shared and frozen, so no caller can fill it. */
+const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[];

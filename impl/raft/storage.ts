@@ -62,7 +62,7 @@ export class MemoryStorage implements Storage {
   }
 
   setHardState(hs: HardState): void {
-    this.hard = { ...hs };
+    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit }; // a copy: the caller may reuse hs
   }
 
   /** Sets membership when there is no snapshot yet (bootstrap). */
@@ -121,7 +121,7 @@ export class MemoryStorage implements Storage {
       first <= this.lastIndex() + 1,
       () => `append: gap (first ${first}, last ${this.lastIndex()})`,
     );
-    this.ents.length = first - offset;
+    if (this.ents.length !== first - offset) this.ents.length = first - offset; // truncate only on a conflict
     for (let i = start; i < entries.length; i++) {
       const e = entries[i]!;
       assert(e.index === this.lastIndex() + 1, "append: entries not contiguous");

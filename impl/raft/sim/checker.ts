@@ -27,6 +27,7 @@
  * internals, so a bug in the node cannot hide a violation from it.
  */
 import { type Entry, type Message, MessageType } from "../types.ts";
+import { IndexTable } from "./index-table.ts";
 import { hashEntry } from "./payload-hash.ts";
 
 export class SafetyViolation extends Error {
@@ -67,15 +68,20 @@ export interface DurableView {
 
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
-  /** Keyed by factKey(index, term). */
-  private readonly facts = new Map<number, EntryFact>();
-  /** Globally committed entries: index -> {term, payloadHash}. */
-  private readonly committed = new Map<number, { term: number; payloadHash: number }>();
+  /**
+   * Entry facts: the first (index, term) seen at each index, as (term,
+   * payloadHash, prevTerm) per index; the rare other terms at an index are
+   * keyed by factKey(index, term) in otherFacts.
+   */
+  private readonly facts = new IndexTable();
+  private readonly otherFacts = new Map<number, EntryFact>();
+  /** Globally committed entries: index -> (term, payloadHash). */
+  private readonly committed = new IndexTable();
   private maxCommitted = 0;
   /** Per node: the highest commit index it reported (in any incarnation). */
   private readonly commitOf = new Map<number, number>();
-  /** Globally applied entries: index -> payload hash, term. */
-  private readonly appliedAt = new Map<number, { term: number; payloadHash: number; by: number }>();
+  /** Globally applied entries: index -> (term, payloadHash, the node that applied it first). */
+  private readonly appliedAt = new IndexTable();
   /** Per node: last index applied in the current incarnation. */
   private readonly lastApplied = new Map<number, number>();
   /** Virtual time of the current step, set by the simulator. */
@@ -112,23 +118,45 @@ export class SafetyChecker {
       const prevIndex = e.index - 1;
       const prevTerm = prevIndex === 0 ? 0 : log.termAt(prevIndex);
       if (prevTerm === undefined) continue; // predecessor compacted: nothing to compare
-      const key = factKey(e.index, e.term);
-      const fact = { payloadHash: hashEntry(e), prevTerm };
-      const seen = this.facts.get(key);
-      if (seen === undefined) {
-        this.facts.set(key, fact);
-      } else if (seen.payloadHash !== fact.payloadHash) {
+      const payloadHash = hashEntry(e);
+      const f = this.facts;
+      let seenHash: number;
+      let seenPrevTerm: number;
+      if (f.has(e.index) && f.field(e.index, 0) === e.term) {
+        seenHash = f.field(e.index, 1);
+        seenPrevTerm = f.field(e.index, 2);
+      } else {
+        const other = this.otherFactOf(e.index, e.term);
+        if (other === undefined) {
+          this.addFact(e.index, e.term, payloadHash, prevTerm);
+          continue;
+        }
+        seenHash = other.payloadHash;
+        seenPrevTerm = other.prevTerm;
+      }
+      if (seenHash !== payloadHash) {
         this.fail(
           "Log Matching",
           `node ${id} holds a different entry at index ${e.index} term ${e.term} than another log`,
         );
-      } else if (seen.prevTerm !== fact.prevTerm) {
+      } else if (seenPrevTerm !== prevTerm) {
         this.fail(
           "Log Matching",
-          `node ${id} has index ${e.index} term ${e.term} after term ${fact.prevTerm}, another log has it after term ${seen.prevTerm}`,
+          `node ${id} has index ${e.index} term ${e.term} after term ${prevTerm}, another log has it after term ${seenPrevTerm}`,
         );
       }
     }
+  }
+
+  /** The fact recorded for (index, term) if it is not the index's first one (rare). */
+  private otherFactOf(index: number, term: number): EntryFact | undefined {
+    return this.otherFacts.size === 0 ? undefined : this.otherFacts.get(factKey(index, term));
+  }
+
+  private addFact(index: number, term: number, payloadHash: number, prevTerm: number): void {
+    const key = factKey(index, term); // checks the range even when the fact goes in the table
+    if (!this.facts.has(index)) this.facts.set(index, term, payloadHash, prevTerm);
+    else this.otherFacts.set(key, { payloadHash, prevTerm });
   }
 
   /** Node `id` reports commit index `commit`; `entryAt` reads its log. */
@@ -148,19 +176,20 @@ export class SafetyChecker {
           `node ${id} claims commit index ${commit} but has no entry at ${i}`,
         );
       }
-      this.committed.set(i, { term: e.term, payloadHash: hashEntry(e) });
+      this.committed.set(i, e.term, hashEntry(e), 0);
     }
     if (commit > this.maxCommitted) this.maxCommitted = commit;
     // Entries this node newly counts as committed must agree with what was committed.
     const from = Math.max(log.snapshotIndex + 1, (this.commitOf.get(id) ?? 0) + 1);
     this.commitOf.set(id, Math.max(commit, this.commitOf.get(id) ?? 0));
     for (let i = from; i <= commit; i++) {
-      const c = this.committed.get(i);
+      if (!this.committed.has(i)) continue;
+      const term = this.committed.field(i, 0);
       const t = log.termAt(i);
-      if (c !== undefined && t !== undefined && t !== c.term) {
+      if (t !== undefined && t !== term) {
         this.fail(
           "State Machine Safety",
-          `node ${id} committed index ${i} with term ${t}, but term ${c.term} was committed there`,
+          `node ${id} committed index ${i} with term ${t}, but term ${term} was committed there`,
         );
       }
     }
@@ -171,14 +200,14 @@ export class SafetyChecker {
     this.observeLeader(id, term);
     this.counts.leaderLogChecks++;
     for (let i = 1; i <= this.maxCommitted; i++) {
-      const c = this.committed.get(i);
-      if (c === undefined) continue;
+      if (!this.committed.has(i)) continue;
       if (i < log.snapshotIndex) continue; // inside its snapshot: covered by the snapshot
+      const cTerm = this.committed.field(i, 0);
       const t = i === log.snapshotIndex ? log.snapshotTerm : log.termAt(i);
-      if (t !== c.term) {
+      if (t !== cTerm) {
         this.fail(
           "Leader Completeness",
-          `node ${id}, leader of term ${term}, lacks committed entry ${i} (term ${c.term}); its log has ${t === undefined ? "nothing" : `term ${t}`} there`,
+          `node ${id}, leader of term ${term}, lacks committed entry ${i} (term ${cTerm}); its log has ${t === undefined ? "nothing" : `term ${t}`} there`,
         );
       }
     }
@@ -198,19 +227,19 @@ export class SafetyChecker {
     }
     this.lastApplied.set(id, e.index);
     const h = hashEntry(e);
-    const c = this.committed.get(e.index);
-    if (c === undefined || c.term !== e.term || c.payloadHash !== h) {
+    const c = this.committed;
+    if (!c.has(e.index) || c.field(e.index, 0) !== e.term || c.field(e.index, 1) !== h) {
       this.fail(
         "State Machine Safety",
         `node ${id} applied index ${e.index} (term ${e.term}) which is not the committed entry there`,
       );
     }
-    const seen = this.appliedAt.get(e.index);
-    if (seen === undefined) this.appliedAt.set(e.index, { term: e.term, payloadHash: h, by: id });
-    else if (seen.term !== e.term || seen.payloadHash !== h) {
+    const a = this.appliedAt;
+    if (!a.has(e.index)) a.set(e.index, e.term, h, id);
+    else if (a.field(e.index, 0) !== e.term || a.field(e.index, 1) !== h) {
       this.fail(
         "State Machine Safety",
-        `nodes ${seen.by} and ${id} applied different entries at index ${e.index} (terms ${seen.term} and ${e.term})`,
+        `nodes ${a.field(e.index, 2)} and ${id} applied different entries at index ${e.index} (terms ${a.field(e.index, 0)} and ${e.term})`,
       );
     }
   }

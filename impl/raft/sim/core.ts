@@ -12,7 +12,7 @@ import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
 import type { ElectionTimerReset, Message, Ready } from "../types.ts";
-import { EntryType, MessageType } from "../types.ts";
+import { EntryType, MESSAGE_TYPE_MAX, MessageType } from "../types.ts";
 import { BudgetExceeded, DEFAULT_MAX_EVENTS, DEFAULT_MAX_VIRTUAL_MS } from "./budget.ts";
 import { SafetyChecker } from "./checker.ts";
 import { EventQueue } from "./events.ts";
@@ -137,7 +137,7 @@ export class SimCore {
   protected nowMs = 0;
   protected snapshotEveryEntries = 0;
   protected messagesSent = 0;
-  protected readonly sentByType: number[] = [];
+  protected readonly sentByType: number[] = new Array<number>(MESSAGE_TYPE_MAX + 1).fill(0);
   protected bytesSent = 0;
   protected eventsRun = 0;
   /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
@@ -404,10 +404,8 @@ export class SimCore {
         for (const e of rd.committedEntries) {
           ck?.observeApply(id, e);
           h.state.apply(e);
-          if (e.type === EntryType.Normal && this.applyListeners.length > 0) {
-            const cmd = { index: e.index, term: e.term, data: e.data };
-            for (const fn of this.applyListeners) fn(id, cmd);
-          }
+          // The entry is the command (index, term, data): entries are never written after they are appended.
+          if (e.type === EntryType.Normal) for (const fn of this.applyListeners) fn(id, e);
         }
         h.node.advance();
         this.maybeSnapshot(h);
@@ -460,7 +458,7 @@ export class SimCore {
     const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
     this.messagesSent++;
     this.bytesSent += bytes;
-    this.sentByType[m.type] = (this.sentByType[m.type] ?? 0) + 1;
+    this.sentByType[m.type]!++;
     for (const fn of this.sendListeners) fn(m);
     const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
     for (const d of delays) this.queue.push(this.nowMs + diskMs + d, { k: "msg", m, wire });

@@ -64,6 +64,10 @@ export class SimHost {
 
   /** Persists a Ready's writes; fsyncs when it must. Call before sending its messages. */
   persist(rd: Ready): void {
+    if ((rd.mustSync || rd.snapshot) && this.unsynced.length === 0) {
+      this.persistSynced(rd);
+      return;
+    }
     if (rd.snapshot) {
       this.live.applySnapshot(rd.snapshot);
       this.unsynced.push({ kind: "snapshot", snap: rd.snapshot });
@@ -77,6 +81,27 @@ export class SimHost {
       this.unsynced.push({ kind: "hard", hard: rd.hardState });
     }
     if (rd.mustSync || rd.snapshot) this.sync();
+  }
+
+  /** persist() then sync() with nothing pending before: the same writes, without queueing them. */
+  private persistSynced(rd: Ready): void {
+    let wrote = false;
+    if (rd.snapshot) {
+      this.live.applySnapshot(rd.snapshot);
+      this.durable.applySnapshot(rd.snapshot);
+      wrote = true;
+    }
+    if (rd.entries.length > 0) {
+      this.live.append(rd.entries);
+      this.durable.append(rd.entries);
+      wrote = true;
+    }
+    if (rd.hardState) {
+      this.live.setHardState(rd.hardState);
+      this.durable.setHardState(rd.hardState);
+      wrote = true;
+    }
+    if (wrote) this.syncCount++;
   }
 
   /** fsync: everything written so far becomes durable. */

@@ -32,10 +32,6 @@ interface KvCommand {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-export function encodeKvCommand(cmd: KvCommand): Uint8Array {
-  return encoder.encode(JSON.stringify(cmd));
-}
-
 /**
  * Decoded commands, cached per payload array: every replica's KvStore and
  * the clients decode each applied command (about 10 JSON parses per
@@ -43,6 +39,18 @@ export function encodeKvCommand(cmd: KvCommand): Uint8Array {
  * they are proposed; callers must not mutate the returned command.
  */
 const decodedCache = new WeakMap<Uint8Array, KvCommand>();
+
+/**
+ * The command's bytes. The command itself goes into the decode cache under
+ * those bytes, so replicas and clients that see the same array never parse
+ * it (a payload that crossed the wire codec is a new array and is parsed).
+ * The caller must not mutate `cmd` afterwards.
+ */
+export function encodeKvCommand(cmd: KvCommand): Uint8Array {
+  const data = encoder.encode(JSON.stringify(cmd));
+  decodedCache.set(data, cmd);
+  return data;
+}
 
 export function decodeKvCommand(data: Uint8Array): KvCommand {
   let cmd = decodedCache.get(data);
@@ -67,7 +75,10 @@ export class KvStore implements StateMachine {
     if (cmd.k === "get") result = cur;
     else if (cmd.k === "put") this.data.set(cmd.key, cmd.v);
     else this.data.set(cmd.key, cur + cmd.v);
-    this.sessions.set(cmd.c, { seq: cmd.s, result });
+    if (last !== undefined) {
+      last.seq = cmd.s; // in place: the session objects are this store's own (restore builds new ones)
+      last.result = result;
+    } else this.sessions.set(cmd.c, { seq: cmd.s, result });
   }
 
   /** The result of client `c`'s operation `seq` if it is the last one executed for that client. */

@@ -33,6 +33,9 @@ export interface SimSpeed {
   measureVirtualMs: number;
 }
 
+/** The goal (issue 12): virtual seconds per real second for this load. Printed next to the figure, never asserted. */
+export const SIM_SPEED_TARGET_X = 1000;
+
 /** Named default: the issue's load is 8 clients. */
 const SPEED_CLIENTS = 8;
 

@@ -30,8 +30,8 @@ const INITIAL_ENCODED_BYTES = 4096;
 
 /**
  * The applied commands of one node, plus its optional user machine. Each
- * command is encoded once, when applied, onto a growing byte log, so a
- * snapshot is one copy of that log instead of re-encoding the whole history
+ * command is encoded once, at the first snapshot after it was applied, onto a
+ * growing byte log, so a snapshot is one copy of that log instead of re-encoding the whole history
  * command by command (which made snapshots the simulator's hot spot).
  */
 export class AppliedState {
@@ -41,6 +41,11 @@ export class AppliedState {
   /** The snapshot's command section, (u32 index, u32 term, u32 len, bytes) per command. */
   private encoded = new Uint8Array(INITIAL_ENCODED_BYTES);
   private encodedBytes = 0;
+  /**
+   * Commands [0, encodedCount) are on the byte log. The rest are encoded at
+   * the next snapshot, not at apply: a run without snapshots never pays for it.
+   */
+  private encodedCount = 0;
 
   constructor(readonly user: StateMachine | null) {}
 
@@ -51,9 +56,18 @@ export class AppliedState {
     );
     this.appliedIndex = e.index;
     if (e.type !== EntryType.Normal) return;
-    this.commands.push({ index: e.index, term: e.term, data: e.data });
-    this.encodeCommand(e.index, e.term, e.data);
+    this.commands.push(e); // the entry itself (never written after it is appended): no copy per node
     this.user?.apply(e);
+  }
+
+  /** Appends the commands applied since the last snapshot to the byte log. */
+  private encodePending(): void {
+    const cs = this.commands;
+    for (let i = this.encodedCount; i < cs.length; i++) {
+      const c = cs[i]!;
+      this.encodeCommand(c.index, c.term, c.data);
+    }
+    this.encodedCount = cs.length;
   }
 
   private encodeCommand(index: number, term: number, data: Uint8Array): void {
@@ -73,6 +87,7 @@ export class AppliedState {
 
   /** Layout: u32 appliedIndex, u32 count, count x (u32 index, u32 term, u32 len, bytes), then the user machine's bytes. */
   snapshot(): Uint8Array {
+    this.encodePending();
     const user = this.user?.snapshot() ?? new Uint8Array(0);
     const out = new Uint8Array(8 + this.encodedBytes + user.length);
     const dv = new DataView(out.buffer);
@@ -104,6 +119,7 @@ export class AppliedState {
     this.commands = commands;
     this.encoded = data.slice(8, at);
     this.encodedBytes = at - 8;
+    this.encodedCount = commands.length;
     this.user?.restore(data.slice(at));
   }
 }
