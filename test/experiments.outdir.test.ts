@@ -46,9 +46,15 @@ function cli(args: string[], cwd = ROOT) {
   });
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
+/** A digest of every file under dir, subdirectories (results/repeat/) included. */
 function digestDir(dir: string): string {
   const h = createHash("sha256");
-  for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const p = join(dir, e.name);
+    h.update(e.name).update(e.isDirectory() ? digestDir(p) : readFileSync(p));
+  }
   return h.digest("hex");
 }
 
