@@ -74,9 +74,10 @@ describe("null conduit (the queue experiment's control)", () => {
     ]);
     const t = controlTable(rows);
     const spsc = t.rows.find((r) => r[0] === "spsc")!;
-    expect(spsc[8]).toMatch(/^0\.8x \(95% CI 0\.8x–0\.8x, 5 pairs\)$/);
+    expect(spsc[9]).toMatch(/^0\.8x \(95% CI 0\.8x–0\.8x, 5 pairs\)$/);
     const fanIn = t.rows.find((r) => r[0] === "fan-in")!;
-    expect(fanIn[8]).toContain("no control");
+    expect(fanIn[9]).toContain("no control (it runs only at one-producer points without spans)");
+    expect(fanIn[2]).toBe("batch");
     expect(t.rows.some((r) => r[0] === NULL_CONDUIT_NAME)).toBe(false);
   });
 });

@@ -47,6 +47,7 @@ export function controlTable(rows: readonly Row[]): Table {
     header: [
       "queue",
       "producers",
+      "mode",
       "capacitySlots",
       "batchRecords",
       "recordBytes",
@@ -61,6 +62,7 @@ export function controlTable(rows: readonly Row[]): Table {
       return [
         String(k.queue),
         String(k.producers),
+        String(k.mode),
         String(k.capacitySlots),
         String(k.batchRecords),
         String(k.recordBytes),
@@ -70,7 +72,7 @@ export function controlTable(rows: readonly Row[]): Table {
         c
           ? fmtPairedRatio(pairedRatioInterval(perRepeat(g.rows), perRepeat(c)))
           : k.producers !== 1 || k.mode === "span"
-            ? "no control (it has one producer and no spans)"
+            ? "no control (it runs only at one-producer points without spans)"
             : "no control row at this point",
       ];
     }),
