@@ -5,7 +5,8 @@
  *   measure; each call runs PAIRS_PER_CALL pairs), ns per pair, 64 B records.
  * - group "queue-cross-worker": records/s from one producer Worker to one
  *   consumer Worker through runQueueWorkload (ids checked, payload checks and
- *   latency off), per record ("single") and in batches/spans of 16 and 256
+ *   latency off; the first quarter of each run's events is an untimed lead-in,
+ *   LEAD_IN_FRACTION), per record ("single") and in batches/spans of 16 and 256
  *   (message-port gets batchRecords = the same batch, so it transfers one
  *   ArrayBuffer per batch), 64 B and 32 B records. Each row's median/min/max
  *   are over `repeats` runs (quick: 3, else 5) after a discarded probe run that
@@ -42,6 +43,14 @@ const MIN_EVENTS = 100_000;
 const MAX_EVENTS = 50_000_000;
 const RUN_TIMEOUT_MS = 120_000;
 const CAPACITY_SLOTS = 65536;
+/**
+ * Share of a cross-Worker run's events sent before its timed window opens
+ * (runQueueWorkload's warmupEvents): fresh Workers start in the interpreter,
+ * and without a lead-in a 0.5 s run times their start-up too (spsc at batch
+ * 256: 38.9M records/s without, against compare's 119M after a lead-in).
+ * The same share as compare's queue runs (experiments/compare/queue.ts).
+ */
+const LEAD_IN_FRACTION = 0.25;
 /** Events per warm-up chunk of a comparison (one short run in fresh Workers). */
 const WARMUP_CHUNK_EVENTS = 50_000;
 /** A comparison's warm-up stops here even if not flat (named maximum; the row says steady: false). */
@@ -129,6 +138,7 @@ async function crossRun(queue: string, v: CrossVariant, events: number, seed: nu
       waitStrategy: "spin-then-park",
     },
     eventsPerProducer: events,
+    warmupEvents: Math.floor(events * LEAD_IN_FRACTION),
     mode: v.mode,
     batchRecords: v.batch,
     seed,
