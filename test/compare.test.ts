@@ -31,7 +31,7 @@ import {
   unknownThresholds,
 } from "../experiments/compare/eval.ts";
 import { parseCompareArgs } from "../experiments/compare/main.ts";
-import { timedEvents } from "../experiments/compare/queue.ts";
+import { longRunSentence, timedEvents } from "../experiments/compare/queue.ts";
 import { checkAllocator } from "../impl/alloc/check.ts";
 import {
   type Allocator,
@@ -181,6 +181,24 @@ describe("Markdown", () => {
     );
     expect(bad).toContain("**FAILED**: 1 problem(s)");
     expect(bad).toContain('threshold for "x" matches no measured row');
+  });
+
+  test("a row's notes are listed under its contract's table", () => {
+    const spsc = row("spsc p=1", [30e6, 60e6, 20e6], { notes: ["set against a long run"] });
+    const md = markdownForContract("queue", evaluate([base, spsc], {}), "message-port");
+    expect(md).toContain("\n- spsc p=1: set against a long run\n");
+    const none = markdownForContract("queue", evaluate([base], {}), "message-port");
+    expect(none).not.toContain("\n- ");
+  });
+
+  test("a queue row's median against its long run: within 25%, or how far and which way", () => {
+    expect(longRunSentence(90e6, 100e6, 1000, 0.5)).toBe(
+      "median 90.00M/s = 90% of a long run measured after the repetitions (1000 events, 0.50 s timed after a lead-in: 100.00M/s), within 25%",
+    );
+    expect(longRunSentence(125e6, 100e6, 1000, 1)).toContain("within 25%");
+    expect(longRunSentence(70e6, 100e6, 1000, 1)).toContain("70% of a long run");
+    expect(longRunSentence(70e6, 100e6, 1000, 1)).toContain("MORE than 25% below it");
+    expect(longRunSentence(130e6, 100e6, 1000, 1)).toContain("MORE than 25% above it");
   });
 });
 

@@ -44,6 +44,8 @@ export interface CompareRow {
    * instead of pairing values by repetition. values then hold one figure per session.
    */
   sessionRatios?: number[][];
+  /** Sentences printed under the contract's table, e.g. a queue row against a long run. */
+  notes?: string[];
 }
 
 export interface RowVerdict {
@@ -217,7 +219,14 @@ export function markdownForContract(
     "",
     markdownTable(header, rows),
     "",
+    ...notesOf(mine),
   ].join("\n");
+}
+
+/** The rows' notes as a list (with a trailing blank line), or nothing. */
+function notesOf(verdicts: readonly RowVerdict[]): string[] {
+  const notes = verdicts.flatMap((v) => (v.row.notes ?? []).map((n) => `- ${v.row.id}: ${n}`));
+  return notes.length ? [...notes, ""] : [];
 }
 
 /** The whole summary: one table per contract, then every problem. */

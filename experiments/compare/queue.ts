@@ -140,6 +140,69 @@ async function probeRate(cfg: CompareConfig, p: Plan, seed: number): Promise<num
 }
 
 /**
+ * Timed seconds aimed at for the long run each queue row's median is set
+ * against (capped by the config's eventsPerProducer; the note gives the real window).
+ */
+const LONG_RUN_TIMED_S = 1;
+/** How far a row's median may sit from its long run before the note says so. */
+const LONG_RUN_TOLERANCE = 0.25;
+
+/**
+ * The row's median against one long run of the same workload after the
+ * repetitions (LONG_RUN_TIMED_S timed after a lead-in, the bench's way of
+ * measuring a queue): within LONG_RUN_TOLERANCE, or how far off and why that
+ * can be. Exported for its test.
+ */
+export function longRunSentence(
+  medianRate: number,
+  longRate: number,
+  longEvents: number,
+  timedS: number,
+): string {
+  const ratio = medianRate / longRate;
+  const pct = (ratio * 100).toFixed(0);
+  const verdict =
+    Math.abs(ratio - 1) <= LONG_RUN_TOLERANCE
+      ? "within 25%"
+      : ratio < 1
+        ? "MORE than 25% below it: the repetitions' timed windows are too short to leave start-up, or the machine was busier during them"
+        : "MORE than 25% above it: the long run was slowed (a busier moment, GC, a Worker placed badly); on 2 cores a single run swings this much";
+  return `median ${(medianRate / 1e6).toFixed(2)}M/s = ${pct}% of a long run measured after the repetitions (${longEvents} events, ${timedS.toFixed(2)} s timed after a lead-in: ${(longRate / 1e6).toFixed(2)}M/s), ${verdict}`;
+}
+
+/** The long run's note, and an invariant failure when the long run itself broke. */
+async function longRunNote(
+  cfg: CompareConfig,
+  p: Plan,
+  seed: number,
+  values: readonly number[],
+): Promise<{ note: string; broken: InvariantResult | null }> {
+  const ok = values.filter((v) => Number.isFinite(v) && v > 0).sort((a, b) => a - b);
+  if (ok.length === 0) return { note: "no long run: no repetition measured a rate", broken: null };
+  const median = ok[ok.length >> 1]!;
+  const events = Math.min(
+    cfg.queue.eventsPerProducer,
+    Math.max(
+      cfg.queue.minEventsPerProducer,
+      Math.round((median * LONG_RUN_TIMED_S) / (1 - LEAD_IN_FRACTION) / p.producers),
+    ),
+  );
+  const r = await run(cfg, p, seed, events, false);
+  const bad = r.lost + r.duplicated + r.reordered + r.corrupted;
+  if (r.errors.length > 0 || r.timedOut || r.eventsReceived !== r.eventsSent || bad > 0) {
+    const detail = `long run of ${events * p.producers} events: ${r.timedOut ? "timed out; " : ""}sent ${r.eventsSent}, received ${r.eventsReceived}, lost ${r.lost}, dup ${r.duplicated}, reordered ${r.reordered}, corrupted ${r.corrupted}${r.errors.length ? `; ${r.errors[0]}` : ""}`;
+    return {
+      note: `the long run failed (${detail})`,
+      broken: { name: "long run", ok: false, detail },
+    };
+  }
+  return {
+    note: longRunSentence(median, r.throughputEventsPerS, events * p.producers, r.elapsedNs / 1e9),
+    broken: null,
+  };
+}
+
+/**
  * Events per producer for the timed runs: enough for about `targetRunS`
  * seconds at the probed rate, between `minEventsPerProducer` and
  * `eventsPerProducer`. A slow baseline (one message per record) then costs
@@ -193,6 +256,19 @@ export async function compareQueues(
       `queues repeat ${r + 1}/${cfg.repeats}: ${plans.map((p) => `${p.id} ${((values.get(p.id)![r] ?? Number.NaN) / 1e6).toFixed(2)}M/s`).join(", ")}`,
     );
   }
+  const notes = new Map<string, string[]>();
+  const longBroken = new Map<string, InvariantResult>();
+  for (const [k, p] of plans.entries()) {
+    const { note, broken } = await longRunNote(
+      cfg,
+      p,
+      (seed + 0x51ed + k) >>> 0,
+      values.get(p.id)!,
+    );
+    notes.set(p.id, [note]);
+    if (broken) longBroken.set(p.id, broken);
+    log(`queue ${p.id}: ${note}`);
+  }
   return plans.map((p) => {
     // The payload run shows only when it broke something (its counts are folded in the table).
     const payload = checks.get(p.id)!;
@@ -212,11 +288,12 @@ export async function compareQueues(
       id: p.id,
       implementation: p.name,
       setting: `${p.producers} producer${p.producers > 1 ? "s" : ""}, batch ${q.batchRecords}, ${q.recordBytes} B, ${events.get(p.id)! * p.producers} events/run`,
+      notes: notes.get(p.id),
       figureName: "throughput",
       figureUnit: "events/s",
       higherIsBetter: true,
       values: values.get(p.id)!,
-      invariants,
+      invariants: longBroken.has(p.id) ? [...invariants, longBroken.get(p.id)!] : invariants,
       baselineId: p.baselineId,
     };
   });
