@@ -193,12 +193,14 @@ describe("Markdown", () => {
 
   test("a queue row's median against its long run: within 25%, or how far and which way", () => {
     expect(longRunSentence(90e6, 100e6, 1000, 0.5)).toBe(
-      "median 90.00M/s = 90% of long runs measured after the repetitions (median of 3, 1000 events each, 0.50 s timed after a lead-in: 100.00M/s), within 25%",
+      "median 90.00M/s = 90.0% of long runs measured after the repetitions (median of 3, 1000 events each, 0.50 s timed after a lead-in: 100.00M/s), within 25%",
     );
     expect(longRunSentence(125e6, 100e6, 1000, 1)).toContain("within 25%");
-    expect(longRunSentence(70e6, 100e6, 1000, 1)).toContain("70% of long runs");
+    expect(longRunSentence(70e6, 100e6, 1000, 1)).toContain("70.0% of long runs");
     expect(longRunSentence(70e6, 100e6, 1000, 1)).toContain("MORE than 25% below it");
     expect(longRunSentence(130e6, 100e6, 1000, 1)).toContain("MORE than 25% above it");
+    expect(longRunSentence(74.9e6, 100e6, 1000, 1)).toContain("74.9% of long runs");
+    expect(longRunSentence(74.9e6, 100e6, 1000, 1)).toContain("MORE than 25% below it");
   });
 });
 

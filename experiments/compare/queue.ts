@@ -162,13 +162,15 @@ export function longRunSentence(
   timedS: number,
 ): string {
   const ratio = medianRate / longRate;
-  const pct = (ratio * 100).toFixed(0);
+  // One decimal, so a ratio past the tolerance rarely prints as on it (74.9%, not 75%).
+  const pct = (ratio * 100).toFixed(1);
+  const tol = `${LONG_RUN_TOLERANCE * 100}%`;
   const verdict =
     Math.abs(ratio - 1) <= LONG_RUN_TOLERANCE
-      ? "within 25%"
+      ? `within ${tol}`
       : ratio < 1
-        ? "MORE than 25% below it: the repetitions' timed windows are too short to leave start-up, or the machine was busier during them"
-        : "MORE than 25% above it: the long runs were slower (a busier moment, GC, Workers placed badly, or a rate that is bimodal on 2 cores)";
+        ? `MORE than ${tol} below it: the repetitions' timed windows are too short to leave start-up, or the machine was busier during them`
+        : `MORE than ${tol} above it: the long runs were slower (a busier moment, GC, Workers placed badly, or a rate that is bimodal on 2 cores)`;
   return `median ${(medianRate / 1e6).toFixed(2)}M/s = ${pct}% of long runs measured after the repetitions (median of ${LONG_RUNS}, ${longEvents} events each, ${timedS.toFixed(2)} s timed after a lead-in: ${(longRate / 1e6).toFixed(2)}M/s), ${verdict}`;
 }
 
