@@ -5,7 +5,7 @@
  */
 
 import { escapeHtml } from "./format.ts";
-import { claimsAtAGlance, metaLines, REPORT_TITLE } from "./markdown.ts";
+import { claimsAtAGlance, claimsTable, metaLines, REPORT_TITLE } from "./markdown.ts";
 import { RATIO_METHOD } from "./ratio.ts";
 import type { Section, Table } from "./section.ts";
 
@@ -67,28 +67,7 @@ function sectionHtml(s: Section, svgs: Map<string, string>): string {
       .join("")}</ul>`,
   );
   if (s.claims.length) {
-    out.push(
-      "<h3>Claims vs measurements</h3>",
-      table({
-        caption: "",
-        header: [
-          "claim",
-          "source",
-          "claimed",
-          "measured (ratio: paired estimate, 95% CI; else median (min–max))",
-          "verdict",
-          "how to read it",
-        ],
-        rows: s.claims.map((c) => [
-          c.text,
-          c.source,
-          c.claimed || "—",
-          c.measured,
-          c.verdict,
-          c.interpretation,
-        ]),
-      }),
-    );
+    out.push("<h3>Claims vs measurements</h3>", table(claimsTable(s)));
   }
   if (s.findings.length)
     out.push(

@@ -26,9 +26,11 @@ export function metaLines(section: Section): string[] {
   ];
 }
 
-function claimsTable(section: Section): string {
-  return markdownTable(
-    [
+/** A section's claims as one table (header and rows), for the Markdown and the HTML report alike. */
+export function claimsTable(section: Section): Table {
+  return {
+    caption: "",
+    header: [
       "claim",
       "source",
       "claimed",
@@ -36,7 +38,7 @@ function claimsTable(section: Section): string {
       "verdict",
       "how to read it",
     ],
-    section.claims.map((c) => [
+    rows: section.claims.map((c) => [
       c.text,
       c.source,
       c.claimed || "—",
@@ -44,14 +46,17 @@ function claimsTable(section: Section): string {
       c.verdict,
       c.interpretation,
     ]),
-  );
+  };
 }
 
 function sectionMarkdown(section: Section): string[] {
   const out = [`## ${section.experiment}`, "", section.description, ""];
   if (section.status === "missing") return [...out, `_${section.note}_`, ""];
   out.push(...metaLines(section), "");
-  if (section.claims.length) out.push("### Claims vs measurements", "", claimsTable(section), "");
+  if (section.claims.length) {
+    const claims = claimsTable(section);
+    out.push("### Claims vs measurements", "", markdownTable(claims.header, claims.rows), "");
+  }
   if (section.findings.length)
     out.push("### Findings", "", ...section.findings.map((f) => `- ${f}`), "");
   if (section.charts.length) out.push("### Charts", "");
