@@ -11,6 +11,7 @@
  * claims compare stages measured side by side in one run.
  */
 import "../../impl/index.ts";
+import { conservationProblems } from "../pipeline/point.ts";
 import { defineExperiment } from "../runner/types.ts";
 import {
   type CommitPoint,
@@ -57,12 +58,7 @@ export default defineExperiment({
         durationS: 0.3,
       },
     ],
-    check: (rows) =>
-      rows.flatMap((r) =>
-        r.sent > 0 && r.acked + r.rejected === r.sent && r.conservationErrors === 0
-          ? []
-          : [`sent ${r.sent}, acked ${r.acked}, rejected ${r.rejected}`],
-      ),
+    check: conservationProblems,
   },
   params: commitParams,
   measured: commitMeasured,

@@ -23,6 +23,7 @@ import "../../impl/index.ts";
 import { defineExperiment } from "../runner/types.ts";
 import { PIPELINE_GRIDS } from "./grid.ts";
 import {
+  conservationProblems,
   type PipelinePoint,
   pipelineMeasured,
   pipelineParams,
@@ -54,14 +55,7 @@ export default defineExperiment({
         durationS: 0.3,
       },
     ],
-    check: (rows) =>
-      rows.flatMap((r) =>
-        r.sent > 0 && r.acked + r.rejected === r.sent && r.conservationErrors === 0
-          ? []
-          : [
-              `sent ${r.sent}, acked ${r.acked}, rejected ${r.rejected}, conservationErrors ${r.conservationErrors}`,
-            ],
-      ),
+    check: conservationProblems,
   },
   params: pipelineParams,
   measured: pipelineMeasured,

@@ -55,6 +55,23 @@ export const CAPACITY_SLOTS = 65_536;
 /** The `queue` value of Redis baseline rows. */
 export const REDIS_QUEUE = "redis-xadd";
 
+/**
+ * The smoke check of every pipeline-driving experiment: each row sent
+ * something, and every event sent was acked or rejected with no conservation
+ * error.
+ */
+export function conservationProblems(
+  rows: readonly { sent: number; acked: number; rejected: number; conservationErrors: number }[],
+): string[] {
+  return rows.flatMap((r) =>
+    r.sent > 0 && r.acked + r.rejected === r.sent && r.conservationErrors === 0
+      ? []
+      : [
+          `sent ${r.sent}, acked ${r.acked}, rejected ${r.rejected}, conservationErrors ${r.conservationErrors}`,
+        ],
+  );
+}
+
 export const pipelineParams = {
   target: z.enum(["eventlab", "resp"]),
   /** Allocator name ("-" for resp). */
