@@ -27,6 +27,7 @@ import { DEFAULT_BASE_SIZES, MAX_WARMUP_CHUNKS } from "../experiments/compare/ba
 import type { BaseHeadReport } from "../experiments/measure/base-head.ts";
 import { type DuetSide, runDuet } from "../experiments/measure/duet.ts";
 import { withWorktree } from "../experiments/measure/worktree.ts";
+import { spreadMain } from "./compare-power-spread.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 /** The row whose hot path is patched, and the file and line the spin goes after. */
@@ -44,7 +45,12 @@ ${ROW} row (patched in temporary worktrees) and its false-alarm rate (HEAD
 against HEAD), N runs each (--aa-runs for HEAD vs HEAD, --runs-per-slowdown
 to give one slowdown its own N), with the wall time and load of each compare
 run and 95% Wilson intervals for every rate. compare --base runs with its
-default sessions and pairs.`;
+default sessions and pairs.
+
+  --spread N   instead: HEAD against HEAD, N sessions of each duet design
+               (split, swap) in alternating rounds; prints each design's
+               sd of the per-session mean log ratio and, for swap, of the
+               per-Worker factor it cancels`;
 
 /** 95% Wilson score interval of k successes in n trials. */
 export function wilson(k: number, n: number): [number, number] {
@@ -238,6 +244,7 @@ async function main(): Promise<number> {
       slowdowns: { type: "string" },
       "aa-runs": { type: "string" },
       "runs-per-slowdown": { type: "string" },
+      spread: { type: "string" },
       seed: { type: "string" },
       out: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -247,6 +254,12 @@ async function main(): Promise<number> {
   if (values.help) {
     console.log(USAGE);
     return 0;
+  }
+  if (values.spread !== undefined) {
+    const n = Number(values.spread);
+    if (!Number.isInteger(n) || n < 4 || n > MAX_RUNS)
+      throw new Error(`--spread: sessions per design in 4..${MAX_RUNS}`);
+    return spreadMain(n, Number(values.seed ?? 20260101), ROOT);
   }
   const runs = Number(values.runs ?? 3);
   const aaRuns = Number(values["aa-runs"] ?? runs);

@@ -17,10 +17,7 @@
 
 import { join } from "node:path";
 import { type AllocCheck, checkAllocator } from "../../impl/alloc/check.ts";
-import type { Allocator } from "../../impl/core/contracts.ts";
-import { newEventFields, payloadCapacity } from "../../impl/core/record.ts";
 import { createAllocator, listImplementations } from "../../impl/core/registry.ts";
-import { Rng } from "../../impl/core/rng.ts";
 import { interleavedSchedule } from "../measure/schedule.ts";
 import "../../impl/index.ts";
 import { type DuetSide, runDuet } from "../measure/duet.ts";
@@ -29,8 +26,8 @@ import type { AllocDuetParams } from "./alloc-duet-workload.ts";
 import type { CompareConfig } from "./config.ts";
 import type { CompareRow, InvariantResult } from "./eval.ts";
 
-/** Random slot indices precomputed for the timed loop (no RNG call inside it). */
-const SLOT_TABLE_SIZE = 4096;
+export { measureNsPerOp } from "./alloc-loop.ts";
+
 /** Pool capacity for the stress and the measurement: the live set never exceeds it. */
 const POOL_CAPACITY = 65536;
 
@@ -54,39 +51,8 @@ export function allocInvariants(c: AllocCheck): InvariantResult[] {
   ];
 }
 
-/** ns per acquire+write+release with a live window, on a fresh allocator. */
 /** Warm-up chunks per allocator at most (each 1/20 of a repetition's operations). */
 const ALLOC_MAX_WARMUP_CHUNKS = 60;
-
-export function measureNsPerOp(
-  alloc: Allocator,
-  seed: number,
-  ops: number,
-  liveEvents: number,
-): number {
-  const rng = new Rng(seed);
-  const slots = new Uint32Array(SLOT_TABLE_SIZE);
-  for (let i = 0; i < SLOT_TABLE_SIZE; i++) slots[i] = rng.int(liveEvents);
-  const ev = newEventFields(alloc.recordBytes);
-  ev.payloadLength = payloadCapacity(alloc.recordBytes);
-  const window: unknown[] = new Array(liveEvents);
-  for (let i = 0; i < liveEvents; i++) {
-    window[i] = alloc.acquire();
-    alloc.write(window[i], ev);
-  }
-  const t0 = Bun.nanoseconds();
-  for (let i = 0; i < ops; i++) {
-    const slot = slots[i & (SLOT_TABLE_SIZE - 1)]!;
-    alloc.release(window[slot]);
-    const ref = alloc.acquire();
-    ev.sequence = i;
-    alloc.write(ref, ev);
-    window[slot] = ref;
-  }
-  const ns = (Bun.nanoseconds() - t0) / ops;
-  for (let i = 0; i < liveEvents; i++) alloc.release(window[i]);
-  return ns;
-}
 
 /** Duet sessions per allocator against the baseline, and pairs per session. */
 const ALLOC_SESSIONS = 8;

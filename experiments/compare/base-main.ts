@@ -12,7 +12,13 @@
 import { spawnSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { baseHeadFailed, DEFAULT_CHANGE_THRESHOLD, runBaseHead } from "../measure/base-head.ts";
+import {
+  baseHeadFailed,
+  DEFAULT_CHANGE_THRESHOLD,
+  DUET_DESIGNS,
+  type DuetDesign,
+  runBaseHead,
+} from "../measure/base-head.ts";
 import { baseHeadJson, baseHeadMarkdown } from "../measure/base-head-format.ts";
 import { WorktreeError, withWorktree } from "../measure/worktree.ts";
 import {
@@ -36,6 +42,8 @@ export const DEFAULT_ALLOC_SESSIONS = 16;
 export const DEFAULT_QUEUE_SESSIONS = 8;
 /** Pairs per duet session: pairs inside a session agree closely, so more sessions buy more than more pairs. */
 export const DEFAULT_PAIRS_PER_SESSION = 3;
+/** Design of allocator (duet) rows: both sides in each Worker, traded every block (swap.ts). */
+export const DEFAULT_DUET_DESIGN: DuetDesign = "swap";
 /** Upper bound on --sessions and --pairs. */
 export const MAX_BASE_SESSIONS = 1000;
 /** Warm-up chunks per side and row at most: a queue chunk starts fresh Workers, so 24 bounds a row's warm-up to seconds. */
@@ -46,6 +54,8 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   liveEvents: 1024,
   allocOpsPerTrial: 250_000,
   allocOpsPerChunk: 50_000,
+  allocAllocatorPerTrial: false,
+  allocGcBeforeTrial: true,
   capacitySlots: 65536,
   batchRecords: 256,
   multiProducers: 4,
@@ -61,7 +71,7 @@ export const DEFAULT_BASE_SIZES: BaseTrialSizes = {
   timeoutMs: 60_000,
 };
 
-export const BASE_USAGE = `Usage: bun run compare --base REF [--sessions N] [--pairs N] [--seed N] [--threshold F] [--only allocator|queue|ROW] [--out FILE]
+export const BASE_USAGE = `Usage: bun run compare --base REF [--sessions N] [--pairs N] [--seed N] [--threshold F] [--design swap|split] [--only allocator|queue|ROW] [--out FILE]
 
 Measures every compare row on the commit REF (a temporary git worktree,
 installed with bun install --frozen-lockfile, removed afterwards) and on this
@@ -73,6 +83,9 @@ lies below 1 - threshold.
   --sessions N     independent sessions per row (fresh Workers each; default
                    ${DEFAULT_ALLOC_SESSIONS} for allocator rows, ${DEFAULT_QUEUE_SESSIONS} for queue rows)
   --pairs N        trial pairs per session of a duet (allocator) row (default ${DEFAULT_PAIRS_PER_SESSION})
+  --design D       allocator rows: "swap" (default: both Workers of a session
+                   run base and head in turn, so a slow Worker cancels) or
+                   "split" (one side per Worker)
   --seed N         seed of the order, the workloads and the bootstrap (default ${DEFAULT_BASE_SEED}; printed)
   --threshold F    regression margin (default ${DEFAULT_CHANGE_THRESHOLD})
   --only WHAT      only allocator rows, only queue rows, or the one row with
@@ -91,6 +104,7 @@ export interface BaseArgs {
   pairs: number;
   seed: number;
   threshold: number;
+  design: DuetDesign;
   /** "allocator", "queue", a row id, or null for every row. */
   only: string | null;
   out: string | null;
@@ -121,6 +135,7 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
         pairs: { type: "string" },
         seed: { type: "string" },
         threshold: { type: "string" },
+        design: { type: "string" },
         only: { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -138,6 +153,9 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
     values.threshold === undefined ? DEFAULT_CHANGE_THRESHOLD : Number(values.threshold);
   if (!(threshold >= 0 && threshold < 1))
     throw new BaseUsageError(`--threshold: expected a number in [0, 1), got "${values.threshold}"`);
+  const design = (values.design ?? DEFAULT_DUET_DESIGN) as DuetDesign;
+  if (!DUET_DESIGNS.includes(design))
+    throw new BaseUsageError(`--design: expected "swap" or "split", got "${values.design}"`);
   const only = values.only === undefined ? null : String(values.only);
   if (only !== null && only.trim() === "")
     throw new BaseUsageError(`--only: expected "allocator", "queue" or a row id, got ""`);
@@ -156,6 +174,7 @@ export function parseBaseArgs(argv: string[]): BaseArgs {
     ),
     seed: intFlag("seed", values.seed as string | undefined, DEFAULT_BASE_SEED, 0, 0xffffffff),
     threshold,
+    design,
     only,
     out: values.out === undefined ? null : String(values.out),
     help,
@@ -200,7 +219,7 @@ export async function compareBase(argv: string[]): Promise<number> {
           return 2;
         }
         log(
-          `compare --base ${args.ref}: ${chosen.length} rows, ${args.sessions ?? `${DEFAULT_ALLOC_SESSIONS} (allocator) / ${DEFAULT_QUEUE_SESSIONS} (queue)`} sessions each, seed ${args.seed}`,
+          `compare --base ${args.ref}: ${chosen.length} rows, ${args.sessions ?? `${DEFAULT_ALLOC_SESSIONS} (allocator) / ${DEFAULT_QUEUE_SESSIONS} (queue)`} sessions each (allocator rows: ${args.design} duets), seed ${args.seed}`,
         );
         const report = await runBaseHead(
           chosen,
@@ -215,6 +234,7 @@ export async function compareBase(argv: string[]): Promise<number> {
             pairsPerSession: args.pairs,
             seed: args.seed,
             threshold: args.threshold,
+            design: args.design,
             warmup: { maxChunks: MAX_WARMUP_CHUNKS },
             log,
           },
@@ -224,7 +244,7 @@ export async function compareBase(argv: string[]): Promise<number> {
         if (onlyOneSide.length)
           md += `\nNot compared (in one tree only): ${onlyOneSide.join(", ")}.\n`;
         const only = args.only ? ` --only ${JSON.stringify(args.only)}` : "";
-        md += `\nRerun: \`bun run compare --base ${args.ref}${only}${args.sessions === null ? "" : ` --sessions ${args.sessions}`} --pairs ${args.pairs} --seed ${args.seed}\`.\n`;
+        md += `\nRerun: \`bun run compare --base ${args.ref}${only}${args.sessions === null ? "" : ` --sessions ${args.sessions}`} --pairs ${args.pairs} --design ${args.design} --seed ${args.seed}\`.\n`;
         console.log(`\n${md}`);
         const summary = process.env.GITHUB_STEP_SUMMARY;
         if (summary) appendFileSync(summary, md);

@@ -14,7 +14,7 @@ import type { Allocator, AllocatorOptions } from "../../impl/core/contracts.ts";
 import type { WorkloadOptions, WorkloadResult } from "../../impl/queue/workload.ts";
 import type { BaseHeadRow, BaseHeadSides, Side } from "../measure/base-head.ts";
 import type { DuetSide } from "../measure/duet.ts";
-import type { AllocDuetParams } from "./alloc-duet-workload.ts";
+import type { AllocDuetParams, AllocSwapParams } from "./alloc-duet-workload.ts";
 
 /** The duet Worker module of allocator rows. */
 const ALLOC_DUET_MODULE = join(import.meta.dir, "alloc-duet-workload.ts");
@@ -71,6 +71,9 @@ export interface BaseTrialSizes {
   allocOpsPerTrial: number;
   /** Operations per allocator warm-up chunk. */
   allocOpsPerChunk: number;
+  /** Allocator trials: a fresh allocator per trial (old harness) and a full GC before each (AllocDuetParams). */
+  allocAllocatorPerTrial: boolean;
+  allocGcBeforeTrial: boolean;
   capacitySlots: number;
   batchRecords: number;
   multiProducers: number;
@@ -236,20 +239,23 @@ export function baseHeadSides(
   const what = (row: BaseHeadRow) => (row as PlannedRow).what;
   const sized = new Map<string, { eventsPerProducer: number; leadInPerProducer: number }>();
   const probed = new Map<string, number>();
+  const allocParams = (side: Side, name: string): AllocDuetParams => ({
+    root: trees[side].root,
+    name,
+    recordBytes: sizes.recordBytes,
+    liveEvents: sizes.liveEvents,
+    capacity: POOL_CAPACITY,
+    opsPerTrial: sizes.allocOpsPerTrial,
+    opsPerChunk: sizes.allocOpsPerChunk,
+    seed,
+    allocatorPerTrial: sizes.allocAllocatorPerTrial,
+    gcBeforeTrial: sizes.allocGcBeforeTrial,
+  });
   const allocSide = (side: Side, name: string): DuetSide => ({
     name: side,
     modulePath: ALLOC_DUET_MODULE,
     exportName: "allocWorkload",
-    params: {
-      root: trees[side].root,
-      name,
-      recordBytes: sizes.recordBytes,
-      liveEvents: sizes.liveEvents,
-      capacity: POOL_CAPACITY,
-      opsPerTrial: sizes.allocOpsPerTrial,
-      opsPerChunk: sizes.allocOpsPerChunk,
-      seed,
-    } satisfies AllocDuetParams,
+    params: allocParams(side, name),
   });
   const queueOf = (row: BaseHeadRow) => {
     const w = what(row);
@@ -275,6 +281,20 @@ export function baseHeadSides(
     duet(row) {
       const w = what(row);
       return w.kind === "allocator" ? [allocSide("base", w.name), allocSide("head", w.name)] : null;
+    },
+    duetSwap(row, worker, unitFirst) {
+      const w = what(row);
+      if (w.kind !== "allocator") return null;
+      return {
+        name: `worker ${worker}`,
+        modulePath: ALLOC_DUET_MODULE,
+        exportName: "allocSwapWorkload",
+        params: {
+          sides: [allocParams("base", w.name), allocParams("head", w.name)],
+          worker,
+          unitFirst: [...unitFirst],
+        } satisfies AllocSwapParams,
+      };
     },
     warmupChunk() {
       throw new Error("queue rows warm up inside each trial (a lead-in), not before it");

@@ -22,11 +22,20 @@ import { type DuetSide, runDuet } from "./duet.ts";
 import { pairedRatios } from "./estimate.ts";
 import { interleavedSchedule } from "./schedule.ts";
 import { MIN_SESSIONS, type SessionInterval, sessionRatioInterval } from "./sessions.ts";
+import { SWAP_UNIT_BLOCKS, swapBySide, swapSideOf, swapUnitOrder, swapUnitRatios } from "./swap.ts";
 import { allSteady, type MeasureMode, runInterleaved, type TrialsResult } from "./trials.ts";
 import type { WarmupOptions } from "./warmup.ts";
 
 export type Side = "base" | "head";
 export const SIDES: readonly Side[] = ["base", "head"];
+
+/**
+ * How a duet row's session uses its two Workers: "split", one side per Worker
+ * for the whole session; "swap" (swap.ts), both sides in each Worker, traded
+ * every block, so a per-Worker factor cancels inside each swap unit.
+ */
+export type DuetDesign = "split" | "swap";
+export const DUET_DESIGNS: readonly DuetDesign[] = ["split", "swap"];
 
 /** Default regression margin: head/base must lie wholly below 0.95 to be called a regression. */
 export const DEFAULT_CHANGE_THRESHOLD = 0.05;
@@ -45,6 +54,12 @@ export interface BaseHeadSides {
    * at once, duet.ts) instead of interleaved: for single-threaded rows.
    */
   duet?(row: BaseHeadRow): readonly [DuetSide, DuetSide] | null;
+  /**
+   * The swap design of a duet row: Worker `worker` (0 or 1) of a session that
+   * runs both sides, side s in block b being swapSideOf(worker, b, unitFirst)
+   * (0 = base, 1 = head). Rows it returns null for run split.
+   */
+  duetSwap?(row: BaseHeadRow, worker: 0 | 1, unitFirst: readonly number[]): DuetSide | null;
   /** One warm-up chunk of `row` on `side`; returns a rate, higher is faster. */
   warmupChunk(side: Side, row: BaseHeadRow): number | Promise<number>;
   /**
@@ -64,8 +79,13 @@ export interface BaseHeadOptions {
   sessions: number;
   /** Sessions of one row when not `sessions` (rows of different cost). */
   sessionsFor?: (row: BaseHeadRow) => number;
-  /** Pairs per session of a duet row; an interleaved row has one pair per session. */
+  /**
+   * Pairs per session of a duet row; an interleaved row has one pair per
+   * session. In the swap design a pair is a swap unit (two blocks).
+   */
   pairsPerSession: number;
+  /** Design of duet rows; default "swap" when the sides offer it (duetSwap), else "split". */
+  design?: DuetDesign;
   seed: number;
   /** Margin of decideChange (0.05 = 5%). */
   threshold: number;
@@ -80,8 +100,12 @@ export interface BaseHeadRowResult {
   head: number[];
   /** Session of each pair (index into base/head). */
   session: number[];
-  /** Duet rows: per session, which side ran in the first Worker. */
+  /** Duet rows: per session, which side ran in the first Worker (swap: in its first block). */
   firstWorker?: Side[];
+  /** Duet rows: the design (swap: base/head hold one figure per block, two blocks per pair). */
+  design?: DuetDesign;
+  /** Swap rows: per block, the Worker (0 or 1) that measured the head (the other measured the base). */
+  headWorker?: number[];
   /** head/base, > 1 means head is better; null when fewer than MIN_SESSIONS sessions measured both. */
   interval: SessionInterval | null;
   verdict: ChangeVerdict | "not measured";
@@ -118,22 +142,77 @@ interface RowTrials {
   head: number[];
   session: number[];
   firstWorker?: Side[];
+  design?: DuetDesign;
+  headWorker?: number[];
   mode: MeasureMode;
   steady: boolean;
   notes: string[];
 }
 
-/** A duet row: `sessions` duets of fresh Workers, the first Worker's side alternating. */
+/** One session's duet Workers and how to read their values back as [base, head] per block. */
+interface DuetPlan {
+  workers: readonly [DuetSide, DuetSide];
+  blocks: number;
+  /** Side in the first Worker (swap: in its first block). */
+  first: Side;
+  bySide(values: readonly number[][]): [number[], number[]];
+  /** Swap: per block, the Worker that ran the head. */
+  headWorker?: number[];
+}
+
+function splitPlan(pair: readonly [DuetSide, DuetSide], first: number, pairs: number): DuetPlan {
+  return {
+    workers: first === 0 ? pair : [pair[1], pair[0]],
+    blocks: pairs,
+    first: SIDES[first]!,
+    bySide: (v) => (first === 0 ? [v[0]!, v[1]!] : [v[1]!, v[0]!]),
+  };
+}
+
+/** Swap plan; `first` is the side Worker 0 runs in the session's first block (0 base, 1 head). */
+function swapPlan(
+  row: BaseHeadRow,
+  sides: BaseHeadSides,
+  pairs: number,
+  seed: number,
+  first: number,
+): DuetPlan | null {
+  const seeded = swapUnitOrder(pairs, seed);
+  const unitFirst = seeded[0] === first ? seeded : seeded.map((x) => 1 - x);
+  const w0 = sides.duetSwap?.(row, 0, unitFirst) ?? null;
+  const w1 = sides.duetSwap?.(row, 1, unitFirst) ?? null;
+  if (!w0 || !w1) return null;
+  return {
+    workers: [w0, w1],
+    blocks: pairs * SWAP_UNIT_BLOCKS,
+    first: SIDES[unitFirst[0]!]!,
+    bySide: (v) => swapBySide([v[0]!, v[1]!], unitFirst),
+    headWorker: Array.from({ length: pairs * SWAP_UNIT_BLOCKS }, (_, b) =>
+      swapSideOf(0, b, unitFirst) === 1 ? 0 : 1,
+    ),
+  };
+}
+
+/**
+ * A duet row: `sessions` duets of fresh Workers. Split: the first Worker's
+ * side alternates across sessions in seeded balanced order. Swap: each
+ * session's unit order is seeded, and the side Worker 0 starts with
+ * alternates across sessions the same way.
+ */
 async function duetSessions(
+  row: BaseHeadRow,
+  sides: BaseHeadSides,
   pair: readonly [DuetSide, DuetSide],
   opts: BaseHeadOptions,
   seed: number,
 ): Promise<RowTrials> {
+  const design: DuetDesign = opts.design ?? (sides.duetSwap ? "swap" : "split");
   const out: RowTrials = {
     base: [],
     head: [],
     session: [],
     firstWorker: [],
+    design,
     mode: "duet",
     steady: true,
     notes: [],
@@ -141,24 +220,30 @@ async function duetSessions(
   // Balanced: over every two sessions, each side runs once in the first Worker.
   const order = interleavedSchedule(2, opts.sessions, seed);
   for (let s = 0; s < opts.sessions; s++) {
+    const sessionSeed = (seed + Math.imul(s + 1, 0x2545f491)) >>> 0;
     const first = order[s]![0]!;
-    const sides = first === 0 ? pair : ([pair[1], pair[0]] as const);
+    const plan =
+      design === "swap"
+        ? swapPlan(row, sides, opts.pairsPerSession, sessionSeed, first)
+        : splitPlan(pair, first, opts.pairsPerSession);
+    if (!plan) throw new Error(`${row.id}: the sides offer no swap duet`);
     let r: TrialsResult;
     try {
-      r = await runDuet(sides, {
-        blocks: opts.pairsPerSession,
-        seed: (seed + Math.imul(s + 1, 0x2545f491)) >>> 0,
+      r = await runDuet(plan.workers, {
+        blocks: plan.blocks,
+        seed: sessionSeed,
         warmup: opts.warmup,
       });
     } catch (err) {
       out.notes.push(`session ${s}: duet failed: ${(err as Error).message}`);
       continue;
     }
-    const [b, h] = first === 0 ? [r.values[0]!, r.values[1]!] : [r.values[1]!, r.values[0]!];
+    const [b, h] = plan.bySide(r.values);
     out.base.push(...b);
     out.head.push(...h);
     out.session.push(...b.map(() => s));
-    out.firstWorker!.push(SIDES[first]!);
+    out.firstWorker!.push(plan.first);
+    if (plan.headWorker) (out.headWorker ??= []).push(...plan.headWorker);
     if (!allSteady(r)) out.steady = false;
   }
   if (out.base.length === 0) throw new Error(out.notes[0] ?? "no session ran");
@@ -204,11 +289,11 @@ function sessionRatios(
   const ids = [...new Set(t.session)];
   const ratios = ids.map((id) => {
     const idx = t.session.flatMap((s, i) => (s === id ? [i] : []));
-    return pairedRatios(
-      idx.map((i) => t.head[i]!),
-      idx.map((i) => t.base[i]!),
-      higherIsBetter,
-    );
+    const head = idx.map((i) => t.head[i]!);
+    const base = idx.map((i) => t.base[i]!);
+    return t.design === "swap"
+      ? swapUnitRatios(head, base, higherIsBetter)
+      : pairedRatios(head, base, higherIsBetter);
   });
   if (!t.firstWorker) return { ratios };
   const strata = t.firstWorker.map((w) => SIDES.indexOf(w));
@@ -231,7 +316,9 @@ async function measureRow(
   let t: RowTrials;
   try {
     const o = { ...opts, sessions: opts.sessionsFor?.(row) ?? opts.sessions };
-    t = pair ? await duetSessions(pair, o, seed) : await interleavedSessions(row, sides, o, seed);
+    t = pair
+      ? await duetSessions(row, sides, pair, o, seed)
+      : await interleavedSessions(row, sides, o, seed);
   } catch (err) {
     const mode = pair ? "duet" : "interleaved";
     return {
@@ -264,7 +351,9 @@ async function measureRow(
     mode: t.mode,
     steady: t.steady,
   };
-  const extra = t.firstWorker ? { firstWorker: t.firstWorker } : {};
+  const extra = t.firstWorker
+    ? { firstWorker: t.firstWorker, design: t.design, headWorker: t.headWorker }
+    : {};
   if (measured < MIN_SESSIONS) {
     notes.push(`only ${measured} sessions measured both sides`);
     return { ...base, ...extra, interval: null, verdict: "not measured", notes };

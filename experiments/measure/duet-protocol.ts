@@ -20,6 +20,12 @@ export interface DuetWorkload {
   warmupChunk(): number;
   /** One measured trial; returns its figure. */
   trial(block: number): number;
+  /**
+   * Untimed preparation of block `block`'s trial, run BEFORE the Worker
+   * arrives at the start barrier (e.g. a full GC), so it delays neither
+   * trial's start relative to the other's.
+   */
+  beforeTrial?(block: number): void;
 }
 
 export interface DuetInit {

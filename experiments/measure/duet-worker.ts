@@ -55,6 +55,7 @@ async function handle(m: DuetRequest): Promise<DuetReply> {
     const r = await warmUp(() => workload!.warmupChunk(), m);
     return { kind: "warmed", ...r };
   }
+  workload.beforeTrial?.(m.block);
   const arrivedNs = monoNowNs();
   meetPartner(m.block);
   const startNs = monoNowNs();
