@@ -22,10 +22,19 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { AllocDuetParams } from "../experiments/compare/alloc-duet-workload.ts";
+import type {
+  AllocDuetParams,
+  AllocSwapParams,
+} from "../experiments/compare/alloc-duet-workload.ts";
 import { DEFAULT_BASE_SIZES, MAX_WARMUP_CHUNKS } from "../experiments/compare/base-main.ts";
 import type { BaseHeadReport } from "../experiments/measure/base-head.ts";
 import { type DuetSide, runDuet } from "../experiments/measure/duet.ts";
+import {
+  SWAP_UNIT_BLOCKS,
+  swapBySide,
+  swapUnitOrder,
+  swapUnitRatios,
+} from "../experiments/measure/swap.ts";
 import { withWorktree } from "../experiments/measure/worktree.ts";
 import { spreadMain } from "./compare-power-spread.ts";
 
@@ -83,39 +92,53 @@ function spin(x: number, k: number): number {
 const CALIBRATION_STEPS = 6;
 const CALIBRATION_SESSIONS = 6;
 
+function allocParams(root: string, seed: number): AllocDuetParams {
+  return {
+    root,
+    name: ROW,
+    recordBytes: DEFAULT_BASE_SIZES.recordBytes,
+    liveEvents: DEFAULT_BASE_SIZES.liveEvents,
+    capacity: 65536,
+    opsPerTrial: DEFAULT_BASE_SIZES.allocOpsPerTrial,
+    opsPerChunk: DEFAULT_BASE_SIZES.allocOpsPerChunk,
+    seed,
+    allocatorPerTrial: DEFAULT_BASE_SIZES.allocAllocatorPerTrial,
+    gcBeforeTrial: DEFAULT_BASE_SIZES.allocGcBeforeTrial,
+  };
+}
+
 function allocSide(name: string, root: string, seed: number): DuetSide {
   return {
     name,
     modulePath: join(ROOT, "experiments", "compare", "alloc-duet-workload.ts"),
     exportName: "allocWorkload",
-    params: {
-      root,
-      name: ROW,
-      recordBytes: DEFAULT_BASE_SIZES.recordBytes,
-      liveEvents: DEFAULT_BASE_SIZES.liveEvents,
-      capacity: 65536,
-      opsPerTrial: DEFAULT_BASE_SIZES.allocOpsPerTrial,
-      opsPerChunk: DEFAULT_BASE_SIZES.allocOpsPerChunk,
-      seed,
-    } satisfies AllocDuetParams,
+    params: allocParams(root, seed),
   };
 }
 
-/** Median over duet sessions (first Worker alternated) of patched/unpatched ns/op. */
+/**
+ * Median over swap-design duet sessions (as compare --base measures) of
+ * patched/unpatched ns/op, one figure per swap unit.
+ */
 async function measuredSlowdownFactor(patchedRoot: string, seed: number): Promise<number> {
   const ratios: number[] = [];
   for (let s = 0; s < CALIBRATION_SESSIONS; s++) {
-    const pair = [allocSide("patched", patchedRoot, seed), allocSide("plain", ROOT, seed)];
-    const sides = (s % 2 === 0 ? pair : [pair[1]!, pair[0]!]) as [DuetSide, DuetSide];
-    const r = await runDuet(sides, {
-      blocks: CALIBRATION_ROUNDS,
+    const unitFirst = swapUnitOrder(CALIBRATION_ROUNDS, seed + s);
+    const sides = [allocParams(ROOT, seed), allocParams(patchedRoot, seed)];
+    const worker = (w: 0 | 1): DuetSide => ({
+      name: `worker ${w}`,
+      modulePath: join(ROOT, "experiments", "compare", "alloc-duet-workload.ts"),
+      exportName: "allocSwapWorkload",
+      params: { sides, worker: w, unitFirst } as AllocSwapParams,
+    });
+    const r = await runDuet([worker(0), worker(1)], {
+      blocks: CALIBRATION_ROUNDS * SWAP_UNIT_BLOCKS,
       seed: seed + s,
       warmup: { maxChunks: MAX_WARMUP_CHUNKS },
     });
-    const [patched, plain] = s % 2 === 0 ? r.values : [r.values[1]!, r.values[0]!];
-    patched!.forEach((v, i) => {
-      ratios.push(v / plain![i]!);
-    });
+    const [plain, patched] = swapBySide([r.values[0]!, r.values[1]!], unitFirst);
+    // Oriented as higher-is-better on ns/op figures, so each unit gives patched/plain ns/op.
+    ratios.push(...swapUnitRatios(patched, plain, true));
   }
   return [...ratios].sort((x, y) => x - y)[ratios.length >> 1]!;
 }

@@ -67,7 +67,8 @@ async function sideRunner(p: AllocDuetParams, tag: string) {
   // The same seed on both sides of a block: base and head release the same slots.
   const trialSeed = (block: number) => (p.seed + Math.imul(block + 1, 7919)) >>> 0;
   return {
-    chunkNs: () => loop(get(), p.seed, p.opsPerChunk, p.liveEvents),
+    chunkNs: (share = 1) =>
+      loop(get(), p.seed, Math.max(1, Math.round(p.opsPerChunk * share)), p.liveEvents),
     trialNs: (block: number) => loop(get(), trialSeed(block), p.opsPerTrial, p.liveEvents),
   };
 }
@@ -91,8 +92,8 @@ export async function allocSwapWorkload(params: unknown): Promise<DuetWorkload> 
   const p = params as AllocSwapParams;
   const runners = [await sideRunner(p.sides[0], "side0"), await sideRunner(p.sides[1], "side1")];
   return {
-    // Both sides warm up, in turn: the rate is that of one chunk of each.
-    warmupChunk: () => 2e9 / (runners[0]!.chunkNs() + runners[1]!.chunkNs()),
+    // Both sides warm up, in turn, half a chunk each (a chunk costs what a split Worker's does).
+    warmupChunk: () => 2e9 / (runners[0]!.chunkNs(0.5) + runners[1]!.chunkNs(0.5)),
     trial: (block) => runners[swapSideOf(p.worker, block, p.unitFirst)]!.trialNs(block),
     beforeTrial: beforeTrial(p.sides[0]),
   };

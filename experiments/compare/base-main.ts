@@ -33,14 +33,22 @@ import {
 export const DEFAULT_BASE_SEED = 20260101;
 /**
  * Independent sessions per allocator row (fresh duet Workers each). Measured
- * on the 2-core machine, the same code's session means spread by about 0.2
- * on the log scale, so a 20% slowdown needs some 16 sessions to be told
- * apart from no change in nearly every run (docs/measurement.md).
+ * on the 2-core machine (compare:power --spread, HEAD against HEAD), the
+ * session mean log ratio of array-pool spread by 0.25-0.36 with one side per
+ * Worker and by 0.11-0.17 with the swap design; at 0.15, 16 sessions put a
+ * 20% slowdown's interval wholly below 0.95 in about 99% of runs (normal
+ * approximation with the expanded percentile). Cost, the three allocator
+ * rows at load 4.6-5.0: 12 sessions x 3 swap units 28 s (array-pool session
+ * sd 0.109, HEAD/HEAD 0.992 (0.913-1.071)); 12 x 2 units gave wider
+ * intervals at that load (0.766-1.064), so a session keeps 3 units.
  */
 export const DEFAULT_ALLOC_SESSIONS = 16;
 /** Independent sessions (= pairs: every queue trial starts fresh Workers) per queue row. */
 export const DEFAULT_QUEUE_SESSIONS = 8;
-/** Pairs per duet session: pairs inside a session agree closely, so more sessions buy more than more pairs. */
+/**
+ * Pairs per duet session (swap: swap units of two blocks): pairs inside a
+ * session agree closely, so more sessions buy more than more pairs.
+ */
 export const DEFAULT_PAIRS_PER_SESSION = 3;
 /** Design of allocator (duet) rows: both sides in each Worker, traded every block (swap.ts). */
 export const DEFAULT_DUET_DESIGN: DuetDesign = "swap";
