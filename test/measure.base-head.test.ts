@@ -92,7 +92,9 @@ describe("runBaseHead", () => {
     const firsts = r.rows[0]!.firstWorker!;
     expect(firsts.filter((s) => s === "base")).toHaveLength(2);
     expect(firsts.filter((s) => s === "head")).toHaveLength(2);
-    expect(baseHeadMarkdown(r)).toContain("| spin | time per op (ns/op, lower is better) | duet |");
+    expect(baseHeadMarkdown(r)).toContain(
+      "| spin | time per op (ns/op, lower is better) | duet, split |",
+    );
   });
 
   test("a duet that cannot start leaves the row not measured with the reason", async () => {

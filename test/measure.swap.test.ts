@@ -20,6 +20,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { type BaseHeadSides, runBaseHead } from "../experiments/measure/base-head.ts";
+import { baseHeadMarkdown } from "../experiments/measure/base-head-format.ts";
 import { decideChange } from "../experiments/measure/decide.ts";
 import { pairedRatios } from "../experiments/measure/estimate.ts";
 import { sessionRatioInterval } from "../experiments/measure/sessions.ts";
@@ -194,8 +195,12 @@ describe("runBaseHead, swap design", () => {
   const opts = { sessions: 4, pairsPerSession: 2, seed: 5, threshold: 0.05 };
 
   test("swap: every unit is exactly the true ratio; Workers and first sides balanced", async () => {
-    const r = (await runBaseHead([row], sides(), { ...opts, design: "swap" }, who)).rows[0]!;
+    const rep = await runBaseHead([row], sides(), { ...opts, design: "swap" }, who);
+    const r = rep.rows[0]!;
     expect(r.design).toBe("swap");
+    expect(baseHeadMarkdown(rep)).toContain(
+      "| fixed | time per op (ns/op, lower is better) | duet, swap | 4 x 2 |",
+    );
     expect(r.session).toHaveLength(4 * 2 * 2);
     expect(r.interval!.estimate).toBeCloseTo(0.8, 9);
     expect(r.interval!.sessionSdLog).toBeLessThan(1e-9);
