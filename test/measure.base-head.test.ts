@@ -9,7 +9,8 @@
  * A row offered as a duet runs in two Workers (test/workers/duet-spin.ts)
  * and is reported with mode "duet", as independent sessions (fresh Workers
  * each) whose first Worker's side is balanced; a duet that cannot start is
- * "not measured". The flags: sessions and pairs bounded, --only a kind or a row id.
+ * "not measured". The flags: sessions and pairs bounded, --only a kind or a row id,
+ * --design swap (default) or split.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -203,5 +204,10 @@ describe("compare --base flags", () => {
     expect(() => parseBaseArgs(["--base", "main", "--pairs", "0"])).toThrow(/--pairs/);
     expect(() => parseBaseArgs(["--base", "main", "--only", ""])).toThrow(/--only/);
     expect(() => parseBaseArgs(["--base", "main", "--blocks", "5"])).toThrow(/blocks/);
+    expect(parseBaseArgs(["--base", "main"]).design).toBe("swap");
+    expect(parseBaseArgs(["--base", "main", "--design", "split"]).design).toBe("split");
+    expect(() => parseBaseArgs(["--base", "main", "--design", "both"])).toThrow(
+      /--design: expected "swap" or "split", got "both"/,
+    );
   });
 });

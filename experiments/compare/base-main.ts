@@ -90,7 +90,8 @@ lies below 1 - threshold.
   --base REF       commit, branch or tag to compare against
   --sessions N     independent sessions per row (fresh Workers each; default
                    ${DEFAULT_ALLOC_SESSIONS} for allocator rows, ${DEFAULT_QUEUE_SESSIONS} for queue rows)
-  --pairs N        trial pairs per session of a duet (allocator) row (default ${DEFAULT_PAIRS_PER_SESSION})
+  --pairs N        pairs per session of a duet (allocator) row; with --design
+                   swap a pair is a unit of two blocks (default ${DEFAULT_PAIRS_PER_SESSION})
   --design D       allocator rows: "swap" (default: both Workers of a session
                    run base and head in turn, so a slow Worker cancels) or
                    "split" (one side per Worker)
