@@ -19,11 +19,13 @@ const SLOT_TABLE_SIZE = 4096;
 /**
  * Operations per call of the inner loop. The timed work is a small function
  * called many times rather than one long loop per trial: measured on the
- * 2-core machine (20 warm-up chunks of 50k ops, then 250k-op trials, fresh
- * processes), one long loop ran array-pool at ~45-60 ns/op for the first 3-10
- * trials and then at ~25 (its fully optimized code arrived only by on-stack
- * replacement, late and at a varying point), while the chunked loop ran at
- * ~25 from the first trial in most processes.
+ * 2-core machine (fresh processes, 20 warm-up chunks of 50k ops, then 16
+ * trials of 250k ops, load 1.2-2.1), array-pool has two levels, ~25 and
+ * ~45-60 ns/op. With one long loop 1 of 10 processes ran at ~25 from the
+ * first trial and most dropped to it only after 3-14 trials (its optimized
+ * code arrived late, by on-stack replacement); with the chunked loop 5 of 10
+ * ran at ~25 from the first trial. In both, 2-3 of 10 stayed near 50 for
+ * most of their life: that part the swap design of compare --base cancels.
  */
 const OPS_PER_CALL = 1024;
 
