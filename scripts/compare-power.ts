@@ -90,7 +90,12 @@ function spin(x: number, k: number): number {
 
 /** Rounds of the measured calibration, and duet sessions per round. */
 const CALIBRATION_STEPS = 6;
-const CALIBRATION_SESSIONS = 6;
+/**
+ * 10, not 6: with 6 sessions a step's factor wandered by +-0.07 under load
+ * (8 adds measured 1.188 and 1.247 in two steps of one run), and the 20%
+ * patch so chosen measured 0.835 in the compare runs that followed.
+ */
+const CALIBRATION_SESSIONS = 10;
 
 function allocParams(root: string, seed: number): AllocDuetParams {
   return {
@@ -233,7 +238,11 @@ interface RunOutcome {
 
 /** One compare --base run; `only` is what it measures ("allocator": every allocator row). */
 function runCompare(cwd: string, baseRef: string, seed: number, only = "allocator"): RunOutcome {
-  const out = join(tmpdir(), `eventlab-power-${process.pid}-${seed}.json`);
+  // The row in the name too: the settings reuse seeds, and each run's JSON is kept for reading.
+  const out = join(
+    tmpdir(),
+    `eventlab-power-${process.pid}-${only}-${cwd === ROOT ? "aa" : "patched"}-${seed}.json`,
+  );
   const t0 = Date.now();
   const load0 = loadavg()[0]!;
   const r = spawnSync(
