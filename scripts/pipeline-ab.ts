@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     `rate ${rate}/s, ${rounds} rounds x ${vs.length} variants, ${durationS} s + ${warmupS} s warm-up, seed ${seed}`,
   );
   console.log(
-    "round variant            load1m   achieved      p50      p99    p99.9      max  >=50ms-batches  gen-lag-p50  gen-lag-p99",
+    "round variant            load1m   achieved      p50      p99    p99.9      max  >=50ms-batches  gen-lag-p50  gen-lag-p99  rtt-p50  rtt-p99",
   );
   for (let r = 0; r < rounds; r++) {
     const order = vs.map((v) => v);
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const l = res.latency;
       const slow = res.stalls.filter((s) => s.kind === "e2e-slow").length;
       console.log(
-        `${String(r).padStart(5)} ${v.name.padEnd(18)} ${load1m.padStart(6)} ${String(Math.round(res.achievedPerS)).padStart(10)} ${fmtNs(l.p50Ns).padStart(8)} ${fmtNs(l.p99Ns).padStart(8)} ${fmtNs(l.p999Ns).padStart(8)} ${fmtNs(l.maxNs).padStart(8)} ${String(slow).padStart(6)} ${fmtNs(res.sendLag.p50Ns).padStart(12)} ${fmtNs(res.sendLag.p99Ns).padStart(12)}${res.errors.length ? `  ERRORS ${res.errors[0]}` : ""}`,
+        `${String(r).padStart(5)} ${v.name.padEnd(18)} ${load1m.padStart(6)} ${String(Math.round(res.achievedPerS)).padStart(10)} ${fmtNs(l.p50Ns).padStart(8)} ${fmtNs(l.p99Ns).padStart(8)} ${fmtNs(l.p999Ns).padStart(8)} ${fmtNs(l.maxNs).padStart(8)} ${String(slow).padStart(6)} ${fmtNs(res.sendLag.p50Ns).padStart(12)} ${fmtNs(res.sendLag.p99Ns).padStart(12)} ${fmtNs(res.ackRtt?.p50Ns ?? 0).padStart(8)} ${fmtNs(res.ackRtt?.p99Ns ?? 0).padStart(8)}${res.errors.length ? `  ERRORS ${res.errors[0]}` : ""}`,
       );
     }
   }
