@@ -252,6 +252,11 @@ describe("protocol and options", () => {
     );
     expect(cfg.laneMix).toEqual([2, 1, 0]);
     expect(cfg.max).toBe(128);
+    const badLoad = (argv: string[]) => () =>
+      validateOptions(LoadOptionsSchema, parseFlags(argv, LOAD_FLAGS), LOAD_FLAGS);
+    expect(badLoad(["--ack-wait-slice-us", "0"])).toThrow(/--ack-wait-slice-us.*1\.\.200/);
+    expect(badLoad(["--ack-wait-slice-us", "201"])).toThrow(/--ack-wait-slice-us/);
+    expect(badLoad(["--ack-wait-slice-us", "50"])().ackWaitSliceUs).toBe(50);
   });
 });
 

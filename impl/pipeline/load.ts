@@ -83,11 +83,7 @@ export const LoadOptionsSchema = z
      * Open loop: the longest futex sleep while acks are owed, µs (acks are
      * read at most this late; MAX_ACK_WAIT_SLICE_US = the earlier sender). load-schedule.ts.
      */
-    ackWaitSliceUs: z
-      .number()
-      .min(1)
-      .max(MAX_ACK_WAIT_SLICE_US)
-      .default(DEFAULT_ACK_WAIT_SLICE_US),
+    ackWaitSliceUs: z.number().min(1).max(MAX_ACK_WAIT_SLICE_US).default(DEFAULT_ACK_WAIT_SLICE_US),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
