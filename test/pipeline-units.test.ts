@@ -7,6 +7,8 @@
  * - LaneScheduler: REALTIME first, the starvation guard yields after `burst`,
  *   TRANSACTIONAL:BATCH turns follow the weights.
  * - protocol encoders/decoders round-trip; CLI flag errors name the flag.
+ * - the load generator's futex sleep: never past the next batch, and no
+ *   longer than the ack-wait slice while any ack is owed.
  * - IngestConnection against a fake socket that takes few bytes: one partial
  *   frame at most is held, later acks coalesce, FINAL goes out after drain.
  */
@@ -20,6 +22,7 @@ import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
+import { FINE_SLEEP_MAX_NS, fineSleepNs } from "../impl/pipeline/load-schedule.ts";
 import {
   ACK_OUTCOME_ACKED,
   ACK_OUTCOME_REJECTED,
@@ -257,6 +260,20 @@ describe("protocol and options", () => {
     expect(badLoad(["--ack-wait-slice-us", "0"])).toThrow(/--ack-wait-slice-us.*1\.\.200/);
     expect(badLoad(["--ack-wait-slice-us", "201"])).toThrow(/--ack-wait-slice-us/);
     expect(badLoad(["--ack-wait-slice-us", "50"])().ackWaitSliceUs).toBe(50);
+  });
+});
+
+describe("load generator sleep", () => {
+  test("sleeps at most the ack-wait slice while acks are owed, never past the next batch", () => {
+    const conn = (inFlight: number) => ({ inFlight: () => inFlight });
+    const idle = [conn(0), conn(0)];
+    const owed = [conn(0), conn(64)];
+    expect(fineSleepNs(1_500_000, idle, 20_000)).toBe(FINE_SLEEP_MAX_NS);
+    expect(fineSleepNs(1_500_000, owed, 20_000)).toBe(20_000);
+    expect(fineSleepNs(5_000, owed, 20_000)).toBe(5_000);
+    expect(fineSleepNs(5_000, idle, 20_000)).toBe(5_000);
+    expect(fineSleepNs(0, owed, 20_000)).toBe(0);
+    expect(fineSleepNs(-10, idle, 20_000)).toBe(0);
   });
 });
 

@@ -137,10 +137,21 @@ export interface SendLoopConfig {
   ackWaitSliceUs?: number;
 }
 
-/** True while any connection has sent events that are not yet resolved. */
-function anyUnacked(conns: readonly ScheduledConnection[]): boolean {
-  for (const c of conns) if (c.inFlight() > 0) return true;
-  return false;
+/**
+ * How long the open-loop sender sleeps on the futex when the next batch is
+ * `waitNs` away: never past the batch, and at most `ackSliceNs` while any
+ * connection has unacked events (their acks cannot be read during the
+ * sleep), else at most FINE_SLEEP_MAX_NS. 0: do not sleep.
+ */
+export function fineSleepNs(
+  waitNs: number,
+  conns: readonly Pick<ScheduledConnection, "inFlight">[],
+  ackSliceNs: number,
+): number {
+  if (waitNs <= 0) return 0;
+  let owed = false;
+  for (const c of conns) if (c.inFlight() > 0) owed = true;
+  return Math.min(waitNs, owed ? ackSliceNs : FINE_SLEEP_MAX_NS);
 }
 
 /**
@@ -189,8 +200,8 @@ export async function runSendLoop(
           ? nextDueNs(sentBatches, startNs, batchIntervalNs, cfg.connections) - t
           : Number.POSITIVE_INFINITY;
       if (waitNs < fineBelowNs) {
-        const sliceNs = anyUnacked(conns) ? ackSliceNs : FINE_SLEEP_MAX_NS;
-        if (waitNs > 0) Atomics.wait(fineSleeper, 0, 0, Math.min(waitNs, sliceNs) / 1e6);
+        const sleepNs = fineSleepNs(waitNs, conns, ackSliceNs);
+        if (sleepNs > 0) Atomics.wait(fineSleeper, 0, 0, sleepNs / 1e6);
         dueNs = 0; // not a timer: no loop-lag figure for this round
         setImmediate(tick);
       } else {
