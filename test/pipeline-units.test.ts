@@ -8,7 +8,8 @@
  *   TRANSACTIONAL:BATCH turns follow the weights.
  * - protocol encoders/decoders round-trip; CLI flag errors name the flag.
  * - the load generator's futex sleep: never past the next batch, and no
- *   longer than the ack-wait slice while any ack is owed.
+ *   longer than the ack-wait slice while any ack is owed, unless the gap to
+ *   the next batch is short enough to sleep whole.
  * - IngestConnection against a fake socket that takes few bytes: one partial
  *   frame at most is held, later acks coalesce, FINAL goes out after drain.
  */
@@ -22,7 +23,11 @@ import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
-import { FINE_SLEEP_MAX_NS, fineSleepNs } from "../impl/pipeline/load-schedule.ts";
+import {
+  ACK_WAIT_WHOLE_GAP_NS,
+  FINE_SLEEP_MAX_NS,
+  fineSleepNs,
+} from "../impl/pipeline/load-schedule.ts";
 import {
   ACK_OUTCOME_ACKED,
   ACK_OUTCOME_REJECTED,
@@ -270,6 +275,9 @@ describe("load generator sleep", () => {
     const owed = [conn(0), conn(64)];
     expect(fineSleepNs(1_500_000, idle, 20_000)).toBe(FINE_SLEEP_MAX_NS);
     expect(fineSleepNs(1_500_000, owed, 20_000)).toBe(20_000);
+    expect(fineSleepNs(ACK_WAIT_WHOLE_GAP_NS + 1, owed, 20_000)).toBe(20_000);
+    // a short gap is slept whole: one wake-up per batch at high rates
+    expect(fineSleepNs(ACK_WAIT_WHOLE_GAP_NS, owed, 20_000)).toBe(ACK_WAIT_WHOLE_GAP_NS);
     expect(fineSleepNs(5_000, owed, 20_000)).toBe(5_000);
     expect(fineSleepNs(5_000, idle, 20_000)).toBe(5_000);
     expect(fineSleepNs(0, owed, 20_000)).toBe(0);

@@ -5,6 +5,7 @@
  * at its intended time whatever the server does, and the generator's own lag
  * recorded against that time.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { monoNowNs } from "../core/clock.ts";
 import { type newHistogram, recordNs } from "./profiler.ts";
 import { StallKind, type StallLog } from "./stall-log.ts";
@@ -34,8 +35,56 @@ export const FINE_SLEEP_MAX_NS = 200_000;
  * about one round trip per batch.
  */
 export const DEFAULT_ACK_WAIT_SLICE_US = 20;
+/**
+ * A gap to the next batch this short is slept whole even while acks are
+ * owed (an ack then waits at most this long, as it did before the slices):
+ * at high rates a batch is due every 50-100 µs, and cutting each gap into
+ * slices doubled the generator's wake-ups (800k events/s: +66 ms/s of
+ * process CPU with 20 µs slices).
+ */
+export const ACK_WAIT_WHOLE_GAP_NS = 100_000;
 /** Named maximum for --ack-wait-slice-us (FINE_SLEEP_MAX_NS: past that it is the plain sleep). */
 export const MAX_ACK_WAIT_SLICE_US = FINE_SLEEP_MAX_NS / 1000;
+
+/**
+ * The kernel's timer slack for the sending thread during an open-loop run,
+ * ns. Linux lets a timed futex sleep end up to the thread's slack late (50 µs
+ * by default) so it can batch wake-ups; the generator's send lag p50 was
+ * 53-92 µs with the default, and a bare 200 µs futex sleep overshot by 75 µs
+ * at the median with 50 µs of slack against 24 µs with 1 µs. Set through
+ * /proc/self/timerslack_ns (the main thread's; Linux only, ignored elsewhere)
+ * and put back after the run. 0 leaves the thread's slack as it is.
+ * Default 0 (opt-in): 1 µs cut the send lag p50 from ~75 to ~25 µs but the
+ * generator then wakes once per batch instead of sometimes once per two, and
+ * at 800k events/s the process used ~90 ms/s more CPU (A/B in
+ * docs/pipeline-latency.md), CPU a 2-core host's server needs at goodput.
+ */
+export const DEFAULT_KERNEL_TIMER_SLACK_NS = 0;
+/** Named maximum for --kernel-timer-slack-ns (the kernel's own default is 50 µs). */
+export const MAX_KERNEL_TIMER_SLACK_NS = 1_000_000;
+const TIMER_SLACK_FILE = "/proc/self/timerslack_ns";
+
+/**
+ * Sets the main thread's kernel timer slack to `ns` (0: leave it); returns
+ * how to put it back. Does nothing off the main thread (the file names the
+ * main thread's slack) or where the file cannot be written.
+ */
+export function setKernelTimerSlack(ns: number): () => void {
+  if (ns <= 0 || !Bun.isMainThread) return () => {};
+  try {
+    const before = readFileSync(TIMER_SLACK_FILE, "utf8").trim();
+    writeFileSync(TIMER_SLACK_FILE, String(Math.round(ns)));
+    return () => {
+      try {
+        writeFileSync(TIMER_SLACK_FILE, before);
+      } catch {
+        // the value stays: only the timing of this process's later sleeps differs
+      }
+    };
+  } catch {
+    return () => {};
+  }
+}
 
 /**
  * Open loop: the sender switches from the 1 ms timer to futex sleeps when
@@ -135,13 +184,16 @@ export interface SendLoopConfig {
   timerSlackMs?: number;
   /** See DEFAULT_ACK_WAIT_SLICE_US; absent: the default. */
   ackWaitSliceUs?: number;
+  /** See DEFAULT_KERNEL_TIMER_SLACK_NS; absent: the default. */
+  kernelTimerSlackNs?: number;
 }
 
 /**
  * How long the open-loop sender sleeps on the futex when the next batch is
  * `waitNs` away: never past the batch, and at most `ackSliceNs` while any
  * connection has unacked events (their acks cannot be read during the
- * sleep), else at most FINE_SLEEP_MAX_NS. 0: do not sleep.
+ * sleep), else at most FINE_SLEEP_MAX_NS; a gap of ACK_WAIT_WHOLE_GAP_NS or
+ * less is slept whole. 0: do not sleep.
  */
 export function fineSleepNs(
   waitNs: number,
@@ -151,7 +203,8 @@ export function fineSleepNs(
   if (waitNs <= 0) return 0;
   let owed = false;
   for (const c of conns) if (c.inFlight() > 0) owed = true;
-  return Math.min(waitNs, owed ? ackSliceNs : FINE_SLEEP_MAX_NS);
+  if (!owed || waitNs <= ACK_WAIT_WHOLE_GAP_NS) return Math.min(waitNs, FINE_SLEEP_MAX_NS);
+  return ackSliceNs;
 }
 
 /**
@@ -176,6 +229,10 @@ export async function runSendLoop(
   const sentBatches = new Float64Array(cfg.connections);
   const fineBelowNs = (SEND_TICK_MS + (cfg.timerSlackMs ?? DEFAULT_TIMER_SLACK_MS)) * 1e6;
   const ackSliceNs = (cfg.ackWaitSliceUs ?? DEFAULT_ACK_WAIT_SLICE_US) * 1e3;
+  const restoreSlack =
+    mode === "open"
+      ? setKernelTimerSlack(cfg.kernelTimerSlackNs ?? DEFAULT_KERNEL_TIMER_SLACK_NS)
+      : () => {};
   await new Promise<void>((resolve) => {
     let dueNs = 0;
     const tick = () => {
@@ -212,6 +269,7 @@ export async function runSendLoop(
     tick();
   });
   const sendEndNs = monoNowNs();
+  restoreSlack();
   await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
   for (const c of conns) c.socket?.end();
   await waitFor(() => conns.every((c) => c.closed), 1000);

@@ -21,8 +21,10 @@ import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import {
   DEFAULT_ACK_WAIT_SLICE_US,
+  DEFAULT_KERNEL_TIMER_SLACK_NS,
   DEFAULT_TIMER_SLACK_MS,
   MAX_ACK_WAIT_SLICE_US,
+  MAX_KERNEL_TIMER_SLACK_NS,
   MAX_TIMER_SLACK_MS,
   runSendLoop,
   topUp,
@@ -84,6 +86,13 @@ export const LoadOptionsSchema = z
      * read at most this late; MAX_ACK_WAIT_SLICE_US = the earlier sender). load-schedule.ts.
      */
     ackWaitSliceUs: z.number().min(1).max(MAX_ACK_WAIT_SLICE_US).default(DEFAULT_ACK_WAIT_SLICE_US),
+    /** Open loop: the sending thread's kernel timer slack, ns (0: leave it). load-schedule.ts. */
+    kernelTimerSlackNs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_KERNEL_TIMER_SLACK_NS)
+      .default(DEFAULT_KERNEL_TIMER_SLACK_NS),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
@@ -177,6 +186,12 @@ export const LOAD_FLAGS: FlagSpec[] = [
     key: "ackWaitSliceUs",
     kind: "number",
     help: `open loop: while acks are owed, futex sleeps last at most this long, so an ack is read at most this late, 1..${MAX_ACK_WAIT_SLICE_US} µs (default ${DEFAULT_ACK_WAIT_SLICE_US}; ${MAX_ACK_WAIT_SLICE_US} = the earlier sender)`,
+  },
+  {
+    flag: "kernel-timer-slack-ns",
+    key: "kernelTimerSlackNs",
+    kind: "int",
+    help: `open loop: the sending thread's Linux timer slack during the run (how late a timed sleep may end), 0..${MAX_KERNEL_TIMER_SLACK_NS} ns (default ${DEFAULT_KERNEL_TIMER_SLACK_NS}; 0 = leave the kernel's, normally 50000)`,
   },
 ];
 
