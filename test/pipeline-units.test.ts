@@ -9,11 +9,13 @@
  * - protocol encoders/decoders round-trip; CLI flag errors name the flag.
  * - the load generator's futex sleep: never past the next batch, and no
  *   longer than the ack-wait slice while any ack is owed, unless the gap to
- *   the next batch is short enough to sleep whole.
+ *   the next batch is short enough to sleep whole; its kernel timer slack
+ *   is set for a run and put back (Linux /proc, skipped elsewhere).
  * - IngestConnection against a fake socket that takes few bytes: one partial
  *   frame at most is held, later acks coalesce, FINAL goes out after drain.
  */
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { OFF_LANE, OFF_PAYLOAD_LEN, OFF_SEQUENCE } from "../impl/core/record.ts";
 import { AckWindow } from "../impl/pipeline/ack-window.ts";
 import { parseFlags, UsageError, validateOptions } from "../impl/pipeline/cli-args.ts";
@@ -27,6 +29,7 @@ import {
   ACK_WAIT_WHOLE_GAP_NS,
   FINE_SLEEP_MAX_NS,
   fineSleepNs,
+  setKernelTimerSlack,
 } from "../impl/pipeline/load-schedule.ts";
 import {
   ACK_OUTCOME_ACKED,
@@ -282,6 +285,19 @@ describe("load generator sleep", () => {
     expect(fineSleepNs(5_000, idle, 20_000)).toBe(5_000);
     expect(fineSleepNs(0, owed, 20_000)).toBe(0);
     expect(fineSleepNs(-10, idle, 20_000)).toBe(0);
+  });
+});
+
+describe("load generator timer slack", () => {
+  const file = "/proc/self/timerslack_ns";
+  test.skipIf(!existsSync(file))("is set for the run and put back after; 0 leaves it", () => {
+    const before = readFileSync(file, "utf8").trim();
+    const restore = setKernelTimerSlack(1000);
+    expect(readFileSync(file, "utf8").trim()).toBe("1000");
+    restore();
+    expect(readFileSync(file, "utf8").trim()).toBe(before);
+    setKernelTimerSlack(0)();
+    expect(readFileSync(file, "utf8").trim()).toBe(before);
   });
 });
 
