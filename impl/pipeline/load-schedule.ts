@@ -54,9 +54,8 @@ export const MAX_ACK_WAIT_SLICE_US = FINE_SLEEP_MAX_NS / 1000;
  * at the median with 50 µs of slack against 24 µs with 1 µs. Set through
  * /proc/self/timerslack_ns (the main thread's; Linux only, ignored elsewhere)
  * and put back after the run. 0 leaves the thread's slack as it is.
- * Default 0 (opt-in): 1 µs cut the send lag p50 from ~75 to ~25 µs but the
- * generator then wakes once per batch instead of sometimes once per two, and
- * at 800k events/s the process used ~90 ms/s more CPU (A/B in
+ * Default 0 (opt-in): 1 µs cut the send lag p50 from ~75 to ~25 µs, but at
+ * 800k events/s the process used ~150 ms/s more CPU (A/B in
  * docs/pipeline-latency.md), CPU a 2-core host's server needs at goodput.
  */
 export const DEFAULT_KERNEL_TIMER_SLACK_NS = 0;
