@@ -38,12 +38,7 @@ import { openLoopColumns } from "../pipeline/point.ts";
 import { defineExperiment } from "../runner/types.ts";
 import { measureStep, stopGoodputRedis } from "./measure.ts";
 import { choosePlacement, PLACEMENTS, type PlacementKind } from "./placement.ts";
-import {
-  MAX_ROUNDS,
-  ROUND_OUTCOMES,
-  type SearchResult,
-  searchGoodput,
-} from "./search.ts";
+import { MAX_ROUNDS, ROUND_OUTCOMES, type SearchResult, searchGoodput } from "./search.ts";
 import { goodputSection } from "./section.ts";
 import { rememberGoodput, runSoak, SOAK_PHASES, stepRow } from "./soak.ts";
 

@@ -67,7 +67,9 @@ export function placementFindings(rows: readonly Row[], all: readonly SearchSumm
   const pinned = at5.find((s) => s.head.pinning === "split");
   const free = at5.find((s) => s.head.pinning === "none");
   if (!pinned || !free) return [];
-  const search = rows.filter((r) => r.mode === "search" && r.topology === "compact" && r.sloMs === 5);
+  const search = rows.filter(
+    (r) => r.mode === "search" && r.topology === "compact" && r.sloMs === 5,
+  );
   const pairs: string[] = [];
   for (const f of search.filter((r) => r.pinning === "none")) {
     const p = search.find(
