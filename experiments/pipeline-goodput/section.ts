@@ -54,7 +54,9 @@ function goodputTable(all: readonly SearchSummary[]): Table {
       s.goodputPerS > 0 ? goodputText(s) : `${goodputText(s)} (0)`,
       s.roundGoodputsPerS.map((g) => (g > 0 ? fmt(g) : "none")).join(", "),
       outcomeText(s) || "—",
-      s.lowestLongFailPerS > 0 ? fmt(s.lowestLongFailPerS) : "none",
+      s.lowestLongFailPerS > 0
+        ? `${fmt(s.lowestLongFailPerS)}${s.failFromShort ? " (short)" : ""}`
+        : "none",
       String(s.longSteps),
     ]),
   };
@@ -80,7 +82,7 @@ function searchFindings(s: SearchSummary): string[] {
     ? `; p99 of the passing long steps at the rounds' goodputs ${ms(median(p99))} (${ms(Math.min(...p99))}-${ms(Math.max(...p99))}, n ${p99.length})`
     : "";
   return [
-    `${head}: goodput ${goodputText(s)} of ${fmt(s.longS)} s steps; rounds ${outcomeText(s) || "(one figure, before rounds)"}; lowest long failure ${s.lowestLongFailPerS > 0 ? `${fmt(s.lowestLongFailPerS)}/s` : "none"}${p99Text}.${budget}`,
+    `${head}: goodput ${goodputText(s)} of ${fmt(s.longS)} s steps; ${s.outcomes.length ? `rounds ${outcomeText(s)}` : "one figure (a CSV from before rounds)"}; lowest long failure ${s.lowestLongFailPerS > 0 ? `${fmt(s.lowestLongFailPerS)}/s` : "none"}${p99Text}.${budget}`,
   ];
 }
 

@@ -28,8 +28,10 @@ export interface SearchSummary {
   roundGoodputsPerS: number[];
   /** Each round's outcome (empty for CSVs from before rounds). */
   outcomes: string[];
-  /** Lowest rate a long step of the search failed at (0: none failed). */
+  /** Lowest rate a long step of the search failed at (0: none failed); a search with no long steps (older CSVs): its lowest failing short step. */
   lowestLongFailPerS: number;
+  /** True when lowestLongFailPerS comes from a short step (the search had no long step). */
+  failFromShort: boolean;
   /** Highest rate a long step of the search passed at (0: none passed). */
   highestLongPassPerS: number;
   longSteps: number;
@@ -60,7 +62,10 @@ export function summarise(all: readonly Row[], head: Row): SearchSummary {
   for (const r of long)
     if (typeof r.roundGoodputEventsPerS === "number") byRound.set(r.round as number, r);
   const rounds = [...byRound.entries()].sort((a, b) => a[0] - b[0]).map(([, r]) => r);
-  const failed = long.filter((r) => r.passed !== true).map((r) => r.ratePerS as number);
+  const failFromShort = long.length === 0;
+  const failed = (failFromShort ? rows : long)
+    .filter((r) => r.passed !== true)
+    .map((r) => r.ratePerS as number);
   const passed = long.filter((r) => r.passed === true).map((r) => r.ratePerS as number);
   return {
     head,
@@ -74,6 +79,7 @@ export function summarise(all: readonly Row[], head: Row): SearchSummary {
       : [goodput],
     outcomes: rounds.map((r) => String(r.roundOutcome)),
     lowestLongFailPerS: failed.length ? Math.min(...failed) : 0,
+    failFromShort,
     highestLongPassPerS: passed.length ? Math.max(...passed) : 0,
     longSteps: long.length,
     longS: num(long[0]?.durationS, 0) || num(head.boundaryS, 0) || num(head.stepS, 0),
@@ -96,7 +102,7 @@ export function outcomeText(s: SearchSummary): string {
 /** "951k/s (900k–1.09M over 3 rounds)", or the not-confirmed wording with the lowest long failing rate. */
 export function goodputText(s: SearchSummary): string {
   if (!(s.goodputPerS > 0))
-    return `not confirmed, lowest failing rate ${s.lowestLongFailPerS > 0 ? `${fmt(s.lowestLongFailPerS)}/s` : "none"}`;
+    return `not confirmed, lowest failing rate ${s.lowestLongFailPerS > 0 ? `${fmt(s.lowestLongFailPerS)}/s${s.failFromShort ? " (a short step: no long step ran)" : ""}` : "none"}`;
   const n = s.roundGoodputsPerS.length;
   const range = s.minPerS === s.maxPerS ? "" : ` (${fmt(s.minPerS)}–${fmt(s.maxPerS)})`;
   return `${fmt(s.goodputPerS)}/s${range}${n > 1 ? ` over ${n} rounds` : ""}`;
