@@ -190,7 +190,7 @@ function slowText(slow: readonly { atS: number; latencyNs: number }[], max: numb
 export default defineExperiment({
   name: "pipeline-goodput",
   description:
-    "goodput at a p99 SLO (5 ms, 1 ms): the highest open-loop rate each target sustains within it, short steps to bracket and repeated long steps to confirm the boundary, eventlab (compact, staged fan-in; compact pinned and unpinned) and Redis XADD in one run; then compact at 10% and 50% of its goodput with every sample over 50 ms recorded; every step is a point of the latency-throughput curve",
+    "goodput at a p99 SLO (5 ms, 1 ms): the highest open-loop rate each target sustains within it, short steps to hint where the knee is, then rounds (repetitions) of a search on long steps, median and min-max over rounds, eventlab (compact, staged fan-in; compact pinned and unpinned) and Redis XADD in one run; then compact at 10% and 50% of its goodput with every sample over 50 ms recorded; every step is a point of the latency-throughput curve",
   module: import.meta.url,
   section: goodputSection,
   params,
