@@ -20,6 +20,7 @@ import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
 import {
+  ACK_WAIT_WHOLE_GAP_NS,
   DEFAULT_ACK_WAIT_SLICE_US,
   DEFAULT_KERNEL_TIMER_SLACK_NS,
   DEFAULT_TIMER_SLACK_MS,
@@ -82,8 +83,8 @@ export const LoadOptionsSchema = z
      */
     timerSlackMs: z.number().min(0).max(MAX_TIMER_SLACK_MS).default(DEFAULT_TIMER_SLACK_MS),
     /**
-     * Open loop: the longest futex sleep while acks are owed, µs (acks are
-     * read at most this late; MAX_ACK_WAIT_SLICE_US = the earlier sender). load-schedule.ts.
+     * Open loop: the longest futex sleep while acks are owed, µs, except a
+     * short gap to the next batch (MAX_ACK_WAIT_SLICE_US = the earlier sender). load-schedule.ts.
      */
     ackWaitSliceUs: z.number().min(1).max(MAX_ACK_WAIT_SLICE_US).default(DEFAULT_ACK_WAIT_SLICE_US),
     /** Open loop: the sending thread's kernel timer slack, ns (0: leave it). load-schedule.ts. */
@@ -185,7 +186,7 @@ export const LOAD_FLAGS: FlagSpec[] = [
     flag: "ack-wait-slice-us",
     key: "ackWaitSliceUs",
     kind: "number",
-    help: `open loop: while acks are owed, futex sleeps last at most this long, so an ack is read at most this late, 1..${MAX_ACK_WAIT_SLICE_US} µs (default ${DEFAULT_ACK_WAIT_SLICE_US}; ${MAX_ACK_WAIT_SLICE_US} = the earlier sender)`,
+    help: `open loop: while acks are owed, futex sleeps last at most this long (a gap of ${ACK_WAIT_WHOLE_GAP_NS / 1000} µs or less to the next batch is slept whole), so acks are read sooner, 1..${MAX_ACK_WAIT_SLICE_US} µs (default ${DEFAULT_ACK_WAIT_SLICE_US}; ${MAX_ACK_WAIT_SLICE_US} = the earlier sender)`,
   },
   {
     flag: "kernel-timer-slack-ns",
