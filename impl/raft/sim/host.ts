@@ -158,9 +158,7 @@ export class SimHost {
   }
 
   entryAt(i: number): Entry | undefined {
-    const s = this.live;
-    if (i < s.firstIndex() || i > s.lastIndex()) return undefined;
-    return s.entries(i, i + 1)[0];
+    return this.live.entryAt(i);
   }
 }
 
