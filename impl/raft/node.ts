@@ -246,8 +246,9 @@ export class RaftNode extends LeaderState {
     const committedEntries = this.log.hasNextCommitted()
       ? this.log.nextCommitted(this.maxCommittedPerReady)
       : NO_ENTRIES;
-    const messages = this.msgs;
-    this.msgs = [];
+    // A new outbox only when this one is handed out (many Readies send nothing).
+    const messages = this.msgs.length === 0 ? NO_MESSAGES : this.msgs;
+    if (messages !== NO_MESSAGES) this.msgs = [];
     // Guarded reads: arr[-1] on an empty array is a slow property lookup, not an array read.
     const last = entries.length > 0 ? entries[entries.length - 1] : undefined;
     const lastCommitted =
@@ -292,3 +293,5 @@ export class RaftNode extends LeaderState {
 
 /** The entries of a Ready with none: shared and frozen, so no caller can fill it. */
 const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[];
+/** The messages of a Ready that sends none: shared and frozen, like NO_ENTRIES. */
+const NO_MESSAGES: Message[] = Object.freeze([]) as unknown as Message[];
