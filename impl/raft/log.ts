@@ -170,7 +170,7 @@ export class RaftLog {
       if (out.length < stableHi - lo) return out; // hit the byte cap inside storage
     }
     let bytes = 0;
-    for (const e of out) bytes += entrySizeBytes(e);
+    if (maxBytes !== Number.POSITIVE_INFINITY) for (const e of out) bytes += entrySizeBytes(e);
     for (let i = Math.max(lo, this.unstableOffset); i < hi; i++) {
       const e = this.unstable[i - this.unstableOffset]!;
       bytes += entrySizeBytes(e);
