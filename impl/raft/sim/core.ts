@@ -402,17 +402,17 @@ export class SimCore {
     let crashed = false;
     try {
       for (let round = 0; h.node.hasReady(); round++) {
-        assert(
-          round < MAX_READY_ROUNDS,
-          () => `node ${id} produced ${MAX_READY_ROUNDS} Readies in one event (seed ${this.seed})`,
-        );
+        if (round >= MAX_READY_ROUNDS)
+          assert(
+            false,
+            `node ${id} produced ${MAX_READY_ROUNDS} Readies in one event (seed ${this.seed})`,
+          );
         const rd = h.node.ready();
         h.persist(rd);
         const ck = this.checker;
         if (ck) {
           if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
-          if (rd.hardState)
-            ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
+          if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, h.logView(), h.entryAtFn);
           if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
           for (const m of rd.messages)
             if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)

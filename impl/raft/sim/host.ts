@@ -157,6 +157,9 @@ export class SimHost {
     return this.durableViewOnce;
   }
 
+  /** entryAt as one function made once (the checker takes a reader per commit). */
+  readonly entryAtFn = (i: number): Entry | undefined => this.entryAt(i);
+
   entryAt(i: number): Entry | undefined {
     return this.live.entryAt(i);
   }

@@ -238,6 +238,18 @@ export class KvClients {
     return lo + this.rng.next() * (hi - lo);
   }
 
+  /** Key names made once: every store's Map then finds the same string object. */
+  private readonly keyNames: string[] = [];
+
+  private keyName(k: number): string {
+    let name = this.keyNames[k];
+    if (name === undefined) {
+      name = `k${k}`;
+      this.keyNames[k] = name;
+    }
+    return name;
+  }
+
   private nextOp(cl: ClientState): void {
     if (cl.stopped || this.cluster.virtualMs > this.stopAtMs) return;
     const kinds: KvOpKind[] = ["get", "put", "append", "append"];
@@ -245,7 +257,7 @@ export class KvClients {
     cl.seq++;
     cl.op = {
       kind,
-      key: `k${this.rng.int(this.o.keys)}`,
+      key: this.keyName(this.rng.int(this.o.keys)),
       value: kind === "get" ? "" : `${cl.id}.${cl.seq};`,
       callMs: this.cluster.virtualMs,
     };
