@@ -94,12 +94,19 @@ function plainAscii(x: string): boolean {
   return true;
 }
 
+/** The last payload decoded: a replica's store and then the clients decode the same entry back to back. */
+let lastData: Uint8Array | null = null;
+let lastCmd: KvCommand | null = null;
+
 export function decodeKvCommand(data: Uint8Array): KvCommand {
+  if (data === lastData && lastCmd !== null) return lastCmd;
   let cmd = decodedCache.get(data);
   if (cmd === undefined) {
     cmd = JSON.parse(decoder.decode(data)) as KvCommand;
     decodedCache.set(data, cmd);
   }
+  lastData = data;
+  lastCmd = cmd;
   return cmd;
 }
 
