@@ -33,22 +33,32 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
- * Decoded commands, cached per payload array: every replica's KvStore and
- * the clients decode each applied command (about 10 JSON parses per
- * operation on 5 nodes before the cache). Payloads are never written after
- * they are proposed; callers must not mutate the returned command.
+ * Decoded commands, cached on the payload array under a private symbol:
+ * every replica's KvStore and the clients decode each applied command (about
+ * 10 JSON parses per operation on 5 nodes before the cache). Payloads are
+ * never written after they are proposed; callers must not mutate the
+ * returned command. On the array rather than in a WeakMap: with every payload
+ * of a long run alive in the logs, a WeakMap of hundreds of thousands of weak
+ * entries cost lookups and collector time.
  */
-const decodedCache = new WeakMap<Uint8Array, KvCommand>();
+const DECODED = Symbol("kvCommand");
+
+type WithCommand = Uint8Array & { [DECODED]?: KvCommand };
+
+/** Caches `cmd` on `data` (an array that cannot take a property is decoded each time). */
+function remember(data: Uint8Array, cmd: KvCommand): void {
+  if (Object.isExtensible(data)) (data as WithCommand)[DECODED] = cmd;
+}
 
 /**
- * The command's bytes. The command itself goes into the decode cache under
- * those bytes, so replicas and clients that see the same array never parse
- * it (a payload that crossed the wire codec is a new array and is parsed).
+ * The command's bytes. The command itself is cached on those bytes, so
+ * replicas and clients that see the same array never parse it (a payload
+ * that crossed the wire codec is a new array and is parsed once).
  * The caller must not mutate `cmd` afterwards.
  */
 export function encodeKvCommand(cmd: KvCommand): Uint8Array {
   const data = encodePlain(cmd) ?? encoder.encode(JSON.stringify(cmd));
-  decodedCache.set(data, cmd);
+  remember(data, cmd);
   return data;
 }
 
@@ -94,19 +104,12 @@ function plainAscii(x: string): boolean {
   return true;
 }
 
-/** The last payload decoded: a replica's store and then the clients decode the same entry back to back. */
-let lastData: Uint8Array | null = null;
-let lastCmd: KvCommand | null = null;
-
 export function decodeKvCommand(data: Uint8Array): KvCommand {
-  if (data === lastData && lastCmd !== null) return lastCmd;
-  let cmd = decodedCache.get(data);
+  let cmd = (data as WithCommand)[DECODED];
   if (cmd === undefined) {
     cmd = JSON.parse(decoder.decode(data)) as KvCommand;
-    decodedCache.set(data, cmd);
+    remember(data, cmd);
   }
-  lastData = data;
-  lastCmd = cmd;
   return cmd;
 }
 
