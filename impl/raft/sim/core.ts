@@ -489,10 +489,7 @@ export class SimCore {
     this.sentByType[m.type]!++;
     for (let i = 0; i < this.sendListeners.length; i++) this.sendListeners[i]!(m);
     const delays = this.delays;
-    const copies =
-      this.messageFilter !== null && this.messageFilter(m)
-        ? 0
-        : this.net.planInto(m.from, m.to, delays);
+    const copies = this.messageFilter?.(m) ? 0 : this.net.planInto(m.from, m.to, delays);
     const at = this.nowMs + diskMs;
     for (let c = 0; c < copies; c++) {
       if (wire) this.queue.push(at + delays[c]!, wire, EV_WIRE);
