@@ -9,9 +9,14 @@
  *     --variant staged='{"topology":"staged"}' --variant compact='{"topology":"compact"}'
  *
  * A variant's JSON is pipeline options, plus "load": load options (e.g. {"tickOnly": true}).
+ * Each row also gives the process's CPU and its threads' run-queue wait per
+ * wall second over the load run (warm-up included; server and generator
+ * together, since both run in this process), and how late a bare futex
+ * sleep woke on this host just before the row (p99): the wake-up floor.
  */
 import "../impl/index.ts";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { monoNowNs } from "../impl/core/clock.ts";
 import { Rng } from "../impl/core/rng.ts";
 import { runLoad } from "../impl/pipeline/load.ts";
 import { fmtNs } from "../impl/pipeline/profiler.ts";
@@ -42,6 +47,59 @@ function loadAverage1m(): string {
   return readFileSync("/proc/loadavg", "utf8").split(" ")[0]!;
 }
 
+/**
+ * Run-queue wait of every thread of this process (generator and server
+ * Workers alike), ns: field 2 of /proc/self/task/<tid>/schedstat, the time
+ * the threads were runnable but had no core. 0 where /proc has no schedstat.
+ */
+function runQueueWaitNs(): number {
+  let total = 0;
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      try {
+        total += Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[1]);
+      } catch {
+        // the thread ended between the listing and the read
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+/** Futex sleeps per host wake-up probe, and each one's length. */
+const WAKE_PROBE_SLEEPS = 2000;
+const WAKE_PROBE_SLEEP_MS = 0.5;
+
+/**
+ * The host's wake-up floor just before a row: how late a thread that
+ * sleeps WAKE_PROBE_SLEEP_MS on a futex wakes, p99 over WAKE_PROBE_SLEEPS
+ * sleeps (~1.1 s), ns. Every batch's path needs at least three wake-ups
+ * (the generator to send, the ingest Worker to read, the generator to read
+ * the ack), so a row's e2e p99 cannot be expected below this.
+ */
+function hostWakeLateP99Ns(): number {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const late = new Float64Array(WAKE_PROBE_SLEEPS);
+  for (let i = 0; i < WAKE_PROBE_SLEEPS; i++) {
+    const t = monoNowNs();
+    Atomics.wait(cell, 0, 0, WAKE_PROBE_SLEEP_MS);
+    late[i] = monoNowNs() - t - WAKE_PROBE_SLEEP_MS * 1e6;
+  }
+  late.sort();
+  return late[Math.floor(0.99 * WAKE_PROBE_SLEEPS)]!;
+}
+
+/** CPU (user + system) of this process and its threads' run-queue wait, per wall second, ms, from `before`. */
+function perSecond(before: { cpuUs: number; runqNs: number; atNs: number }): string {
+  const wallS = (monoNowNs() - before.atNs) / 1e9;
+  const u = process.cpuUsage();
+  const cpuMs = (u.user + u.system - before.cpuUs) / 1e3 / wallS;
+  const runqMs = (runQueueWaitNs() - before.runqNs) / 1e6 / wallS;
+  return `${cpuMs.toFixed(0).padStart(7)} ${runqMs.toFixed(0).padStart(7)}`;
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
     console.log(
@@ -61,7 +119,7 @@ async function main(): Promise<void> {
     `rate ${rate}/s, ${rounds} rounds x ${vs.length} variants, ${durationS} s + ${warmupS} s warm-up, seed ${seed}`,
   );
   console.log(
-    "round variant            load1m   achieved      p50      p99    p99.9      max  >=50ms-batches  gen-lag-p50  gen-lag-p99",
+    "round variant            load1m   achieved      p50      p99    p99.9      max  >=50ms-batches  gen-lag-p50  gen-lag-p99  rtt-p50  rtt-p99  cpu-ms/s runq-ms/s  wake-late-p99",
   );
   for (let r = 0; r < rounds; r++) {
     const order = vs.map((v) => v);
@@ -70,9 +128,12 @@ async function main(): Promise<void> {
       [order[i], order[j]] = [order[j]!, order[i]!];
     }
     for (const v of order) {
+      const wakeLateNs = hostWakeLateP99Ns();
       const load1m = loadAverage1m();
       const { load: loadOptions, ...serverOptions } = v.options as { load?: object };
       const server = await startPipeline({ port: 0, quiet: true, ...serverOptions });
+      const u = process.cpuUsage();
+      const before = { cpuUs: u.user + u.system, runqNs: runQueueWaitNs(), atNs: monoNowNs() };
       const res = await runLoad({
         port: server.port,
         rate,
@@ -83,11 +144,12 @@ async function main(): Promise<void> {
         quiet: true,
         ...loadOptions,
       });
+      const usage = perSecond(before);
       await server.stop();
       const l = res.latency;
       const slow = res.stalls.filter((s) => s.kind === "e2e-slow").length;
       console.log(
-        `${String(r).padStart(5)} ${v.name.padEnd(18)} ${load1m.padStart(6)} ${String(Math.round(res.achievedPerS)).padStart(10)} ${fmtNs(l.p50Ns).padStart(8)} ${fmtNs(l.p99Ns).padStart(8)} ${fmtNs(l.p999Ns).padStart(8)} ${fmtNs(l.maxNs).padStart(8)} ${String(slow).padStart(6)} ${fmtNs(res.sendLag.p50Ns).padStart(12)} ${fmtNs(res.sendLag.p99Ns).padStart(12)}${res.errors.length ? `  ERRORS ${res.errors[0]}` : ""}`,
+        `${String(r).padStart(5)} ${v.name.padEnd(18)} ${load1m.padStart(6)} ${String(Math.round(res.achievedPerS)).padStart(10)} ${fmtNs(l.p50Ns).padStart(8)} ${fmtNs(l.p99Ns).padStart(8)} ${fmtNs(l.p999Ns).padStart(8)} ${fmtNs(l.maxNs).padStart(8)} ${String(slow).padStart(6)} ${fmtNs(res.sendLag.p50Ns).padStart(12)} ${fmtNs(res.sendLag.p99Ns).padStart(12)} ${fmtNs(res.ackRtt?.p50Ns ?? 0).padStart(8)} ${fmtNs(res.ackRtt?.p99Ns ?? 0).padStart(8)} ${usage} ${fmtNs(wakeLateNs).padStart(13)}${res.errors.length ? `  ERRORS ${res.errors[0]}` : ""}`,
       );
     }
   }

@@ -86,7 +86,7 @@ async function runOnce(o: z.output<typeof Options>): Promise<string> {
   const head = [
     `rate ${o.rate} events/s, ${o.durationS} s + ${o.warmupS} s warm-up, queue ${o.queue}, wait ${o.wait}, topology ${o.topology ?? "default"}, seed ${o.seed}`,
     `load average before ${loadBefore}, after ${await loadAverage()} (2 cores, shared host)`,
-    `achieved ${Math.round(load.achievedPerS)} events/s; e2e p50 ${fmtNs(l.p50Ns)} p99 ${fmtNs(l.p99Ns)} p99.9 ${fmtNs(l.p999Ns)} max ${fmtNs(l.maxNs)}; generator lag p99 ${fmtNs(load.sendLag.p99Ns)}`,
+    `achieved ${Math.round(load.achievedPerS)} events/s; e2e p50 ${fmtNs(l.p50Ns)} p99 ${fmtNs(l.p99Ns)} p99.9 ${fmtNs(l.p999Ns)} max ${fmtNs(l.maxNs)}; generator lag p50 ${fmtNs(load.sendLag.p50Ns)} p99 ${fmtNs(load.sendLag.p99Ns)}; write to ack read p50 ${fmtNs(load.ackRtt?.p50Ns ?? 0)} p99 ${fmtNs(load.ackRtt?.p99Ns ?? 0)}`,
     `conservation: ${load.errors.length === 0 ? "OK" : load.errors.slice(0, 3).join("; ")}`,
     `stall records dropped (log full): load ${load.stallsDropped}, server ${stats.stallsDropped}`,
   ];

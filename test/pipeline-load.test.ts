@@ -6,6 +6,8 @@
  *   coordinated omission): most events show the stall, not just one batch;
  * - a generator whose own event loop stalls reports its schedule lag (one
  *   sample per event sent) and still counts latency from the intended time;
+ * - the write-to-ack-read figure (ackRtt) holds one sample per acked event,
+ *   shows a server stall in full and leaves the generator's own lag out;
  * - a server that acks past what was sent, or rejects out of order, is caught
  *   as a protocol error; a server that never acks leaves events unresolved,
  *   which is an error, not a silent pass.
@@ -97,6 +99,9 @@ test("open loop keeps its schedule through a 400 ms stall and charges it to ever
     // more than half the events were sent during the stall and waited for its end
     expect(r.latency.p50Ns).toBeGreaterThan(80e6);
     expect(r.latency.maxNs).toBeGreaterThan((STALL_MS - 50) * 1e6);
+    // the stall was the server's: the batches written first waited for it after their write
+    expect(r.ackRtt!.count).toBe(r.latency.count);
+    expect(r.ackRtt!.maxNs).toBeGreaterThan((STALL_MS - 50) * 1e6);
   } finally {
     server.stop();
   }
@@ -127,6 +132,9 @@ test("a generator that falls behind its own schedule reports the lag, and e2e st
     expect(r.sendLag.maxNs).toBeGreaterThan((CLIENT_STALL_MS - 50) * 1e6);
     // their latency runs from the intended time, so it includes that lag
     expect(r.latency.maxNs).toBeGreaterThanOrEqual(r.sendLag.maxNs * 0.99);
+    // ...but not after their write: the ack round trip leaves the generator's lag out
+    expect(r.ackRtt!.count).toBe(r.latency.count);
+    expect(r.ackRtt!.p99Ns).toBeLessThan((CLIENT_STALL_MS / 2) * 1e6);
   } finally {
     clearTimeout(stall);
     server.stop();

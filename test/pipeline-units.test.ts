@@ -7,10 +7,15 @@
  * - LaneScheduler: REALTIME first, the starvation guard yields after `burst`,
  *   TRANSACTIONAL:BATCH turns follow the weights.
  * - protocol encoders/decoders round-trip; CLI flag errors name the flag.
+ * - the load generator's futex sleep: never past the next batch, and no
+ *   longer than the ack-wait slice while any ack is owed, unless the gap to
+ *   the next batch is short enough to sleep whole; its kernel timer slack
+ *   is set for a run and put back (Linux /proc, skipped elsewhere).
  * - IngestConnection against a fake socket that takes few bytes: one partial
  *   frame at most is held, later acks coalesce, FINAL goes out after drain.
  */
 import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
 import { OFF_LANE, OFF_PAYLOAD_LEN, OFF_SEQUENCE } from "../impl/core/record.ts";
 import { AckWindow } from "../impl/pipeline/ack-window.ts";
 import { parseFlags, UsageError, validateOptions } from "../impl/pipeline/cli-args.ts";
@@ -20,6 +25,12 @@ import { FrameReader } from "../impl/pipeline/frame-reader.ts";
 import { IngestConnection } from "../impl/pipeline/ingest-connection.ts";
 import { LaneScheduler } from "../impl/pipeline/lane-scheduler.ts";
 import { LOAD_FLAGS, LoadOptionsSchema } from "../impl/pipeline/load.ts";
+import {
+  ACK_WAIT_WHOLE_GAP_NS,
+  FINE_SLEEP_MAX_NS,
+  fineSleepNs,
+  setKernelTimerSlack,
+} from "../impl/pipeline/load-schedule.ts";
 import {
   ACK_OUTCOME_ACKED,
   ACK_OUTCOME_REJECTED,
@@ -252,6 +263,41 @@ describe("protocol and options", () => {
     );
     expect(cfg.laneMix).toEqual([2, 1, 0]);
     expect(cfg.max).toBe(128);
+    const badLoad = (argv: string[]) => () =>
+      validateOptions(LoadOptionsSchema, parseFlags(argv, LOAD_FLAGS), LOAD_FLAGS);
+    expect(badLoad(["--ack-wait-slice-us", "0"])).toThrow(/--ack-wait-slice-us.*1\.\.200/);
+    expect(badLoad(["--ack-wait-slice-us", "201"])).toThrow(/--ack-wait-slice-us/);
+    expect(badLoad(["--ack-wait-slice-us", "50"])().ackWaitSliceUs).toBe(50);
+  });
+});
+
+describe("load generator sleep", () => {
+  test("sleeps at most the ack-wait slice while acks are owed, never past the next batch", () => {
+    const conn = (inFlight: number) => ({ inFlight: () => inFlight });
+    const idle = [conn(0), conn(0)];
+    const owed = [conn(0), conn(64)];
+    expect(fineSleepNs(1_500_000, idle, 20_000)).toBe(FINE_SLEEP_MAX_NS);
+    expect(fineSleepNs(1_500_000, owed, 20_000)).toBe(20_000);
+    expect(fineSleepNs(ACK_WAIT_WHOLE_GAP_NS + 1, owed, 20_000)).toBe(20_000);
+    // a short gap is slept whole: one wake-up per batch at high rates
+    expect(fineSleepNs(ACK_WAIT_WHOLE_GAP_NS, owed, 20_000)).toBe(ACK_WAIT_WHOLE_GAP_NS);
+    expect(fineSleepNs(5_000, owed, 20_000)).toBe(5_000);
+    expect(fineSleepNs(5_000, idle, 20_000)).toBe(5_000);
+    expect(fineSleepNs(0, owed, 20_000)).toBe(0);
+    expect(fineSleepNs(-10, idle, 20_000)).toBe(0);
+  });
+});
+
+describe("load generator timer slack", () => {
+  const file = "/proc/self/timerslack_ns";
+  test.skipIf(!existsSync(file))("is set for the run and put back after; 0 leaves it", () => {
+    const before = readFileSync(file, "utf8").trim();
+    const restore = setKernelTimerSlack(1000);
+    expect(readFileSync(file, "utf8").trim()).toBe("1000");
+    restore();
+    expect(readFileSync(file, "utf8").trim()).toBe(before);
+    setKernelTimerSlack(0)();
+    expect(readFileSync(file, "utf8").trim()).toBe(before);
   });
 });
 

@@ -4,12 +4,14 @@
  * histories under crashes and partitions pass; a deliberately broken client
  * (gets answered from any node's local state, the classic stale-read bug)
  * produces histories the checker rejects, so the end-to-end check can fail.
- * Also: the KV session table applies a retried (duplicated) command once.
+ * Also: the KV session table applies a retried (duplicated) command once,
+ * and a command's bytes are exactly JSON.stringify's (the direct encoder
+ * must not change a payload, or every trace hash would change).
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
 import { SimCluster } from "../impl/raft/sim/cluster.ts";
-import { encodeKvCommand, KvClients, KvStore } from "../impl/raft/sim/kv.ts";
+import { decodeKvCommand, encodeKvCommand, KvClients, KvStore } from "../impl/raft/sim/kv.ts";
 import { checkKvHistory } from "../impl/raft/sim/linearizability.ts";
 import { EntryType } from "../impl/raft/types.ts";
 
@@ -85,5 +87,21 @@ describe("linearizability of the replicated KV store", () => {
     copy.apply(e(4, cmd)); // a stale duplicate after restore is still ignored
     expect(copy.get("x")).toBe("ab");
     expect(copy.resultOf(1, 2)).toBe("");
+  });
+
+  test("command bytes equal JSON.stringify's, escapes and non-ASCII included", () => {
+    const cmds = [
+      { c: 1, s: 2, k: "get" as const, key: "k0", v: "" },
+      { c: 1_000_000, s: 1, k: "put" as const, key: "fuzz-final", v: "1" },
+      { c: 3, s: 77, k: "append" as const, key: "k3", v: "3.77;" },
+      { c: -0, s: 1.5, k: "put" as const, key: 'a"b', v: "é" },
+      { c: 1e21, s: 2, k: "put" as const, key: "\\", v: "\n\u0001~" },
+    ];
+    for (const cmd of cmds) {
+      const bytes = encodeKvCommand({ ...cmd });
+      expect(new TextDecoder().decode(bytes)).toBe(JSON.stringify(cmd));
+      const copy = new Uint8Array(bytes); // a new array: decoded by parsing, not from the cache
+      expect(decodeKvCommand(copy)).toEqual(JSON.parse(JSON.stringify(cmd)));
+    }
   });
 });

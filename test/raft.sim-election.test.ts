@@ -9,13 +9,35 @@
  * The timer rule (electionTimerReset, Figure 2 vs etcd) reaches the trial
  * and changes its outcome; the 12-24 ms line sets up under both rules and
  * never crashes the leader mid-election; the simulator's disk latency
- * (syncDelayMs) delays what a node had to fsync.
+ * (syncDelayMs) delays what a node had to fsync. The count of laggards
+ * (laggingFollowers, 0-2) reaches the trial: with none, every survivor may
+ * win, so over the same seeds elections end sooner on average; 3 is refused.
  */
 import { describe, expect, test } from "bun:test";
 import { SimCluster } from "../impl/raft/sim/cluster.ts";
 import { runElectionLine, runElectionTrial } from "../impl/raft/sim/election-trial.ts";
 
 describe("election trial (Figure 16)", () => {
+  test("laggingFollowers: fewer ineligible survivors, shorter elections; out of range refused", () => {
+    const mean = (lagging: number) => {
+      const line = runElectionLine({
+        timeoutMs: [12, 24],
+        trials: 200,
+        seed: 11,
+        preVote: false,
+        electionTimerReset: "paper",
+        oneWayDelayMs: [2, 3],
+        voterSyncMs: 10,
+        laggingFollowers: lagging,
+      });
+      return line.trials.reduce((a, t) => a + t.timeWithoutLeaderMs, 0) / line.trials.length;
+    };
+    expect(mean(0)).toBeLessThan(mean(2));
+    expect(() =>
+      runElectionTrial({ timeoutMs: [150, 300], seed: 1, preVote: false, laggingFollowers: 3 }),
+    ).toThrow(/laggingFollowers must be 0, 1 or 2/);
+  });
+
   test("same options, same result; different seeds differ", () => {
     const a = runElectionTrial({ timeoutMs: [150, 300], seed: 5, preVote: false });
     const b = runElectionTrial({ timeoutMs: [150, 300], seed: 5, preVote: false });

@@ -1,16 +1,19 @@
 /**
  * Simulator building blocks, without a Raft node: the virtual-time event
- * queue pops in (time, sequence) order; the seeded network is reproducible,
+ * queue pops in (time, sequence) order, keeping each event's kind tag, also
+ * with removals interleaved with pushes; the seeded network is reproducible,
  * honours drop/duplicate rates, partitions and disconnects; and the safety
  * checker (Raft paper Figure 3 properties, §5.2-§5.4) fires on hand-corrupted
  * observations and stays quiet on consistent ones (a checker that cannot
- * fail would be a defect).
+ * fail would be a defect). Payload hashes cached on the array equal a fresh
+ * hash of the same bytes, and a frozen payload is hashed without caching.
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
 import { type LogView, SafetyChecker, SafetyViolation } from "../impl/raft/sim/checker.ts";
 import { EventQueue } from "../impl/raft/sim/events.ts";
 import { SimNetwork } from "../impl/raft/sim/network.ts";
+import { payloadHash } from "../impl/raft/sim/payload-hash.ts";
 import type { Entry } from "../impl/raft/types.ts";
 
 describe("EventQueue", () => {
@@ -27,6 +30,32 @@ describe("EventQueue", () => {
     const popped: number[] = [];
     for (let e = q.pop(); e !== undefined; e = q.pop()) popped.push(e.payload);
     expect(popped).toEqual(pushed.map((p) => p.i));
+  });
+
+  test("take() and peekKind() follow the same order and keep each event's kind", () => {
+    const rng = new Rng(2);
+    const q = new EventQueue<number>();
+    expect([q.peekTimeMs(), q.peekKind()]).toEqual([Number.POSITIVE_INFINITY, -1]);
+    const pushed: Array<{ t: number; i: number }> = [];
+    for (let i = 0; i < 2_000; i++) {
+      const t = rng.int(50);
+      q.push(t, i, i % 4);
+      pushed.push({ t, i });
+      if (i % 3 === 0) {
+        // Interleave removals with pushes, as the simulator does.
+        const min = pushed.reduce((a, b) => (b.t < a.t || (b.t === a.t && b.i < a.i) ? b : a));
+        expect([q.peekTimeMs(), q.peekKind()]).toEqual([min.t, min.i % 4]);
+        expect(q.take()).toBe(min.i);
+        pushed.splice(pushed.indexOf(min), 1);
+      }
+    }
+    pushed.sort((a, b) => a.t - b.t || a.i - b.i);
+    const rest: number[] = [];
+    while (q.size > 0) {
+      expect(q.peekKind()).toBe(pushed[rest.length]!.i % 4);
+      rest.push(q.take());
+    }
+    expect(rest).toEqual(pushed.map((p) => p.i));
   });
 
   test("filter keeps order; the pending limit is enforced", () => {
@@ -214,5 +243,17 @@ describe("SafetyChecker fires on corrupted states", () => {
     c.observeNewLeader(1, 2, view(a));
     expect(c.counts.entriesChecked).toBe(6);
     expect(c.counts.appliesChecked).toBe(6);
+  });
+});
+
+describe("payloadHash", () => {
+  test("the cached hash equals a fresh array's; equal bytes hash equal, other bytes differ", () => {
+    const a = new TextEncoder().encode("payload one");
+    const first = payloadHash(a);
+    expect(payloadHash(a)).toBe(first); // from the cache
+    expect(payloadHash(new Uint8Array(a))).toBe(first); // a copy is hashed afresh
+    expect(payloadHash(new TextEncoder().encode("payload two"))).not.toBe(first);
+    const frozen = Object.freeze(new Uint8Array(0)); // cannot take the cached property
+    expect(payloadHash(frozen)).toBe(payloadHash(new Uint8Array(0)));
   });
 });

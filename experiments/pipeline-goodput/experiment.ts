@@ -3,12 +3,17 @@
  * Redis XADD in the same run (issue 13). For each target (eventlab staged
  * fan-in, eventlab compact, Redis XADD) and each SLO (p99 <= 5 ms, <= 1 ms),
  * one search over offered open-loop rates (search.ts): short steps (ramp,
- * bisection) bracket the knee, then the boundary is confirmed by repeated
- * long steps (full: 3 x 10 s, the issue's step), a majority of which must
- * pass. Every measured step is a row (rowKey "step"), so the CSV holds the
- * whole latency-throughput curve (p50, p99, p99.9 against achieved rate);
- * every row of a search carries its result, goodputEventsPerS, and the
- * boundary's long steps give the p99 interval at that rate.
+ * bisection) hint where the knee is, then `rounds` repetitions (full: 3) of
+ * a search on long steps alone (full: 10 s, the issue's step) each find
+ * their own goodput, moving up or down from the hint (later rounds from the
+ * median so far) and bisecting between a long pass and a long failure; each
+ * round has a named maximum of long steps and records how it ended
+ * (bracketed, at-max, never-passed, budget-exhausted). The search's goodput
+ * is the median over its rounds with their min-max (the interval over
+ * repetitions; 0: not confirmed, with the lowest long failing rate). Every
+ * measured step is a row (rowKey "step"), so the CSV holds the whole
+ * latency-throughput curve (p50, p99, p99.9 against achieved rate); every
+ * row carries its search's result and its round's.
  *
  * Placement (placement.ts): "split" runs the server's threads (eventlab
  * Workers, or the redis-server process) on one CPU set and the load
@@ -33,7 +38,7 @@ import { openLoopColumns } from "../pipeline/point.ts";
 import { defineExperiment } from "../runner/types.ts";
 import { measureStep, stopGoodputRedis } from "./measure.ts";
 import { choosePlacement, PLACEMENTS, type PlacementKind } from "./placement.ts";
-import { type SearchOptions, searchGoodput } from "./search.ts";
+import { MAX_ROUNDS, ROUND_OUTCOMES, type SearchResult, searchGoodput } from "./search.ts";
 import { goodputSection } from "./section.ts";
 import { rememberGoodput, runSoak, SOAK_PHASES, stepRow } from "./soak.ts";
 
@@ -58,6 +63,8 @@ const params = {
   boundaryS: z.number().min(0).max(60).default(0),
   /** Soak: measured seconds at 50% of goodput (search points: 0). */
   soakS: z.number().min(0).max(600).default(0),
+  /** Repetitions (rounds) of the long-step search in one point (search.ts); 1: CSVs from before rounds. */
+  rounds: z.number().int().min(1).max(MAX_ROUNDS).default(1),
 };
 type Point = z.output<z.ZodObject<typeof params>>;
 
@@ -69,11 +76,27 @@ const measured = {
   durationS: z.number().min(0).default(0),
   ...openLoopColumns,
   passed: z.boolean(),
-  /** The search's result (same on every row of one search), events/s; 0 if no rate passed. Soak: the goodput it ran against. */
+  /**
+   * The search's result (same on every row of one search), events/s: the
+   * median of its rounds' goodputs; 0: not confirmed (most rounds had no long
+   * pass). Soak: the goodput it ran against.
+   */
   goodputEventsPerS: z.number().min(0),
-  /** Lowest rate a short step failed at (the bracket's top), events/s; 0: none failed. */
+  /** Min and max of the rounds' goodputs, events/s (null: a CSV from before rounds, one figure). */
+  goodputMinEventsPerS: z.number().min(0).nullable().default(null),
+  goodputMaxEventsPerS: z.number().min(0).nullable().default(null),
+  /** Lowest rate a long step of the search failed at, events/s (CSVs from before rounds: a short step); 0: none failed. */
   lowestFailEventsPerS: z.number().min(0).default(0),
+  /** Passing fraction of the search's long steps at rates up to its goodput (1: no long step below the figure failed). */
   boundaryPassFraction: z.number().min(0).max(1),
+  /** The round this long step belongs to (short steps and soak rows: 0). */
+  round: z.number().int().min(0).default(0),
+  /** This row's round: its goodput (highest long pass, 0 none), lowest long failure (0 none), how it ended; null / "": short steps, soak rows, older CSVs. */
+  roundGoodputEventsPerS: z.number().min(0).nullable().default(null),
+  roundLowestFailEventsPerS: z.number().min(0).nullable().default(null),
+  roundOutcome: z.enum([...ROUND_OUTCOMES, ""]).default(""),
+  /** Long steps the round took (its named maximum: firstRoundLongSteps / longStepsPerRound); 0: not a round's row. */
+  roundLongSteps: z.number().int().min(0).default(0),
   /** Measured batches acked 50 ms or more after their intended time. */
   samplesOver50Ms: z.number().int().min(0).nullable().default(null),
   /** Those samples as episodes, "from-to s (into the measured window): n batches, worst ms; ..." (up to MAX_SLOW_LISTED). */
@@ -85,32 +108,36 @@ const measured = {
 type Measured = z.output<z.ZodObject<typeof measured>>;
 
 /** Search bounds, events/s: wide enough for Redis (~0.1-0.7M) and eventlab (~0.3-4M) on 2 cores. */
-const SEARCH: Omit<SearchOptions, "sloNs"> = {
+const SEARCH = {
   startPerS: 100_000,
   minPerS: 10_000,
   maxPerS: 8_000_000,
   resolution: 0.15,
-  boundaryRepeats: 3,
-};
+} as const;
 
 /**
- * Steps per search and boundary rates tried: the ramp (~5 doublings from
- * 100k) and bisection (~3 to 15%) are short steps; the boundary is 3 long
- * steps per rate, at most 2 rates in full (so a failed boundary costs 60 s,
- * not more). Full profile, 7 searches + the soak: ~5-7 minutes.
+ * Long-step budgets (search.ts caps them): round 0 may start far from the
+ * long-step knee (Redis: short steps pass at ~1.6x what 10 s steps sustain:
+ * one step down, a halving, then bisection to 15% takes 5-6), later rounds
+ * start near it and take 2 (a pass and a failure 15% above it) or 3.
+ * Full profile, expected: ~45 long steps of ~10.3 s over the 7 searches
+ * (eventlab's 1 ms searches ~3 when nothing passes at the floor), ~45 s of
+ * short steps, the soak's 71 s: ~9-10 minutes. Worst case (every round
+ * spending its budget): 11 long steps per search.
  */
-const MAX_STEPS = { quick: 14, full: 16 } as const;
-const MAX_BOUNDARY_RATES = { quick: 1, full: 2 } as const;
+const BUDGET = {
+  quick: { maxShortSteps: 12, firstRoundLongSteps: 3, longStepsPerRound: 2 },
+  full: { maxShortSteps: 14, firstRoundLongSteps: 5, longStepsPerRound: 3 },
+} as const;
 
 const timing = {
-  quick: { stepS: [0.3], boundaryS: [0.5], soakS: [0] },
-  full: { stepS: [0.5], boundaryS: [10], soakS: [0] },
+  quick: { stepS: [0.3], boundaryS: [0.5], soakS: [0], rounds: [3] },
+  full: { stepS: [0.5], boundaryS: [10], soakS: [0], rounds: [3] },
 };
 const split = { mode: ["search" as const], pinning: ["split" as const] };
 const fanIn = { target: ["eventlab" as const], queue: ["fan-in"], topology: ["staged" as const] };
 const compact = { target: ["eventlab" as const], queue: ["-"], topology: ["compact" as const] };
 const redis = { target: ["resp" as const], queue: [REDIS_QUEUE], topology: ["-" as const] };
-
 function grid(profile: "quick" | "full") {
   const t = timing[profile];
   return [
@@ -127,6 +154,7 @@ function grid(profile: "quick" | "full") {
       sloMs: [5],
       ...t,
       soakS: [profile === "full" ? 60 : 2],
+      rounds: [1],
     },
   ];
 }
@@ -162,7 +190,7 @@ function slowText(slow: readonly { atS: number; latencyNs: number }[], max: numb
 export default defineExperiment({
   name: "pipeline-goodput",
   description:
-    "goodput at a p99 SLO (5 ms, 1 ms): the highest open-loop rate each target sustains within it, short steps to bracket and repeated long steps to confirm the boundary, eventlab (compact, staged fan-in; compact pinned and unpinned) and Redis XADD in one run; then compact at 10% and 50% of its goodput with every sample over 50 ms recorded; every step is a point of the latency-throughput curve",
+    "goodput at a p99 SLO (5 ms, 1 ms): the highest open-loop rate each target sustains within it, short steps to hint where the knee is, then rounds (repetitions) of a search on long steps, median and min-max over rounds, eventlab (compact, staged fan-in; compact pinned and unpinned) and Redis XADD in one run; then compact at 10% and 50% of its goodput with every sample over 50 ms recorded; every step is a point of the latency-throughput curve",
   module: import.meta.url,
   section: goodputSection,
   params,
@@ -194,6 +222,7 @@ export default defineExperiment({
         stepS: 0.2,
         boundaryS: 0.2,
         soakS: 0,
+        rounds: 2,
       },
     ],
     check: (rows) =>
@@ -220,6 +249,7 @@ export default defineExperiment({
     const placement = choosePlacement(p.pinning);
     const measure = measureAt(p.pinning);
     const steps: { durationS: number; loadAverage: number; slow: number; slowAt: string }[] = [];
+    const label = `pipeline-goodput ${p.target === "resp" ? REDIS_QUEUE : p.topology === "compact" ? "compact" : p.queue} (${p.pinning}) p99 <= ${p.sloMs} ms`;
     const result = await searchGoodput(
       async (rate, phase) => {
         const durationS = phase === "boundary" && p.boundaryS > 0 ? p.boundaryS : p.stepS;
@@ -234,14 +264,34 @@ export default defineExperiment({
       },
       {
         ...SEARCH,
+        ...BUDGET[ctx.profile],
+        rounds: p.rounds,
         sloNs: p.sloMs * 1e6,
-        maxSteps: MAX_STEPS[ctx.profile],
-        maxBoundaryRates: MAX_BOUNDARY_RATES[ctx.profile],
+        // Progress: a search runs for a minute or more in the full profile.
+        onRound: (r) =>
+          console.warn(
+            `${label}: round ${r.round + 1}/${p.rounds} ${r.outcome}, goodput ${Math.round(r.goodputPerS)}/s, lowest long failure ${Number.isFinite(r.lowestFailPerS) ? Math.round(r.lowestFailPerS) : "none"}, ${r.longSteps} long steps`,
+          ),
       },
     );
     rememberGoodput(p, result.goodputPerS);
-    return result.steps.map((s, i) => ({
-      placement: placement.text,
+    return searchRows(result, steps, placement.text);
+  },
+});
+
+/** The CSV rows of one search: each step with its round's result and the search's. */
+function searchRows(
+  result: SearchResult,
+  steps: readonly { durationS: number; loadAverage: number; slow: number; slowAt: string }[],
+  placement: string,
+) {
+  const finite = (v: number) => (Number.isFinite(v) ? v : 0);
+  const long = result.steps.filter((s) => s.phase === "boundary");
+  const upTo = long.filter((s) => s.ratePerS <= result.goodputPerS);
+  return result.steps.map((s, i) => {
+    const round = s.phase === "boundary" ? result.rounds[s.round] : undefined;
+    return {
+      placement,
       ...stepRow(
         i,
         s,
@@ -252,11 +302,18 @@ export default defineExperiment({
         steps[i]!.slow,
         steps[i]!.slowAt,
       ),
-      lowestFailEventsPerS: Number.isFinite(result.lowestFailPerS) ? result.lowestFailPerS : 0,
-      boundaryPassFraction: result.boundaryPassFraction,
-    }));
-  },
-});
+      goodputMinEventsPerS: result.goodputMinPerS,
+      goodputMaxEventsPerS: result.goodputMaxPerS,
+      lowestFailEventsPerS: finite(result.lowestFailPerS),
+      boundaryPassFraction: upTo.length ? upTo.filter((x) => x.passed).length / upTo.length : 0,
+      round: s.round,
+      roundGoodputEventsPerS: round ? round.goodputPerS : null,
+      roundLowestFailEventsPerS: round ? finite(round.lowestFailPerS) : null,
+      roundOutcome: round ? round.outcome : ("" as const),
+      roundLongSteps: round ? round.longSteps : 0,
+    };
+  });
+}
 
 /** Named maximum: slow episodes listed (with their times) in one row; the count is always complete. */
 const MAX_SLOW_LISTED = 40;

@@ -3,20 +3,38 @@
  * p99 end-to-end latency stays at or below the SLO (and the target keeps up:
  * it achieves at least MIN_ACHIEVED_FRACTION of the offered rate, with every
  * event accounted for). Found by a search over offered rates, not from a
- * closed-loop probe:
+ * closed-loop probe, in two parts:
  *
- * 1. ramp: from `startPerS`, double while the step passes (up to maxPerS);
- *    if the start fails, halve until one passes (down to minPerS);
- * 2. bisect geometrically between the highest pass and the lowest failure
- *    until they are within `resolution` of each other;
- * 3. boundary: measure the highest passing rate `boundaryRepeats` more
- *    times; unless a majority of those pass, step down by the resolution and
- *    try again (a lucky step must not set the figure), at most
- *    `maxBoundaryRates` rates.
+ * 1. bracket, on short steps (phases "ramp", "bisect"): from `startPerS`,
+ *    double while the step passes (up to maxPerS), or halve until one passes
+ *    (down to minPerS), then bisect geometrically to `resolution`. Short
+ *    steps are only a hint of where to start: they overstate Redis (a 0.5 s
+ *    step passes at rates a 10 s step fails by 30x) and understate eventlab
+ *    at low rates (a fresh server per step), so no figure rests on them.
+ * 2. rounds, on long steps (phase "boundary"; the experiment's 10 s steps):
+ *    `rounds` repetitions of a search on long steps alone, each giving its
+ *    own goodput. A round starts at the bracket's highest short pass (round
+ *    0) or at the median of the earlier rounds' boundary estimates (the
+ *    geometric middle of each one's pass and failure), then moves up while
+ *    it passes or down while it fails: later rounds, which start near the
+ *    boundary, by x(1+resolution) per step; round 0, which may start far
+ *    from it, by expanding steps (x(1+resolution), then its square, ...;
+ *    down, halving after the first step: short steps overstate Redis
+ *    ~1.5x). Once it holds a long pass below a
+ *    long failure it bisects geometrically between them until they are
+ *    within `resolution`. The round ends "bracketed" (pass at g, failure at
+ *    most g(1+resolution), both long steps of this round), "at-max" (passed
+ *    at maxPerS), "never-passed" (failed at minPerS: no goodput, lowest
+ *    failing rate known) or "budget-exhausted" (its named maximum of long
+ *    steps ran out first: the goodput is its highest long pass, a lower
+ *    bound, or none).
  *
- * The measurement is told the phase, so ramp and bisection can use short
- * steps to bracket the knee and the boundary long ones (the experiment's
- * 10-second steps): the figure rests only on the long steps.
+ * The result is the median of the rounds' goodputs (0 for a round with no
+ * long pass) with their min and max: with 3 rounds, min-max is the honest
+ * interval. Rounds run back to back, and a round's start depends on the
+ * rounds before it (a warm start, so a round costs ~2 long steps, not a
+ * whole search): they are repetitions of the measurement near the boundary,
+ * not independent searches from scratch.
  *
  * Every measured step is returned (the latency-throughput curve comes from
  * them). Pure: the measurement is passed in, so the search runs against
@@ -25,10 +43,16 @@
 
 /** A step passes only if the target achieved at least this fraction of the offered rate. */
 export const MIN_ACHIEVED_FRACTION = 0.95;
-/** Named maximum: measured steps in one search, ramp, bisection and boundary together. */
-export const MAX_SEARCH_STEPS = 24;
-/** Named maximum: rates the boundary phase tries (each `boundaryRepeats` long steps) before giving up. */
-export const MAX_BOUNDARY_RATES = 4;
+/** Named maximum: short (bracketing) steps in one search. */
+export const MAX_SHORT_STEPS = 16;
+/** Named maximum: rounds (repetitions of the long-step search) in one search. */
+export const MAX_ROUNDS = 5;
+/** Named maximum: long steps in one round. */
+export const MAX_LONG_STEPS_PER_ROUND = 8;
+/** Round 0's steps down after its first (x 1/(1+resolution)): at least this factor each. */
+export const FIRST_ROUND_DOWN_FACTOR = 2;
+/** Ratios within this relative tolerance of 1 + resolution count as within it (float rounding of the geometric steps). */
+const RATIO_TOLERANCE = 1e-9;
 
 export interface StepMeasurement {
   offeredPerS: number;
@@ -48,6 +72,8 @@ export interface SearchStep extends StepMeasurement {
   /** The rate the step asked for, events/s. */
   ratePerS: number;
   passed: boolean;
+  /** The round a long step belongs to (short steps: 0). */
+  round: number;
 }
 
 export interface SearchOptions {
@@ -55,22 +81,42 @@ export interface SearchOptions {
   startPerS: number;
   minPerS: number;
   maxPerS: number;
-  /** Bisection stops when hi / lo <= 1 + resolution. */
+  /** Bisection stops when hi / lo <= 1 + resolution; the expanding steps start at this ratio. */
   resolution: number;
-  /** Extra measurements of the final rate; a majority must pass. */
-  boundaryRepeats: number;
-  maxSteps?: number;
-  /** Rates the boundary phase may try (default and cap MAX_BOUNDARY_RATES). */
-  maxBoundaryRates?: number;
+  /** Short steps at most (default and cap MAX_SHORT_STEPS). */
+  maxShortSteps?: number;
+  /** Repetitions of the long-step search (cap MAX_ROUNDS); 0: short steps only, the figure is the bracket's highest pass. */
+  rounds: number;
+  /** Long steps round 0 may take (cap MAX_LONG_STEPS_PER_ROUND): it may start far from the boundary. */
+  firstRoundLongSteps: number;
+  /** Long steps each later round may take (cap MAX_LONG_STEPS_PER_ROUND). */
+  longStepsPerRound: number;
+  /** Called as each round ends (progress). */
+  onRound?: (r: RoundResult) => void;
+}
+
+export const ROUND_OUTCOMES = ["bracketed", "at-max", "never-passed", "budget-exhausted"] as const;
+export type RoundOutcome = (typeof ROUND_OUTCOMES)[number];
+
+export interface RoundResult {
+  round: number;
+  /** Highest rate a long step of this round passed at, events/s (0: none passed). */
+  goodputPerS: number;
+  /** Lowest rate a long step of this round failed at, events/s (Infinity: none failed). */
+  lowestFailPerS: number;
+  outcome: RoundOutcome;
+  longSteps: number;
 }
 
 export interface SearchResult {
-  /** Highest rate that passed the boundary check, events/s (0: none did). */
+  /** Median of the rounds' goodputs, events/s (0: most rounds had no long pass; not confirmed). Rounds 0: the short bracket's highest pass. */
   goodputPerS: number;
-  /** Passing fraction of the boundary measurements at that rate. */
-  boundaryPassFraction: number;
-  /** Lowest rate that failed a ramp or bisection step (the bracket's top; Infinity: none failed). */
+  /** Min and max of the rounds' goodputs (the interval over repetitions). */
+  goodputMinPerS: number;
+  goodputMaxPerS: number;
+  /** Lowest rate any long step failed at (rounds 0: any short step), events/s; Infinity: none failed. */
   lowestFailPerS: number;
+  rounds: RoundResult[];
   steps: SearchStep[];
 }
 
@@ -80,59 +126,135 @@ export function stepPasses(m: StepMeasurement, sloNs: number): boolean {
   );
 }
 
-export async function searchGoodput(
-  measure: (ratePerS: number, phase: StepPhase) => Promise<StepMeasurement>,
-  o: SearchOptions,
-): Promise<SearchResult> {
-  const maxSteps = Math.min(o.maxSteps ?? MAX_SEARCH_STEPS, MAX_SEARCH_STEPS);
-  const steps: SearchStep[] = [];
-  const step = async (ratePerS: number, phase: StepPhase): Promise<boolean> => {
-    const m = await measure(ratePerS, phase);
-    const passed = stepPasses(m, o.sloNs);
-    steps.push({ ...m, phase, ratePerS, passed });
-    return passed;
-  };
-  let lo = 0; // highest passing rate seen
-  let hi = Number.POSITIVE_INFINITY; // lowest failing rate seen
-  // 1. ramp
+type Measure = (ratePerS: number, phase: StepPhase) => Promise<StepMeasurement>;
+type Step = (ratePerS: number, phase: StepPhase, round: number) => Promise<boolean>;
+
+/** Within resolution: hi / lo <= 1 + resolution (up to float rounding). */
+const closed = (lo: number, hi: number, resolution: number) =>
+  hi / lo <= (1 + resolution) * (1 + RATIO_TOLERANCE);
+
+/** Part 1: short steps, ramp then geometric bisection. The highest pass and lowest failure (0 / Infinity: none). */
+async function bracket(step: Step, o: SearchOptions): Promise<{ lo: number; hi: number }> {
+  const maxSteps = Math.min(o.maxShortSteps ?? MAX_SHORT_STEPS, MAX_SHORT_STEPS);
+  let lo = 0;
+  let hi = Number.POSITIVE_INFINITY;
   let rate = o.startPerS;
-  while (steps.length < maxSteps) {
-    if (await step(rate, "ramp")) {
+  for (let n = 0; n < maxSteps; n++) {
+    const bisecting = lo > 0 && hi < Number.POSITIVE_INFINITY;
+    if (bisecting && closed(lo, hi, o.resolution)) break;
+    if (await step(rate, bisecting ? "bisect" : "ramp", 0)) {
       lo = rate;
-      if (hi < Number.POSITIVE_INFINITY || rate >= o.maxPerS) break;
-      rate = Math.min(o.maxPerS, rate * 2);
+      if (!bisecting && rate >= o.maxPerS) break;
     } else {
       hi = rate;
-      if (lo > 0 || rate <= o.minPerS) break;
-      rate = Math.max(o.minPerS, rate / 2);
+      if (!bisecting && rate <= o.minPerS) break;
+    }
+    if (lo > 0 && hi < Number.POSITIVE_INFINITY) rate = Math.sqrt(lo * hi);
+    else rate = lo > 0 ? Math.min(o.maxPerS, rate * 2) : Math.max(o.minPerS, rate / 2);
+  }
+  return { lo, hi };
+}
+
+/** Part 2, one round: long steps from `start`, expanding up or down until a pass sits below a failure, then bisection. */
+async function round(
+  step: Step,
+  o: SearchOptions,
+  n: number,
+  start: number,
+  budget: number,
+): Promise<RoundResult> {
+  let lo = 0;
+  let hi = Number.POSITIVE_INFINITY;
+  let rate = Math.min(o.maxPerS, Math.max(o.minPerS, start));
+  let expand = 1 + o.resolution;
+  let outcome: RoundOutcome = "budget-exhausted";
+  let used = 0;
+  while (used < budget) {
+    used++;
+    if (await step(rate, "boundary", n)) lo = rate;
+    else hi = rate;
+    if (lo > 0 && hi < Number.POSITIVE_INFINITY) {
+      if (closed(lo, hi, o.resolution)) {
+        outcome = "bracketed";
+        break;
+      }
+      rate = Math.sqrt(lo * hi);
+    } else if (lo > 0) {
+      if (lo >= o.maxPerS) {
+        outcome = "at-max";
+        break;
+      }
+      rate = Math.min(o.maxPerS, lo * expand);
+      if (n === 0) expand *= expand;
+    } else {
+      if (hi <= o.minPerS) {
+        outcome = "never-passed";
+        break;
+      }
+      rate = Math.max(o.minPerS, hi / expand);
+      // Round 0 may start far above the long-step knee (short steps overstate Redis ~1.5x): halve after the first step down.
+      if (n === 0) expand = Math.max(expand * expand, FIRST_ROUND_DOWN_FACTOR);
     }
   }
-  // 2. bisect
-  while (lo > 0 && hi < Number.POSITIVE_INFINITY && hi / lo > 1 + o.resolution) {
-    if (steps.length >= maxSteps) break;
-    const mid = Math.sqrt(lo * hi);
-    if (await step(mid, "bisect")) lo = mid;
-    else hi = mid;
+  return { round: n, goodputPerS: lo, lowestFailPerS: hi, outcome, longSteps: used };
+}
+
+export function medianOf(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Where round `n` starts: round 0 at the short bracket's highest pass; later ones at the median of the earlier rounds' boundary estimates. */
+function roundStart(o: SearchOptions, shortLo: number, done: readonly RoundResult[]): number {
+  if (done.length === 0) return shortLo > 0 ? shortLo : o.minPerS;
+  // A round's estimate: between its pass and its failure (geometric middle), else next to the one it has.
+  const estimates = done.map((r) =>
+    r.goodputPerS > 0
+      ? Number.isFinite(r.lowestFailPerS)
+        ? Math.sqrt(r.goodputPerS * r.lowestFailPerS)
+        : r.goodputPerS
+      : r.lowestFailPerS / (1 + o.resolution),
+  );
+  return medianOf(estimates);
+}
+
+export async function searchGoodput(measure: Measure, o: SearchOptions): Promise<SearchResult> {
+  const steps: SearchStep[] = [];
+  const step: Step = async (ratePerS, phase, n) => {
+    const m = await measure(ratePerS, phase);
+    const passed = stepPasses(m, o.sloNs);
+    steps.push({ ...m, phase, ratePerS, passed, round: n });
+    return passed;
+  };
+  const short = await bracket(step, o);
+  const rounds: RoundResult[] = [];
+  const count = Math.min(Math.max(0, o.rounds), MAX_ROUNDS);
+  for (let n = 0; n < count; n++) {
+    const budget = Math.min(
+      n === 0 ? o.firstRoundLongSteps : o.longStepsPerRound,
+      MAX_LONG_STEPS_PER_ROUND,
+    );
+    const r = await round(step, o, n, roundStart(o, short.lo, rounds), Math.max(1, budget));
+    rounds.push(r);
+    o.onRound?.(r);
   }
-  // 3. boundary: a majority of repeats at lo must pass, else step down
-  let passFraction = 0;
-  const maxRates = Math.min(o.maxBoundaryRates ?? MAX_BOUNDARY_RATES, MAX_BOUNDARY_RATES);
-  for (
-    let tried = 0;
-    tried < maxRates && lo >= o.minPerS && steps.length + o.boundaryRepeats <= maxSteps;
-    tried++
-  ) {
-    let passes = 0;
-    for (let i = 0; i < o.boundaryRepeats; i++) if (await step(lo, "boundary")) passes++;
-    passFraction = o.boundaryRepeats === 0 ? 1 : passes / o.boundaryRepeats;
-    if (passes * 2 > o.boundaryRepeats || o.boundaryRepeats === 0) break;
-    lo /= 1 + o.resolution;
-  }
-  const confirmed = passFraction * 2 > 1 || (o.boundaryRepeats === 0 && lo > 0);
+  if (rounds.length === 0)
+    return {
+      goodputPerS: short.lo,
+      goodputMinPerS: short.lo,
+      goodputMaxPerS: short.lo,
+      lowestFailPerS: short.hi,
+      rounds,
+      steps,
+    };
+  const goodputs = rounds.map((r) => r.goodputPerS);
   return {
-    goodputPerS: confirmed ? lo : 0,
-    boundaryPassFraction: passFraction,
-    lowestFailPerS: hi,
+    goodputPerS: medianOf(goodputs),
+    goodputMinPerS: Math.min(...goodputs),
+    goodputMaxPerS: Math.max(...goodputs),
+    lowestFailPerS: Math.min(...rounds.map((r) => r.lowestFailPerS)),
+    rounds,
     steps,
   };
 }

@@ -16,7 +16,7 @@
 
 import type { StepResult } from "./measure.ts";
 import type { PlacementKind } from "./placement.ts";
-import { type SearchStep, searchGoodput, stepPasses } from "./search.ts";
+import { type RoundOutcome, type SearchStep, searchGoodput, stepPasses } from "./search.ts";
 
 /** "no-goodput": one row saying the soak did not run (the search found no rate to take 10% and 50% of). */
 export const SOAK_PHASES = ["at-10pct", "soak", "no-goodput"] as const;
@@ -59,8 +59,10 @@ const FALLBACK_SEARCH = {
   minPerS: 10_000,
   maxPerS: 8_000_000,
   resolution: 0.15,
-  boundaryRepeats: 0,
-  maxSteps: 12,
+  rounds: 0,
+  firstRoundLongSteps: 0,
+  longStepsPerRound: 0,
+  maxShortSteps: 12,
 };
 
 /** Runs the soak; `measureAt(pinning)` measures steps with that placement. Returns its rows and the pinning used. */
@@ -148,7 +150,7 @@ export async function runSoak(
 /** One CSV row of a step (search, 10% or soak); the search's own columns are the caller's to override. */
 export function stepRow(
   step: number,
-  s: Omit<SearchStep, "phase" | "passed"> & {
+  s: Omit<SearchStep, "phase" | "passed" | "round"> & {
     phase: SearchStep["phase"] | (typeof SOAK_PHASES)[number];
   },
   passed: boolean,
@@ -171,8 +173,15 @@ export function stepRow(
     latencyNsMax: s.maxNs,
     passed,
     goodputEventsPerS: goodputPerS,
+    goodputMinEventsPerS: null as number | null,
+    goodputMaxEventsPerS: null as number | null,
     lowestFailEventsPerS: 0,
     boundaryPassFraction: 0,
+    round: 0,
+    roundGoodputEventsPerS: null as number | null,
+    roundLowestFailEventsPerS: null as number | null,
+    roundOutcome: "" as RoundOutcome | "",
+    roundLongSteps: 0,
     samplesOver50Ms: slowCount,
     samplesOver50MsAt: slowAt,
     loadAverage1m,

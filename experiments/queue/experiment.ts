@@ -196,9 +196,11 @@ export default defineExperiment({
   isolation: "inline", // runQueueWorkload already runs every end in a fresh Worker
   headline: {
     metrics: [{ column: "throughputEventsPerS", higherIsBetter: true }],
-    // spsc / message-port at batch 256: its 2 points to 25 repetitions (the grid keeps 5); two
-    // reference runs at 5 gave half-widths of 10% and 21%. Cost: 2 points x 20 extra x ~0.5 s = ~20 s.
-    repeats: { full: 25 },
+    // spsc / message-port at batch 256: its 2 points to 80 repetitions (the grid keeps 5). Two
+    // reference runs at 5 gave half-widths of 10% and 21%, at 25 11.3% and 15.3% (a queue trial
+    // needs both cores, so its pairs spread about twice the allocators'); the half-width falls
+    // as 1/sqrt(pairs), so 80 should bring both under 10%. Cost: 2 x 55 extra x ~0.3 s = ~35 s.
+    repeats: { full: 80 },
   },
   claims: [
     {

@@ -85,7 +85,8 @@ function quantile(sorted: number[], q: number): number {
 const ms = (x: number) => Number(x.toFixed(3));
 
 /** One repetition of one point: its trials played from `seed`, summarised. */
-export function runSplitLine(p: SplitPoint, seed: number): SplitStats {
+/** `laggingFollowers`: survivors without the last committed entry (the paper gives no count; 2 here). */
+export function runSplitLine(p: SplitPoint, seed: number, laggingFollowers = 2): SplitStats {
   const res = runElectionLine({
     timeoutMs: [p.timeoutMinMs, p.timeoutMaxMs],
     trials: p.trials,
@@ -96,6 +97,7 @@ export function runSplitLine(p: SplitPoint, seed: number): SplitStats {
     voterSyncMs: p.voterSyncMs,
     candidateSyncMs: p.candidateSyncMs,
     capMs: p.capMs,
+    laggingFollowers,
   });
   const times = res.trials.map((t) => t.timeWithoutLeaderMs).sort((a, b) => a - b);
   return {

@@ -64,10 +64,18 @@ export class LoadConnection {
   recordFromNs = 0;
   /** Where samples of SLOW_E2E_NS or more are noted with their intended time. */
   slow: StallLog | null = null;
+  /**
+   * Where each acked batch's time from its actual write to its ack being read
+   * goes (e2e minus the generator's send lag), if anywhere: the part of e2e
+   * the generator's own schedule did not add.
+   */
+  ackRtt: Histogram | null = null;
   /** Called after each chunk of server frames (the closed loop tops up from it). */
   onAck: (() => void) | null = null;
   readonly protocolErrors: string[] = [];
   private intendedNs = new Float64Array(1024);
+  /** When each batch was actually handed to the socket (CLOCK_MONOTONIC ns). */
+  private writtenNs = new Float64Array(1024);
   private readonly frame: Uint8Array;
   private readonly frameDv: DataView;
   private readonly words: RecordWords;
@@ -115,9 +123,8 @@ export class LoadConnection {
     if (!this.socket || this.done()) return false;
     const k = this.sent / this.batch;
     if (k >= this.intendedNs.length) {
-      const next = new Float64Array(this.intendedNs.length * 2);
-      next.set(this.intendedNs);
-      this.intendedNs = next;
+      this.intendedNs = grown(this.intendedNs);
+      this.writtenNs = grown(this.writtenNs);
     }
     this.intendedNs[k] = intendedNs;
     if (this.sent + this.batch > this.lanes.length) {
@@ -140,6 +147,7 @@ export class LoadConnection {
       }
     }
     this.sent += this.batch;
+    this.writtenNs[k] = monoNowNs();
     this.write(this.frame);
     return true;
   }
@@ -210,6 +218,7 @@ export class LoadConnection {
       const intended = this.intendedNs[k]!;
       if (count > 0 && intended >= this.recordFromNs) {
         recordNs(this.latency, nowNs - intended, count);
+        if (this.ackRtt) recordNs(this.ackRtt, nowNs - this.writtenNs[k]!, count);
         if (this.laneLatency) this.recordLaneLatency(seq, batchEnd, rejects, nowNs - intended);
         this.slow?.note(StallKind.E2E_SLOW, intended, nowNs - intended, count);
       }
@@ -258,4 +267,11 @@ export class LoadConnection {
       rejectedByReason: [...this.rejectedByReason],
     };
   }
+}
+
+/** A copy of `a` with twice the room. */
+function grown(a: Float64Array): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(a.length * 2);
+  next.set(a);
+  return next;
 }

@@ -5,6 +5,7 @@
  * at its intended time whatever the server does, and the generator's own lag
  * recorded against that time.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { monoNowNs } from "../core/clock.ts";
 import { type newHistogram, recordNs } from "./profiler.ts";
 import { StallKind, type StallLog } from "./stall-log.ts";
@@ -22,6 +23,67 @@ export const SEND_TICK_MS = 1;
  * latency (never in its favour).
  */
 export const FINE_SLEEP_MAX_NS = 200_000;
+
+/**
+ * Open loop: while any connection has unacked events, a futex sleep lasts at
+ * most this long, µs. The thread cannot read sockets while it sleeps, so an
+ * ack that arrives during a FINE_SLEEP_MAX_NS sleep waited in the kernel for
+ * the rest of it: with 200 µs slices every ack at 100-150k events/s was read
+ * ~200 µs after it arrived (strace: sendto, futex 190 µs, then recvfrom of
+ * an ack that was already there), which the e2e figure charges to the
+ * pipeline. Short slices only while acks are owed: the extra wake-ups last
+ * about one round trip per batch.
+ */
+export const DEFAULT_ACK_WAIT_SLICE_US = 20;
+/**
+ * A gap to the next batch this short is slept whole even while acks are
+ * owed (an ack then waits at most this long, as it did before the slices):
+ * at high rates a batch is due every 50-100 µs, and cutting each gap into
+ * slices doubled the generator's wake-ups (800k events/s: +66 ms/s of
+ * process CPU with 20 µs slices).
+ */
+export const ACK_WAIT_WHOLE_GAP_NS = 100_000;
+/** Named maximum for --ack-wait-slice-us (FINE_SLEEP_MAX_NS: past that it is the plain sleep). */
+export const MAX_ACK_WAIT_SLICE_US = FINE_SLEEP_MAX_NS / 1000;
+
+/**
+ * The kernel's timer slack for the sending thread during an open-loop run,
+ * ns. Linux lets a timed futex sleep end up to the thread's slack late (50 µs
+ * by default) so it can batch wake-ups; the generator's send lag p50 was
+ * 53-92 µs with the default, and a bare 200 µs futex sleep overshot by 75 µs
+ * at the median with 50 µs of slack against 24 µs with 1 µs. Set through
+ * /proc/self/timerslack_ns (the main thread's; Linux only, ignored elsewhere)
+ * and put back after the run. 0 leaves the thread's slack as it is.
+ * Default 0 (opt-in): 1 µs cut the send lag p50 from ~75 to ~25 µs, but at
+ * 800k events/s the process used ~150 ms/s more CPU (A/B in
+ * docs/pipeline-latency.md), CPU a 2-core host's server needs at goodput.
+ */
+export const DEFAULT_KERNEL_TIMER_SLACK_NS = 0;
+/** Named maximum for --kernel-timer-slack-ns (the kernel's own default is 50 µs). */
+export const MAX_KERNEL_TIMER_SLACK_NS = 1_000_000;
+const TIMER_SLACK_FILE = "/proc/self/timerslack_ns";
+
+/**
+ * Sets the main thread's kernel timer slack to `ns` (0: leave it); returns
+ * how to put it back. Does nothing off the main thread (the file names the
+ * main thread's slack) or where the file cannot be written.
+ */
+export function setKernelTimerSlack(ns: number): () => void {
+  if (ns <= 0 || !Bun.isMainThread) return () => {};
+  try {
+    const before = readFileSync(TIMER_SLACK_FILE, "utf8").trim();
+    writeFileSync(TIMER_SLACK_FILE, String(Math.round(ns)));
+    return () => {
+      try {
+        writeFileSync(TIMER_SLACK_FILE, before);
+      } catch {
+        // the value stays: only the timing of this process's later sleeps differs
+      }
+    };
+  } catch {
+    return () => {};
+  }
+}
 
 /**
  * Open loop: the sender switches from the 1 ms timer to futex sleeps when
@@ -119,6 +181,29 @@ export interface SendLoopConfig {
   tickOnly?: boolean;
   /** See DEFAULT_TIMER_SLACK_MS; absent: the default. */
   timerSlackMs?: number;
+  /** See DEFAULT_ACK_WAIT_SLICE_US; absent: the default. */
+  ackWaitSliceUs?: number;
+  /** See DEFAULT_KERNEL_TIMER_SLACK_NS; absent: the default. */
+  kernelTimerSlackNs?: number;
+}
+
+/**
+ * How long the open-loop sender sleeps on the futex when the next batch is
+ * `waitNs` away: never past the batch, and at most `ackSliceNs` while any
+ * connection has unacked events (their acks cannot be read during the
+ * sleep), else at most FINE_SLEEP_MAX_NS; a gap of ACK_WAIT_WHOLE_GAP_NS or
+ * less is slept whole. 0: do not sleep.
+ */
+export function fineSleepNs(
+  waitNs: number,
+  conns: readonly Pick<ScheduledConnection, "inFlight">[],
+  ackSliceNs: number,
+): number {
+  if (waitNs <= 0) return 0;
+  let owed = false;
+  for (const c of conns) if (c.inFlight() > 0) owed = true;
+  if (!owed || waitNs <= ACK_WAIT_WHOLE_GAP_NS) return Math.min(waitNs, FINE_SLEEP_MAX_NS);
+  return ackSliceNs;
 }
 
 /**
@@ -142,6 +227,11 @@ export async function runSendLoop(
   const batchIntervalNs = (cfg.batch / (cfg.rate / cfg.connections)) * 1e9;
   const sentBatches = new Float64Array(cfg.connections);
   const fineBelowNs = (SEND_TICK_MS + (cfg.timerSlackMs ?? DEFAULT_TIMER_SLACK_MS)) * 1e6;
+  const ackSliceNs = (cfg.ackWaitSliceUs ?? DEFAULT_ACK_WAIT_SLICE_US) * 1e3;
+  const restoreSlack =
+    mode === "open"
+      ? setKernelTimerSlack(cfg.kernelTimerSlackNs ?? DEFAULT_KERNEL_TIMER_SLACK_NS)
+      : () => {};
   await new Promise<void>((resolve) => {
     let dueNs = 0;
     const tick = () => {
@@ -166,7 +256,8 @@ export async function runSendLoop(
           ? nextDueNs(sentBatches, startNs, batchIntervalNs, cfg.connections) - t
           : Number.POSITIVE_INFINITY;
       if (waitNs < fineBelowNs) {
-        if (waitNs > 0) Atomics.wait(fineSleeper, 0, 0, Math.min(waitNs, FINE_SLEEP_MAX_NS) / 1e6);
+        const sleepNs = fineSleepNs(waitNs, conns, ackSliceNs);
+        if (sleepNs > 0) Atomics.wait(fineSleeper, 0, 0, sleepNs / 1e6);
         dueNs = 0; // not a timer: no loop-lag figure for this round
         setImmediate(tick);
       } else {
@@ -177,6 +268,7 @@ export async function runSendLoop(
     tick();
   });
   const sendEndNs = monoNowNs();
+  restoreSlack();
   await waitFor(() => conns.every((c) => c.done() || c.inFlight() === 0), cfg.drainTimeoutMs);
   for (const c of conns) c.socket?.end();
   await waitFor(() => conns.every((c) => c.closed), 1000);

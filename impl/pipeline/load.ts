@@ -19,7 +19,17 @@ import { clientTag, DEFAULT_RECORD_BYTES, LANE_NAMES, RECORD_SIZES } from "../co
 import { Rng } from "../core/rng.ts";
 import type { FlagSpec } from "./cli-args.ts";
 import { type ConnectionSummary, LoadConnection } from "./load-connection.ts";
-import { DEFAULT_TIMER_SLACK_MS, MAX_TIMER_SLACK_MS, runSendLoop, topUp } from "./load-schedule.ts";
+import {
+  ACK_WAIT_WHOLE_GAP_NS,
+  DEFAULT_ACK_WAIT_SLICE_US,
+  DEFAULT_KERNEL_TIMER_SLACK_NS,
+  DEFAULT_TIMER_SLACK_MS,
+  MAX_ACK_WAIT_SLICE_US,
+  MAX_KERNEL_TIMER_SLACK_NS,
+  MAX_TIMER_SLACK_MS,
+  runSendLoop,
+  topUp,
+} from "./load-schedule.ts";
 import { type LatencySummary, newHistogram, summarize } from "./profiler.ts";
 import { REJECT_REASON_NAMES } from "./protocol.ts";
 import { LoadStalls, type StallRecord } from "./stall-log.ts";
@@ -72,6 +82,18 @@ export const LoadOptionsSchema = z
      * last millisecond, the generator before; for A/B runs). load-schedule.ts.
      */
     timerSlackMs: z.number().min(0).max(MAX_TIMER_SLACK_MS).default(DEFAULT_TIMER_SLACK_MS),
+    /**
+     * Open loop: the longest futex sleep while acks are owed, µs, except a
+     * short gap to the next batch (MAX_ACK_WAIT_SLICE_US = the earlier sender). load-schedule.ts.
+     */
+    ackWaitSliceUs: z.number().min(1).max(MAX_ACK_WAIT_SLICE_US).default(DEFAULT_ACK_WAIT_SLICE_US),
+    /** Open loop: the sending thread's kernel timer slack, ns (0: leave it). load-schedule.ts. */
+    kernelTimerSlackNs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_KERNEL_TIMER_SLACK_NS)
+      .default(DEFAULT_KERNEL_TIMER_SLACK_NS),
   })
   .strict();
 export type LoadOptions = z.input<typeof LoadOptionsSchema>;
@@ -160,6 +182,18 @@ export const LOAD_FLAGS: FlagSpec[] = [
     kind: "number",
     help: `open loop: stop waiting on timers this long before a batch is due and sleep on a futex instead, 0..${MAX_TIMER_SLACK_MS} ms (default ${DEFAULT_TIMER_SLACK_MS}; 0 = the earlier sender)`,
   },
+  {
+    flag: "ack-wait-slice-us",
+    key: "ackWaitSliceUs",
+    kind: "number",
+    help: `open loop: while acks are owed, futex sleeps last at most this long (a gap of ${ACK_WAIT_WHOLE_GAP_NS / 1000} µs or less to the next batch is slept whole), so acks are read sooner, 1..${MAX_ACK_WAIT_SLICE_US} µs (default ${DEFAULT_ACK_WAIT_SLICE_US}; ${MAX_ACK_WAIT_SLICE_US} = the earlier sender)`,
+  },
+  {
+    flag: "kernel-timer-slack-ns",
+    key: "kernelTimerSlackNs",
+    kind: "int",
+    help: `open loop: the sending thread's Linux timer slack during the run (how late a timed sleep may end), 0..${MAX_KERNEL_TIMER_SLACK_NS} ns (default ${DEFAULT_KERNEL_TIMER_SLACK_NS}; 0 = leave the kernel's, normally 50000)`,
+  },
 ];
 
 export interface LoadResult {
@@ -186,6 +220,13 @@ export interface LoadResult {
    * the e2e latency still counts from the intended time. Zero in closed loop.
    */
   sendLag: LatencySummary;
+  /**
+   * Per event, from its batch's actual write to the ack being read (e2e less
+   * the send lag): the server, both kernel hops and the generator's own
+   * receive path (an ack is read only when the generator's thread next polls
+   * its sockets). Eventlab protocol only.
+   */
+  ackRtt?: LatencySummary;
   connections: ConnectionSummary[];
   /** Conservation and protocol failures; empty means every event is accounted for. */
   errors: string[];
@@ -212,6 +253,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ? (tag: number, from: number, to: number) => void sink.write(`${tag} ${from} ${to}\n`)
     : null;
   const sendLag = newHistogram();
+  const ackRtt = newHistogram();
   const rng = new Rng(cfg.seed);
   const conns = Array.from(
     { length: cfg.connections },
@@ -232,6 +274,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const stalls = new LoadStalls();
   for (const c of conns) {
     c.slow = stalls.slow;
+    c.ackRtt = ackRtt;
     c.backlog.stalls = stalls.generator;
   }
   const closedAtNs = new Float64Array(cfg.connections).fill(Infinity);
@@ -280,6 +323,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ...stalls.result(),
   };
   result.laneLatency = laneLatency.map(summarize);
+  result.ackRtt = summarize(ackRtt);
   result.serverGone = serverGone(cfg, conns, closedAtNs, startNs, endNs, sendEndNs);
   return result;
 }

@@ -108,6 +108,8 @@ export abstract class LeaderState extends ElectionState {
     if (prevTerm === UNKNOWN_TERM || pr.next < this.log.firstIndex()) {
       return this.sendSnapshot(to, pr);
     }
+    // Nothing new to send: known without slicing (every acknowledgement asks once).
+    if (!sendIfEmpty && pr.next > this.log.lastIndex()) return false;
     const entries = this.log.slice(
       pr.next,
       this.log.lastIndex() + 1,

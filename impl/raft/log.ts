@@ -170,7 +170,7 @@ export class RaftLog {
       if (out.length < stableHi - lo) return out; // hit the byte cap inside storage
     }
     let bytes = 0;
-    for (const e of out) bytes += entrySizeBytes(e);
+    if (maxBytes !== Number.POSITIVE_INFINITY) for (const e of out) bytes += entrySizeBytes(e);
     for (let i = Math.max(lo, this.unstableOffset); i < hi; i++) {
       const e = this.unstable[i - this.unstableOffset]!;
       bytes += entrySizeBytes(e);
@@ -207,7 +207,13 @@ export class RaftLog {
     if (index < this.unstableOffset) return;
     if (this.term(index) !== term) return; // replaced since the Ready: keep them unstable
     const n = index - this.unstableOffset + 1;
-    this.unstable = this.unstable.slice(n);
+    // In place (no new array per Ready): ready() hands out a copy, never this array.
+    const u = this.unstable;
+    if (n >= u.length) u.length = 0;
+    else {
+      u.copyWithin(0, n);
+      u.length -= n;
+    }
     this.unstableOffset = index + 1;
   }
 

@@ -50,15 +50,24 @@ export interface NodeStatus {
 export class RaftNode extends LeaderState {
   private prevSoft: SoftState;
   private prevHard: HardState;
-  /** What the last ready() handed out, acknowledged by advance(). */
-  private pending: {
+  /** Whether a ready() awaits its advance(). */
+  private pending = false;
+  /** What the last ready() handed out, acknowledged by advance() (one record, reused: a Ready per event). */
+  private readonly handedOut: {
     lastEntryIndex: number;
     lastEntryTerm: number;
     snapshotIndex: number;
     appliedTo: number;
     hard: HardState | null;
     soft: SoftState | null;
-  } | null = null;
+  } = {
+    lastEntryIndex: 0,
+    lastEntryTerm: 0,
+    snapshotIndex: 0,
+    appliedTo: 0,
+    hard: null,
+    soft: null,
+  };
 
   constructor(cfg: RaftConfig) {
     super(cfg);
@@ -233,21 +242,25 @@ export class RaftNode extends LeaderState {
     const unstable = this.log.unstableEntries();
     const entries = unstable.length === 0 ? NO_ENTRIES : unstable.slice();
     const snapshot = this.log.unstableSnapshot;
-    const committedEntries = this.log.nextCommitted(this.maxCommittedPerReady);
-    const messages = this.msgs;
-    this.msgs = [];
+    // Guarded: most Readies commit nothing, and nextCommitted would build an empty array.
+    const committedEntries = this.log.hasNextCommitted()
+      ? this.log.nextCommitted(this.maxCommittedPerReady)
+      : NO_ENTRIES;
+    // A new outbox only when this one is handed out (many Readies send nothing).
+    const messages = this.msgs.length === 0 ? NO_MESSAGES : this.msgs;
+    if (messages !== NO_MESSAGES) this.msgs = [];
     // Guarded reads: arr[-1] on an empty array is a slow property lookup, not an array read.
     const last = entries.length > 0 ? entries[entries.length - 1] : undefined;
     const lastCommitted =
       committedEntries.length > 0 ? committedEntries[committedEntries.length - 1] : undefined;
-    this.pending = {
-      lastEntryIndex: last ? last.index : 0,
-      lastEntryTerm: last ? last.term : 0,
-      snapshotIndex: snapshot ? snapshot.index : 0,
-      appliedTo: lastCommitted ? lastCommitted.index : snapshot ? snapshot.index : 0,
-      hard,
-      soft,
-    };
+    const p = this.handedOut;
+    p.lastEntryIndex = last ? last.index : 0;
+    p.lastEntryTerm = last ? last.term : 0;
+    p.snapshotIndex = snapshot ? snapshot.index : 0;
+    p.appliedTo = lastCommitted ? lastCommitted.index : snapshot ? snapshot.index : 0;
+    p.hard = hard;
+    p.soft = soft;
+    this.pending = true;
     const mustSync =
       entries.length > 0 || (hard !== null && (hard.term !== ph.term || hard.vote !== ph.vote));
     return {
@@ -263,9 +276,9 @@ export class RaftNode extends LeaderState {
 
   /** Acknowledges the last Ready: it was persisted, sent and applied. */
   advance(): void {
-    const p = this.pending;
-    assert(p !== null, "advance() without a ready()");
-    this.pending = null;
+    assert(this.pending, "advance() without a ready()");
+    this.pending = false;
+    const p = this.handedOut;
     if (p.soft) this.prevSoft = p.soft;
     if (p.hard) this.prevHard = p.hard;
     if (p.snapshotIndex > 0) this.log.stableSnapTo(p.snapshotIndex);
@@ -274,9 +287,11 @@ export class RaftNode extends LeaderState {
   }
 
   private assertNotPending(): void {
-    assert(this.pending === null, "call advance() after ready() before driving the node again");
+    assert(!this.pending, "call advance() after ready() before driving the node again");
   }
 }
 
 /** The entries of a Ready with none: shared and frozen, so no caller can fill it. */
 const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[];
+/** The messages of a Ready that sends none: shared and frozen, like NO_ENTRIES. */
+const NO_MESSAGES: Message[] = Object.freeze([]) as unknown as Message[];

@@ -81,8 +81,10 @@ export class MemoryStorage implements Storage {
   term(i: number): number {
     const offset = this.ents[0]!.index;
     if (i < offset) throw new CompactedError(`term(${i}): compacted (first index ${offset + 1})`);
-    assert(i <= this.lastIndex(), () => `term(${i}): beyond last index ${this.lastIndex()}`);
-    return this.ents[i - offset]!.term;
+    const e = this.ents[i - offset];
+    // Checked without assert's message closure: this runs several times per message.
+    if (e === undefined) assert(false, `term(${i}): beyond last index ${this.lastIndex()}`);
+    return e.term;
   }
 
   entries(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
@@ -105,6 +107,12 @@ export class MemoryStorage implements Storage {
     return this.snap;
   }
 
+  /** Entry i, or undefined outside [firstIndex(), lastIndex()] (one entry without an array). */
+  entryAt(i: number): Entry | undefined {
+    const offset = this.ents[0]!.index;
+    return i > offset && i - offset < this.ents.length ? this.ents[i - offset] : undefined;
+  }
+
   /**
    * Appends entries, truncating any existing suffix from entries[0].index on
    * (a leader overwriting a conflicting tail, §5.3). Entries at or below the
@@ -122,10 +130,11 @@ export class MemoryStorage implements Storage {
       () => `append: gap (first ${first}, last ${this.lastIndex()})`,
     );
     if (this.ents.length !== first - offset) this.ents.length = first - offset; // truncate only on a conflict
+    const ents = this.ents;
     for (let i = start; i < entries.length; i++) {
       const e = entries[i]!;
-      assert(e.index === this.lastIndex() + 1, "append: entries not contiguous");
-      this.ents.push(e);
+      assert(e.index === offset + ents.length, "append: entries not contiguous");
+      ents.push(e);
     }
   }
 

@@ -53,6 +53,11 @@ export function formatLoadResult(r: LoadResult): string {
     r.mode === "open"
       ? `  generator schedule lag (sent - intended): p50 ${fmtNs(r.sendLag.p50Ns)}  p99 ${fmtNs(r.sendLag.p99Ns)}  max ${fmtNs(r.sendLag.maxNs)}`
       : "  generator schedule lag: n/a (closed loop sends on acks)",
+    ...(r.ackRtt
+      ? [
+          `  write to ack read (e2e less the send lag): p50 ${fmtNs(r.ackRtt.p50Ns)}  p99 ${fmtNs(r.ackRtt.p99Ns)}  max ${fmtNs(r.ackRtt.maxNs)}`,
+        ]
+      : []),
     slowLine(r),
     r.errors.length === 0
       ? "  conservation: OK (every event sent is acked, rejected, or declared not accepted)"

@@ -81,10 +81,22 @@ export interface SimClusterOptions {
   tickEveryTick?: boolean;
 }
 
-type SimEvent =
-  | { k: "msg"; m: Message; wire: Uint8Array | null }
-  | { k: "call"; fn: () => void }
-  | { k: "snapReport"; from: number; to: number; ok: boolean; inc: number };
+/**
+ * What a queued event holds, told apart by the queue's kind tag (no wrapper
+ * object per event): a message, a message in wire form (wireCodec), a call,
+ * or a snapshot transfer's outcome for its sender.
+ */
+const EV_MSG = 0;
+const EV_WIRE = 1;
+const EV_CALL = 2;
+const EV_SNAP_REPORT = 3;
+interface SnapReport {
+  from: number;
+  to: number;
+  ok: boolean;
+  inc: number;
+}
+type SimEvent = Message | Uint8Array | (() => void) | SnapReport;
 
 /** Message types whose higher term the receiver must adopt (all but vote and pre-vote traffic). */
 const MUST_ADOPT_TERM: boolean[] = [];
@@ -135,6 +147,8 @@ export class SimCore {
   protected readonly timerTickN: number[] = [];
   protected readonly nextTickMs: number[] = [];
   protected nowMs = 0;
+  /** The node whose tick nextEventMs() found due next, or -1 when a queued event is next. */
+  private dueTickId = -1;
   protected snapshotEveryEntries = 0;
   protected messagesSent = 0;
   protected readonly sentByType: number[] = new Array<number>(MESSAGE_TYPE_MAX + 1).fill(0);
@@ -143,6 +157,8 @@ export class SimCore {
   /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
+  /** Reused by send(): the delays of one message's copies (at most MAX_COPIES_PER_MESSAGE). */
+  private readonly delays: number[] = [];
   protected readonly sendListeners: Array<(m: Message) => void> = [];
   protected readonly readyListeners: Array<(id: number, rd: Ready) => boolean> = [];
   protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
@@ -245,14 +261,26 @@ export class SimCore {
 
   /** Schedules `fn` at virtual time now + delayMs (clients and fault schedules use it). */
   at(delayMs: number, fn: () => void): void {
-    this.queue.push(this.nowMs + Math.max(0, delayMs), { k: "call", fn });
+    this.queue.push(this.nowMs + Math.max(0, delayMs), fn, EV_CALL);
   }
 
   /** Virtual time of the next tick or queued event (Infinity if none). */
   protected nextEventMs(): number {
-    let t = this.queue.peek()?.timeMs ?? Number.POSITIVE_INFINITY;
-    for (const tick of this.nextTickMs) if (tick < t) t = tick;
-    return t;
+    const ticks = this.nextTickMs;
+    let tickId = -1;
+    let tickMs = Number.POSITIVE_INFINITY;
+    for (let id = 0; id < ticks.length; id++) {
+      if (ticks[id]! < tickMs) {
+        tickMs = ticks[id]!;
+        tickId = id;
+      }
+    }
+    this.dueTickId = tickId;
+    const headMs = this.queue.peekTimeMs();
+    // A tick due at the same time as a queued event runs first.
+    if (tickId >= 0 && tickMs <= headMs) return tickMs;
+    this.dueTickId = -1;
+    return headMs;
   }
 
   /** Moves virtual time to `ms`, failing past the virtual-time budget. */
@@ -263,39 +291,38 @@ export class SimCore {
     if (this.checker) this.checker.nowMs = ms;
   }
 
+  /** Runs the event nextEventMs() just found (call it right before; nothing may run in between). */
   protected step(): void {
-    let tickId = -1;
-    let tickMs = Number.POSITIVE_INFINITY;
-    for (let id = 0; id < this.size; id++) {
-      if (this.nextTickMs[id]! < tickMs) {
-        tickMs = this.nextTickMs[id]!;
-        tickId = id;
-      }
-    }
-    const head = this.queue.peek();
+    const tickId = this.dueTickId;
     if (++this.eventsRun > this.maxEvents)
       throw new BudgetExceeded("events", this.maxEvents, this.seed, this.nowMs);
-    if (tickId >= 0 && (head === undefined || tickMs <= head.timeMs)) {
-      this.setNow(tickMs);
+    if (tickId >= 0) {
+      this.setNow(this.nextTickMs[tickId]!);
       this.onTick(tickId);
       return;
     }
-    const e = this.queue.pop()!;
-    this.setNow(e.timeMs);
-    const ev = e.payload;
-    switch (ev.k) {
-      case "msg":
-        this.onDeliver(ev.wire ? decodeMessage(ev.wire) : ev.m);
+    const q = this.queue;
+    const headMs = q.peekTimeMs();
+    const kind = q.peekKind();
+    const ev = q.take();
+    this.setNow(headMs);
+    switch (kind) {
+      case EV_MSG:
+        this.onDeliver(ev as Message);
         break;
-      case "call":
-        ev.fn();
+      case EV_WIRE:
+        this.onDeliver(decodeMessage(ev as Uint8Array));
         break;
-      case "snapReport": {
-        const h = this.hosts[ev.from]!;
-        if (h.up && h.incarnation === ev.inc) {
-          this.catchUp(ev.from);
-          h.node.reportSnapshot(ev.to, ev.ok);
-          this.drain(ev.from);
+      case EV_CALL:
+        (ev as () => void)();
+        break;
+      case EV_SNAP_REPORT: {
+        const r = ev as SnapReport;
+        const h = this.hosts[r.from]!;
+        if (h.up && h.incarnation === r.inc) {
+          this.catchUp(r.from);
+          h.node.reportSnapshot(r.to, r.ok);
+          this.drain(r.from);
         }
         break;
       }
@@ -375,17 +402,17 @@ export class SimCore {
     let crashed = false;
     try {
       for (let round = 0; h.node.hasReady(); round++) {
-        assert(
-          round < MAX_READY_ROUNDS,
-          () => `node ${id} produced ${MAX_READY_ROUNDS} Readies in one event (seed ${this.seed})`,
-        );
+        if (round >= MAX_READY_ROUNDS)
+          assert(
+            false,
+            `node ${id} produced ${MAX_READY_ROUNDS} Readies in one event (seed ${this.seed})`,
+          );
         const rd = h.node.ready();
         h.persist(rd);
         const ck = this.checker;
         if (ck) {
           if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
-          if (rd.hardState)
-            ck.observeCommit(id, rd.hardState.commit, h.logView(), (i) => h.entryAt(i));
+          if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, h.logView(), h.entryAtFn);
           if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
           for (const m of rd.messages)
             if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)
@@ -452,27 +479,33 @@ export class SimCore {
 
   /** Sends `m` through the network, leaving after `diskMs` (a pending fsync). */
   protected send(m: Message, diskMs = 0): void {
-    assert(m.to !== m.from, () => `node ${m.from} sent a message to itself`);
-    assert(m.to >= 0 && m.to < this.size, () => `message to unknown node ${m.to}`);
+    // Checked inline: assert's message closure would be allocated on every send.
+    if (m.to === m.from) assert(false, `node ${m.from} sent a message to itself`);
+    if (!(m.to >= 0 && m.to < this.size)) assert(false, `message to unknown node ${m.to}`);
     const wire = this.opts.wireCodec ? encodeMessage(m) : null;
     const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
     this.messagesSent++;
     this.bytesSent += bytes;
     this.sentByType[m.type]!++;
-    for (const fn of this.sendListeners) fn(m);
-    const delays = this.messageFilter?.(m) ? [] : this.net.plan(m.from, m.to);
-    for (const d of delays) this.queue.push(this.nowMs + diskMs + d, { k: "msg", m, wire });
+    for (let i = 0; i < this.sendListeners.length; i++) this.sendListeners[i]!(m);
+    const delays = this.delays;
+    const copies = this.messageFilter?.(m) ? 0 : this.net.planInto(m.from, m.to, delays);
+    const at = this.nowMs + diskMs;
+    for (let c = 0; c < copies; c++) {
+      if (wire) this.queue.push(at + delays[c]!, wire, EV_WIRE);
+      else this.queue.push(at + delays[c]!, m, EV_MSG);
+    }
     if (m.type === MessageType.Snap) {
       // The sender's transport learns whether the snapshot stream completed.
-      const ok = delays.length > 0;
-      const when = ok ? Math.min(...delays) : (this.net.options.delayMs[1] ?? 0);
-      this.queue.push(this.nowMs + diskMs + when, {
-        k: "snapReport",
+      const ok = copies > 0;
+      const when = ok ? Math.min(...delays.slice(0, copies)) : (this.net.options.delayMs[1] ?? 0);
+      const report: SnapReport = {
         from: m.from,
         to: m.to,
         ok,
         inc: this.hosts[m.from]!.incarnation,
-      });
+      };
+      this.queue.push(at + when, report, EV_SNAP_REPORT);
     }
   }
 }

@@ -78,6 +78,8 @@ export interface ElectionTrialOptions {
   tickMs?: number;
   /** Give up (censor) after this many virtual ms without a leader. Default 10,000. */
   capMs?: number;
+  /** Survivors that lack the last committed entry and so cannot win (0-2). Default 2. */
+  laggingFollowers?: number;
 }
 
 export interface ElectionTrialResult {
@@ -132,6 +134,7 @@ function prepareCrash(
   heartbeatMs: number,
   delayMs: [number, number],
   seed: number,
+  lagging: number,
 ) {
   c.setNetwork({ delayMs: SETUP_DELAY_MS });
   assert(
@@ -142,8 +145,8 @@ function prepareCrash(
   const term = c.term(leader);
   const followers = [0, 1, 2, 3, 4].filter((id) => id !== leader);
   const behind = new Set<number>();
-  while (behind.size < 2) behind.add(followers[rng.int(followers.length)]!);
-  // Two followers miss the next entry, so they cannot win (§5.4.1).
+  while (behind.size < lagging) behind.add(followers[rng.int(followers.length)]!);
+  // `lagging` followers (default two) miss the next entry, so they cannot win (§5.4.1).
   c.setMessageFilter((m) => m.from === leader && behind.has(m.to) && m.type === MessageType.App);
   const stable = () => c.leader() === leader && c.term(leader) === term;
   const at = c.propose(leader, new TextEncoder().encode("entry the two laggards lack"));
@@ -168,6 +171,12 @@ export function runElectionTrial(o: ElectionTrialOptions): ElectionTrialResult {
   assert(
     lo > 0 && hi >= lo,
     () => `timeoutMs must be [min, max] with 0 < min <= max, got [${lo}, ${hi}]`,
+  );
+  const lagging = o.laggingFollowers ?? 2;
+  assert(
+    Number.isInteger(lagging) && lagging >= 0 && lagging <= 2,
+    () =>
+      `laggingFollowers must be 0, 1 or 2 (a majority of the 4 survivors must hold the entry), got ${lagging}`,
   );
   const capMs = o.capMs ?? 10_000;
   const heartbeatMs = lo / 2;
@@ -200,7 +209,7 @@ export function runElectionTrial(o: ElectionTrialOptions): ElectionTrialResult {
       attempt < MAX_SETUP_ATTEMPTS,
       () => `election trial seed ${o.seed}: no stable leader to crash after ${attempt} attempts`,
     );
-    setup = prepareCrash(c, rng, heartbeatMs, delayMs, o.seed);
+    setup = prepareCrash(c, rng, heartbeatMs, delayMs, o.seed, lagging);
   }
   const { leader, behind, oldTerm, crashOffsetMs } = setup;
   c.crash(leader);
@@ -242,6 +251,7 @@ export interface ElectionLineOptions {
   candidateSyncMs?: number;
   tickMs?: number;
   capMs?: number;
+  laggingFollowers?: number;
   /** Called after each trial (progress bars). */
   onTrial?: (trial: number, r: ElectionTrialResult) => void;
 }
@@ -281,6 +291,7 @@ export function runElectionLine(o: ElectionLineOptions): ElectionLineResult {
       candidateSyncMs: o.candidateSyncMs,
       tickMs: o.tickMs,
       capMs: o.capMs,
+      laggingFollowers: o.laggingFollowers,
     });
     trials.push(r);
     o.onTrial?.(k, r);

@@ -157,10 +157,11 @@ export class SimHost {
     return this.durableViewOnce;
   }
 
+  /** entryAt as one function made once (the checker takes a reader per commit). */
+  readonly entryAtFn = (i: number): Entry | undefined => this.entryAt(i);
+
   entryAt(i: number): Entry | undefined {
-    const s = this.live;
-    if (i < s.firstIndex() || i > s.lastIndex()) return undefined;
-    return s.entries(i, i + 1)[0];
+    return this.live.entryAt(i);
   }
 }
 

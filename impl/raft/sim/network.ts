@@ -107,7 +107,8 @@ export class SimNetwork {
 
   /** Whether a message from `from` to `to` can pass right now. */
   linked(from: number, to: number): boolean {
-    if (this.disconnected.has(from) || this.disconnected.has(to)) return false;
+    const off = this.disconnected;
+    if (off.size > 0 && (off.has(from) || off.has(to))) return false;
     if (this.cut.size > 0 && this.cut.has(from * 64 + to)) return false;
     if (this.groupOf === undefined) return true;
     const a = this.groupOf.get(from);
@@ -120,13 +121,23 @@ export class SimNetwork {
    * order so the plan is a pure function of the RNG state.
    */
   plan(from: number, to: number): number[] {
-    if (!this.linked(from, to)) return [];
-    const o = this.opts;
-    if (o.dropRate > 0 && this.rng.next() < o.dropRate) return [];
-    const copies = o.duplicateRate > 0 && this.rng.next() < o.duplicateRate ? 2 : 1;
     const delays: number[] = [];
-    for (let c = 0; c < copies && c < MAX_COPIES_PER_MESSAGE; c++) delays.push(this.oneDelay());
+    delays.length = this.planInto(from, to, delays);
     return delays;
+  }
+
+  /**
+   * plan() without a new array per message: writes the delays into
+   * `out[0..n)` and returns n (0 when lost). The same RNG draws as plan().
+   */
+  planInto(from: number, to: number, out: number[]): number {
+    if (!this.linked(from, to)) return 0;
+    const o = this.opts;
+    if (o.dropRate > 0 && this.rng.next() < o.dropRate) return 0;
+    const copies = o.duplicateRate > 0 && this.rng.next() < o.duplicateRate ? 2 : 1;
+    let n = 0;
+    for (; n < copies && n < MAX_COPIES_PER_MESSAGE; n++) out[n] = this.oneDelay();
+    return n;
   }
 
   private oneDelay(): number {
