@@ -1,9 +1,11 @@
 /**
  * `bun run compare:power --spread N`: how much of the allocator rows'
  * between-session spread each duet design leaves, measured HEAD against
- * HEAD in one run. Rounds alternate the two designs (split: one side per
- * Worker; swap: both Workers run both sides in turn), N sessions of each in
- * all, so both see the same machine. Per design and row it prints the
+ * HEAD in one run. Rounds rotate four variants (design split: one side per
+ * Worker, or swap: both Workers run both sides in turn; harness: a fresh
+ * allocator per trial, or one kept per side with a full GC before each
+ * trial), N sessions of each in all, so all see the same machine. Per
+ * variant and row it prints the
  * standard deviation of the per-session mean log ratio (what the session
  * interval's width grows with), the median session half-width it implies
  * for compare's default sessions, and, for swap, the spread of the

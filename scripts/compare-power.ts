@@ -56,10 +56,11 @@ to give one slowdown its own N), with the wall time and load of each compare
 run and 95% Wilson intervals for every rate. compare --base runs with its
 default sessions and pairs.
 
-  --spread N   instead: HEAD against HEAD, N sessions of each duet design
-               (split, swap) in alternating rounds; prints each design's
-               sd of the per-session mean log ratio and, for swap, of the
-               per-Worker factor it cancels`;
+  --spread N   instead: HEAD against HEAD, N sessions of each variant
+               (duet design split or swap, x allocator per trial or kept +
+               GC) in rotated rounds; prints each variant's sd of the
+               per-session mean log ratio and, for swap, of the per-Worker
+               factor it cancels`;
 
 /** 95% Wilson score interval of k successes in n trials. */
 export function wilson(k: number, n: number): [number, number] {

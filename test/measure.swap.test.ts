@@ -15,7 +15,9 @@
  * - end to end through runBaseHead with real duet Workers
  *   (test/workers/duet-fixed.ts) whose figures are fixed numbers times a
  *   per-Worker factor of 1.5: every swap unit's ratio is exactly the true
- *   ratio, every split session's is off by the factor.
+ *   ratio, every split session's is off by the factor;
+ * - compare:power --spread's per-session reading (scripts/compare-power-spread.ts):
+ *   the swap session's mean log ratio and the Worker factor it cancels.
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -31,6 +33,7 @@ import {
   swapUnitRatios,
 } from "../experiments/measure/swap.ts";
 import { Rng } from "../impl/core/rng.ts";
+import { sessionStats } from "../scripts/compare-power-spread.ts";
 
 function gauss(rng: Rng): number {
   const u = 1 - rng.next();
@@ -226,3 +229,42 @@ describe("runBaseHead, swap design", () => {
 });
 
 const who = { baseRef: "main", baseCommit: "a".repeat(40), headCommit: "b".repeat(40) };
+
+describe("compare:power --spread's per-session statistics", () => {
+  test("swap sessions: mean log ratio of the units and the Worker factor; split: plain pairs", () => {
+    // One swap session of 2 units (4 blocks); head 10% slower; Worker 1 is 1.5x slower.
+    const order = [0, 1];
+    const ns = (w: number, side: number) => (side === 1 ? 110 : 100) * (w === 1 ? 1.5 : 1);
+    const values: [number[], number[]] = [[], []];
+    for (let b = 0; b < 4; b++)
+      for (const w of [0, 1]) values[w]!.push(ns(w, swapSideOf(w, b, order)));
+    const [base, head] = swapBySide(values, order);
+    const headWorker = [0, 1, 2, 3].map((b) => (swapSideOf(0, b, order) === 1 ? 0 : 1));
+    const row = { id: "x", figureName: "t", figureUnit: "ns/op", higherIsBetter: false };
+    const common = { row, interval: null, verdict: "not measured" as const, mode: "duet" as const };
+    const [swap] = sessionStats({
+      ...common,
+      base,
+      head,
+      session: [0, 0, 0, 0],
+      design: "swap",
+      headWorker,
+      steady: true,
+      notes: [],
+    });
+    expect(swap!.meanLog).toBeCloseTo(Math.log(100 / 110), 12);
+    // Worker 0 measuring head gives 110/100 against Worker 1's 150: half the log difference is the factor.
+    expect(Math.abs(swap!.workerLog!)).toBeCloseTo(Math.log(1.5), 12);
+    const [split] = sessionStats({
+      ...common,
+      base: [100, 100],
+      head: [165, 165],
+      session: [0, 0],
+      design: "split",
+      steady: true,
+      notes: [],
+    });
+    expect(split!.meanLog).toBeCloseTo(Math.log(100 / 165), 12);
+    expect(split!.workerLog).toBeUndefined();
+  });
+});
