@@ -28,11 +28,7 @@ import {
   studentTQuantile,
 } from "../experiments/measure/sessions.ts";
 import { Rng } from "../impl/core/rng.ts";
-
-function gauss(rng: Rng): number {
-  const u = 1 - rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-}
+import { gauss } from "./support/gauss.ts";
 
 /** sessions x pairs ratios: log ratio = log(trueRatio) + session effect (sd between) + pair noise (sd within). */
 function sessionData(

@@ -20,12 +20,9 @@ import { pairedRatios, ratioInterval, relativeHalfWidth } from "../experiments/m
 import { interleavedSchedule } from "../experiments/measure/schedule.ts";
 import { flatSlope, theilSenSlope, warmUp } from "../experiments/measure/warmup.ts";
 import { Rng } from "../impl/core/rng.ts";
+import { gauss } from "./support/gauss.ts";
 
 /** A standard normal draw (Box-Muller) from the seeded generator. */
-function gauss(rng: Rng): number {
-  const u = 1 - rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-}
 
 /** n paired ratios whose logs are normal around log(trueRatio). */
 function syntheticRatios(rng: Rng, n: number, trueRatio: number, sigmaLog: number): number[] {

@@ -34,11 +34,7 @@ import {
 } from "../experiments/measure/swap.ts";
 import { Rng } from "../impl/core/rng.ts";
 import { sessionStats } from "../scripts/compare-power-spread.ts";
-
-function gauss(rng: Rng): number {
-  const u = 1 - rng.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
-}
+import { gauss } from "./support/gauss.ts";
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: readonly number[]) => {
