@@ -285,6 +285,8 @@ describe("load generator sleep", () => {
     expect(fineSleepNs(5_000, idle, 20_000)).toBe(5_000);
     expect(fineSleepNs(0, owed, 20_000)).toBe(0);
     expect(fineSleepNs(-10, idle, 20_000)).toBe(0);
+    // a slice longer than the gap (--ack-wait-slice-us 200) still ends at the batch
+    expect(fineSleepNs(150_000, owed, 200_000)).toBe(150_000);
   });
 });
 

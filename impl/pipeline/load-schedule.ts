@@ -203,7 +203,7 @@ export function fineSleepNs(
   let owed = false;
   for (const c of conns) if (c.inFlight() > 0) owed = true;
   if (!owed || waitNs <= ACK_WAIT_WHOLE_GAP_NS) return Math.min(waitNs, FINE_SLEEP_MAX_NS);
-  return ackSliceNs;
+  return Math.min(waitNs, ackSliceNs);
 }
 
 /**
