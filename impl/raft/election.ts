@@ -10,7 +10,7 @@ import { assert } from "../core/assert.ts";
 import { TWO_POW_32 } from "../core/words.ts";
 import { resolveConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
-import type { Progress } from "./progress.ts";
+import { ProgressSet } from "./progress.ts";
 import type {
   ElectionTimerReset,
   HardState,
@@ -32,12 +32,14 @@ export abstract class ElectionState {
   protected lead: NodeId = NONE;
   protected currentRole: Role = "follower";
   protected readonly log: RaftLog;
-  /** Voters, including this node. */
-  protected peers: NodeId[];
+  /** Voters, including this node (set through setPeers). */
+  protected peers: NodeId[] = [];
+  /** Whether this node is among the voters (cached: asked after every event). */
+  private voter = false;
   /** Outgoing messages, drained by ready(). */
   protected msgs: Message[] = [];
   /** Leader only: replication progress per peer (including self). */
-  protected prs = new Map<NodeId, Progress>();
+  protected readonly prs = new ProgressSet();
   /** Votes received in the current (pre-)election: true = granted. */
   protected votes = new Map<NodeId, boolean>();
   protected electionElapsed = 0;
@@ -74,7 +76,7 @@ export abstract class ElectionState {
     this.maxCommittedPerReady = c.maxCommittedPerReady;
     this.maxUncommittedEntries = c.maxUncommittedEntries;
     const { hardState, peers } = cfg.storage.initialState();
-    this.peers = [...(peers.length > 0 ? peers : cfg.peers)].sort((a, b) => a - b);
+    this.setPeers(peers.length > 0 ? peers : cfg.peers);
     assert(new Set(this.peers).size === this.peers.length, "peers must be distinct");
     const snapIndex = cfg.storage.snapshot().index;
     this.log = new RaftLog(cfg.storage, hardState.commit, cfg.applied ?? snapIndex);
@@ -157,8 +159,14 @@ export abstract class ElectionState {
     this.currentRole = "candidate";
   }
 
+  /** Sets the voters (sorted copy) and whether this node is one of them. */
+  private setPeers(peers: readonly NodeId[]): void {
+    this.peers = [...peers].sort((a, b) => a - b);
+    this.voter = this.peers.includes(this.id);
+  }
+
   protected promotable(): boolean {
-    return this.peers.includes(this.id);
+    return this.voter;
   }
 
   protected tickElection(): void {
@@ -415,7 +423,7 @@ export abstract class ElectionState {
       return;
     }
     this.log.restore(snap);
-    if (snap.peers.length > 0) this.peers = [...snap.peers].sort((a, b) => a - b);
+    if (snap.peers.length > 0) this.setPeers(snap.peers);
     this.send({ ...reply, index: this.log.lastIndex() });
   }
 }

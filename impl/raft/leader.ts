@@ -31,11 +31,11 @@ export abstract class LeaderState extends ElectionState {
         pr.recentActive = true;
         pr.becomeReplicate();
       }
-      this.prs.set(p, pr);
+      this.prs.add(p, pr);
     }
     // §8: a no-op of the new term lets the leader commit (and learn) what
     // earlier terms left uncommitted.
-    this.appendEntries([{ term: 0, index: 0, type: EntryType.Noop, data: new Uint8Array(0) }]);
+    this.appendEntry({ term: 0, index: 0, type: EntryType.Noop, data: new Uint8Array(0) });
     this.bcastAppend();
   }
 
@@ -43,19 +43,16 @@ export abstract class LeaderState extends ElectionState {
     if (this.currentRole !== "leader" || this.leadTransferee !== NONE) return false;
     // Backpressure: a leader that cannot commit stops accepting work.
     if (this.log.lastIndex() - this.log.committed >= this.maxUncommittedEntries) return false;
-    this.appendEntries([{ term: 0, index: 0, type: EntryType.Normal, data }]);
+    this.appendEntry({ term: 0, index: 0, type: EntryType.Normal, data });
     this.bcastAppend();
     return true;
   }
 
-  /** Stamps term and index on new entries, appends them, counts our own match. */
-  private appendEntries(es: Entry[]): void {
-    let index = this.log.lastIndex();
-    for (const e of es) {
-      e.term = this.currentTerm;
-      e.index = ++index;
-    }
-    this.log.append(es);
+  /** Stamps term and index on a new entry, appends it, counts our own match. */
+  private appendEntry(e: Entry): void {
+    e.term = this.currentTerm;
+    e.index = this.log.lastIndex() + 1;
+    this.log.appendOne(e);
     this.prs.get(this.id)!.maybeUpdate(this.log.lastIndex());
     this.maybeCommit();
   }
@@ -66,8 +63,9 @@ export abstract class LeaderState extends ElectionState {
     // on every acknowledgement, and clusters are small.
     const matches = this.matchScratch;
     matches.length = 0;
-    for (const p of this.peers) {
-      const m = this.prs.get(p)?.match ?? 0;
+    const prs = this.prs.list; // every voter's progress (built from peers by becomeLeader)
+    for (let k = 0; k < prs.length; k++) {
+      const m = prs[k]!.match;
       let i = matches.length;
       matches.push(m);
       while (i > 0 && matches[i - 1]! < m) {
@@ -82,13 +80,18 @@ export abstract class LeaderState extends ElectionState {
   }
 
   private bcastAppend(): void {
-    for (const p of this.peers) if (p !== this.id) this.maybeSendAppend(p, true);
+    const { ids, list } = this.prs;
+    for (let k = 0; k < ids.length; k++) {
+      if (ids[k] !== this.id) this.sendAppend(ids[k]!, list[k]!, true);
+    }
   }
 
   private bcastHeartbeat(): void {
-    for (const p of this.peers) {
+    const { ids, list } = this.prs;
+    for (let k = 0; k < ids.length; k++) {
+      const p = ids[k]!;
       if (p === this.id) continue;
-      const pr = this.prs.get(p)!;
+      const pr = list[k]!;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
       this.send({ type: MT.Heartbeat, from: this.id, to: p, term: this.currentTerm, commit });
@@ -102,7 +105,12 @@ export abstract class LeaderState extends ElectionState {
    */
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const pr = this.prs.get(to);
-    if (!pr || pr.isPaused()) return false;
+    return pr !== undefined && this.sendAppend(to, pr, sendIfEmpty);
+  }
+
+  /** maybeSendAppend with the follower's progress at hand. */
+  private sendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
+    if (pr.isPaused()) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === UNKNOWN_TERM || pr.next < this.log.firstIndex()) {
@@ -171,13 +179,15 @@ export abstract class LeaderState extends ElectionState {
    * needed). Checked once per heartbeat interval, not every tick.
    */
   private retryLostSnapshots(): void {
-    for (const [p, pr] of this.prs) {
+    const { ids, list } = this.prs;
+    for (let k = 0; k < ids.length; k++) {
+      const pr = list[k]!;
       if (pr.state !== "snapshot") continue;
       pr.snapshotWaitTicks += this.heartbeatTicks;
       if (pr.snapshotWaitTicks >= this.electionTicks) {
         pr.pendingSnapshot = 0; // assume it was lost: probe from the known match
         pr.becomeProbe();
-        this.maybeSendAppend(p, true);
+        this.sendAppend(ids[k]!, pr, true);
       }
     }
   }
@@ -185,9 +195,11 @@ export abstract class LeaderState extends ElectionState {
   /** Counts peers heard from since the last round (self included) and clears the marks. */
   private quorumActive(): boolean {
     let active = 0;
-    for (const [p, pr] of this.prs) {
-      if (p === this.id || pr.recentActive) active++;
-      if (p !== this.id) pr.recentActive = false;
+    const { ids, list } = this.prs;
+    for (let k = 0; k < ids.length; k++) {
+      const pr = list[k]!;
+      if (ids[k] === this.id || pr.recentActive) active++;
+      if (ids[k] !== this.id) pr.recentActive = false;
     }
     return active >= this.quorum();
   }
@@ -209,7 +221,7 @@ export abstract class LeaderState extends ElectionState {
         pr.recentActive = true;
         pr.probeSent = false;
         if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirst();
-        if (pr.match < this.log.lastIndex()) this.maybeSendAppend(m.from, true);
+        if (pr.match < this.log.lastIndex()) this.sendAppend(m.from, pr, true);
         return;
       default:
         return;
@@ -223,7 +235,7 @@ export abstract class LeaderState extends ElectionState {
     if ((m.logTerm ?? 0) > 0) hint = this.log.findConflictByTerm(hint, m.logTerm!);
     if (pr.maybeDecrTo(m.index ?? 0, hint)) {
       if (pr.state === "replicate") pr.becomeProbe();
-      this.maybeSendAppend(m.from, true);
+      this.sendAppend(m.from, pr, true);
     }
   }
 
@@ -236,9 +248,9 @@ export abstract class LeaderState extends ElectionState {
       pr.becomeReplicate();
     } else if (pr.state === "replicate") pr.inflights.freeLE(pr.match);
     if (this.maybeCommit()) this.bcastAppend();
-    else if (wasPaused) this.maybeSendAppend(m.from, true);
+    else if (wasPaused) this.sendAppend(m.from, pr, true);
     // Fill the pipeline window with whatever is still unsent.
-    for (let i = 0; i < this.maxInflightMsgs && this.maybeSendAppend(m.from, false); i++);
+    for (let i = 0; i < this.maxInflightMsgs && this.sendAppend(m.from, pr, false); i++);
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
       this.send({ type: MT.TimeoutNow, from: this.id, to: m.from, term: this.currentTerm });
     }

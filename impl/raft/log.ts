@@ -80,28 +80,40 @@ export class RaftLog {
     return term > myTerm || (term === myTerm && index >= this.lastIndex());
   }
 
-  /** Appends after the leader-side or follower-side checks; truncates a conflicting tail. */
-  append(entries: readonly Entry[]): void {
-    if (entries.length === 0) return;
-    const after = entries[0]!.index;
-    assert(
-      after > this.committed,
-      () => `append at ${after} would overwrite commit ${this.committed}`,
-    );
-    assert(
-      after <= this.lastIndex() + 1,
-      () => `append at ${after} leaves a gap after ${this.lastIndex()}`,
-    );
+  /**
+   * Appends entries[from..] after the leader-side or follower-side checks;
+   * truncates a conflicting tail.
+   */
+  append(entries: readonly Entry[], from = 0): void {
+    if (from >= entries.length) return;
+    this.cutUnstableAt(entries[from]!.index);
+    for (let k = from; k < entries.length; k++) this.unstable.push(entries[k]!);
+  }
+
+  /** append([e]) without the array (the leader appends its proposals one at a time). */
+  appendOne(e: Entry): void {
+    this.cutUnstableAt(e.index);
+    this.unstable.push(e);
+  }
+
+  /** Makes the unstable tail end just before `after` (a new entry's index), dropping a conflicting suffix. */
+  private cutUnstableAt(after: number): void {
+    // Checked without assert's message closures: this runs for every App and proposal.
+    if (after <= this.committed) {
+      assert(false, `append at ${after} would overwrite commit ${this.committed}`);
+    }
+    if (after > this.lastIndex() + 1) {
+      assert(false, `append at ${after} leaves a gap after ${this.lastIndex()}`);
+    }
     const end = this.unstableOffset + this.unstable.length;
-    if (after === end) {
-      for (const e of entries) this.unstable.push(e);
-    } else if (after <= this.unstableOffset) {
+    if (after === end) return;
+    if (after <= this.unstableOffset) {
       // Replacing (part of) the stable log: storage.append truncates it when persisted.
+      // Emptied in place: ready() hands out a copy, never this array.
       this.unstableOffset = after;
-      this.unstable = [...entries];
+      this.unstable.length = 0;
     } else {
       this.unstable.length = after - this.unstableOffset;
-      for (const e of entries) this.unstable.push(e);
     }
   }
 
@@ -121,7 +133,7 @@ export class RaftLog {
     let k = 0;
     // Skip entries we already have (rule 3: delete only on a real conflict).
     while (k < entries.length && this.matchTerm(entries[k]!.index, entries[k]!.term)) k++;
-    if (k < entries.length) this.append(entries.slice(k));
+    if (k < entries.length) this.append(entries, k);
     this.commitTo(Math.min(commit, lastNew));
     return lastNew;
   }
@@ -142,10 +154,8 @@ export class RaftLog {
 
   commitTo(index: number): void {
     if (index <= this.committed) return;
-    assert(
-      index <= this.lastIndex(),
-      () => `commit ${index} beyond last index ${this.lastIndex()}`,
-    );
+    if (index > this.lastIndex())
+      assert(false, `commit ${index} beyond last index ${this.lastIndex()}`);
     this.committed = index;
   }
 
@@ -160,7 +170,8 @@ export class RaftLog {
 
   /** Entries [lo, hi) from storage and the unstable tail, capped by maxBytes (at least one). */
   slice(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY, maxCount = Infinity): Entry[] {
-    assert(lo >= this.firstIndex(), () => `slice(${lo}) below first index ${this.firstIndex()}`);
+    if (lo < this.firstIndex())
+      assert(false, `slice(${lo}) below first index ${this.firstIndex()}`);
     hi = Math.min(hi, this.lastIndex() + 1, lo + maxCount);
     if (lo >= hi) return [];
     let out: Entry[] = [];

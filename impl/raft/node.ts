@@ -97,8 +97,10 @@ export class RaftNode extends LeaderState {
   /** A plain snapshot of the node's state for logs and failure messages. */
   status(): NodeStatus {
     const progress: NodeStatus["progress"] = {};
-    for (const [id, pr] of this.prs) {
-      progress[id] = {
+    const { ids, list } = this.prs;
+    for (let k = 0; k < ids.length; k++) {
+      const pr = list[k]!;
+      progress[ids[k]!] = {
         match: pr.match,
         next: pr.next,
         state: pr.state,
@@ -151,10 +153,10 @@ export class RaftNode extends LeaderState {
   tickIdle(n: number): void {
     this.assertNotPending();
     if (n <= 0) return;
-    assert(
-      n < this.ticksUntilTimer(),
-      () => `tickIdle(${n}) would pass a timer due in ${this.ticksUntilTimer()} ticks`,
-    );
+    // Checked without assert's message closure: this runs before most events.
+    if (n >= this.ticksUntilTimer()) {
+      assert(false, `tickIdle(${n}) would pass a timer due in ${this.ticksUntilTimer()} ticks`);
+    }
     this.electionElapsed += n;
     if (this.currentRole === "leader") this.heartbeatElapsed += n;
   }
@@ -162,7 +164,7 @@ export class RaftNode extends LeaderState {
   /** Feeds one message: received from a peer, or a local Hup/Beat. */
   step(m: Message): void {
     this.assertNotPending();
-    assert(m.to === this.id, () => `node ${this.id} got a message addressed to ${m.to}`);
+    if (m.to !== this.id) assert(false, `node ${this.id} got a message addressed to ${m.to}`);
     this.stepMessage(m);
   }
 

@@ -142,3 +142,41 @@ export class Progress {
     }
   }
 }
+
+/**
+ * The leader's Progress per voter, in the order added (voter order). Two
+ * parallel arrays scanned by id instead of a Map: clusters are a handful of
+ * nodes, this is read on every acknowledgement, and whole-cluster loops
+ * (commit, broadcast) walk the array without a lookup.
+ */
+export class ProgressSet {
+  /** ids[i] is the node whose progress is list[i]. */
+  readonly ids: number[] = [];
+  readonly list: Progress[] = [];
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  get(id: number): Progress | undefined {
+    const ids = this.ids;
+    for (let i = 0; i < ids.length; i++) if (ids[i] === id) return this.list[i];
+    return undefined;
+  }
+
+  has(id: number): boolean {
+    return this.ids.includes(id);
+  }
+
+  /** Adds the progress of a node not yet in the set. */
+  add(id: number, pr: Progress): void {
+    assert(!this.has(id), "progress: node added twice");
+    this.ids.push(id);
+    this.list.push(pr);
+  }
+
+  clear(): void {
+    this.ids.length = 0;
+    this.list.length = 0;
+  }
+}

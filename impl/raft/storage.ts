@@ -91,7 +91,8 @@ export class MemoryStorage implements Storage {
     const offset = this.ents[0]!.index;
     if (lo <= offset)
       throw new CompactedError(`entries(${lo}): compacted (first index ${offset + 1})`);
-    assert(lo <= hi && hi <= this.lastIndex() + 1, () => `entries(${lo}, ${hi}) out of bounds`);
+    if (!(lo <= hi && hi <= this.lastIndex() + 1))
+      assert(false, `entries(${lo}, ${hi}) out of bounds`);
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = lo; i < hi; i++) {
@@ -125,15 +126,13 @@ export class MemoryStorage implements Storage {
     while (start < entries.length && entries[start]!.index <= offset) start++;
     if (start === entries.length) return;
     const first = entries[start]!.index;
-    assert(
-      first <= this.lastIndex() + 1,
-      () => `append: gap (first ${first}, last ${this.lastIndex()})`,
-    );
+    if (first > this.lastIndex() + 1)
+      assert(false, `append: gap (first ${first}, last ${this.lastIndex()})`);
     if (this.ents.length !== first - offset) this.ents.length = first - offset; // truncate only on a conflict
     const ents = this.ents;
     for (let i = start; i < entries.length; i++) {
       const e = entries[i]!;
-      assert(e.index === offset + ents.length, "append: entries not contiguous");
+      if (e.index !== offset + ents.length) assert(false, "append: entries not contiguous");
       ents.push(e);
     }
   }
