@@ -7,7 +7,7 @@
  * throw: callers fall back to a snapshot or a coarser hint.
  */
 import { assert } from "../core/assert.ts";
-import { CompactedError, entrySizeBytes, type Storage } from "./storage.ts";
+import { CompactedError, endWithinBytes, entrySizeBytes, type Storage } from "./storage.ts";
 import type { Entry, Snapshot } from "./types.ts";
 
 /** Term value meaning "not known here" (compacted or beyond the log). */
@@ -174,12 +174,16 @@ export class RaftLog {
       assert(false, `slice(${lo}) below first index ${this.firstIndex()}`);
     hi = Math.min(hi, this.lastIndex() + 1, lo + maxCount);
     if (lo >= hi) return [];
-    let out: Entry[] = [];
-    const stableHi = Math.min(hi, this.unstableOffset);
-    if (lo < stableHi) {
-      out = this.storage.entries(lo, stableHi, maxBytes);
-      if (out.length < stableHi - lo) return out; // hit the byte cap inside storage
+    const off = this.unstableOffset;
+    if (lo >= off) {
+      // All unstable (a leader's fresh proposals): one copy of the run.
+      const u = this.unstable;
+      return u.slice(lo - off, endWithinBytes(u, lo - off, hi - off, maxBytes));
     }
+    const stableHi = Math.min(hi, off);
+    const out = this.storage.entries(lo, stableHi, maxBytes);
+    // Done when the run ends in storage or hit the byte cap there.
+    if (hi <= off || out.length < stableHi - lo) return out;
     let bytes = 0;
     if (maxBytes !== Number.POSITIVE_INFINITY) for (const e of out) bytes += entrySizeBytes(e);
     for (let i = Math.max(lo, this.unstableOffset); i < hi; i++) {

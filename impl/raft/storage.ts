@@ -38,6 +38,27 @@ export function entrySizeBytes(e: Entry): number {
 }
 
 /**
+ * Where a size-capped run of es[from..to) ends (exclusive): the first entry
+ * always counts, then entries while the running total stays <= maxBytes.
+ * from < to.
+ */
+export function endWithinBytes(
+  es: readonly Entry[],
+  from: number,
+  to: number,
+  maxBytes: number,
+): number {
+  if (maxBytes === Number.POSITIVE_INFINITY) return to;
+  let bytes = entrySizeBytes(es[from]!);
+  let k = from + 1;
+  for (; k < to; k++) {
+    bytes += entrySizeBytes(es[k]!);
+    if (bytes > maxBytes) break;
+  }
+  return k;
+}
+
+/**
  * An in-memory Storage. "Persisting" is calling append/setHardState/
  * applySnapshot; a simulator models a crash by keeping only what was written
  * here. Not thread-safe: one owner.
@@ -62,7 +83,12 @@ export class MemoryStorage implements Storage {
   }
 
   setHardState(hs: HardState): void {
-    this.hard = { term: hs.term, vote: hs.vote, commit: hs.commit }; // a copy: the caller may reuse hs
+    // Copied field by field into our own record (never handed out: readers get copies),
+    // so the caller may reuse hs and no object is built per write.
+    const h = this.hard;
+    h.term = hs.term;
+    h.vote = hs.vote;
+    h.commit = hs.commit;
   }
 
   /** Sets membership when there is no snapshot yet (bootstrap). */
@@ -93,15 +119,12 @@ export class MemoryStorage implements Storage {
       throw new CompactedError(`entries(${lo}): compacted (first index ${offset + 1})`);
     if (!(lo <= hi && hi <= this.lastIndex() + 1))
       assert(false, `entries(${lo}, ${hi}) out of bounds`);
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const e = this.ents[i - offset]!;
-      bytes += entrySizeBytes(e);
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(e);
-    }
-    return out;
+    if (lo === hi) return [];
+    // One copy of the run (an array built by push grows step by step).
+    return this.ents.slice(
+      lo - offset,
+      endWithinBytes(this.ents, lo - offset, hi - offset, maxBytes),
+    );
   }
 
   snapshot(): Snapshot {
