@@ -15,13 +15,14 @@ import type {
   ElectionTimerReset,
   HardState,
   Message,
+  MessageType,
   NodeId,
   RaftConfig,
   RandomSource,
   Role,
   SoftState,
 } from "./types.ts";
-import { MessageType as MT, NONE } from "./types.ts";
+import { MessageType as MT, NONE, newMessage } from "./types.ts";
 
 type VoteKind = "pre-vote" | "vote";
 
@@ -195,15 +196,11 @@ export abstract class ElectionState {
     const type = kind === "pre-vote" ? MT.PreVote : MT.Vote;
     for (const p of this.peers) {
       if (p === this.id) continue;
-      this.send({
-        type,
-        from: this.id,
-        to: p,
-        term: voteTerm,
-        index: this.log.lastIndex(),
-        logTerm: this.log.lastTerm(),
-        transfer,
-      });
+      const m = newMessage(type, this.id, p, voteTerm);
+      m.index = this.log.lastIndex();
+      m.logTerm = this.log.lastTerm();
+      m.transfer = transfer;
+      this.send(m);
     }
   }
 
@@ -274,15 +271,9 @@ export abstract class ElectionState {
   private refuseStaleTerm(m: Message): void {
     if ((this.checkQuorum || this.preVote) && (m.type === MT.Heartbeat || m.type === MT.App)) {
       // A stale leader (e.g. healed from a partition) learns our term and steps down.
-      this.send({ type: MT.AppResp, from: this.id, to: m.from, term: this.currentTerm });
+      this.send(newMessage(MT.AppResp, this.id, m.from, this.currentTerm));
     } else if (m.type === MT.PreVote) {
-      this.send({
-        type: MT.PreVoteResp,
-        from: this.id,
-        to: m.from,
-        term: this.currentTerm,
-        reject: true,
-      });
+      this.sendVoteResp(MT.PreVoteResp, m.from, this.currentTerm, true);
     }
   }
 
@@ -295,20 +286,20 @@ export abstract class ElectionState {
       (pre && m.term > this.currentTerm);
     const respType = pre ? MT.PreVoteResp : MT.VoteResp;
     if (canVote && this.log.isUpToDate(m.index ?? 0, m.logTerm ?? 0)) {
-      this.send({ type: respType, from: this.id, to: m.from, term: m.term, reject: false });
+      this.sendVoteResp(respType, m.from, m.term, false);
       if (!pre) {
         this.votedFor = m.from;
         this.resetElectionTimer();
       }
     } else {
-      this.send({
-        type: respType,
-        from: this.id,
-        to: m.from,
-        term: this.currentTerm,
-        reject: true,
-      });
+      this.sendVoteResp(respType, m.from, this.currentTerm, true);
     }
+  }
+
+  private sendVoteResp(type: MessageType, to: NodeId, term: number, reject: boolean): void {
+    const r = newMessage(type, this.id, to, term);
+    r.reject = reject;
+    this.send(r);
   }
 
   private stepCandidate(m: Message): void {
@@ -385,45 +376,42 @@ export abstract class ElectionState {
       m.logTerm ?? 0,
     );
     const hintTerm = this.log.term(hintIndex);
-    this.send({
-      type: MT.AppResp,
-      from: this.id,
-      to: m.from,
-      term: this.currentTerm,
-      index: prevIndex,
-      reject: true,
-      rejectHint: hintIndex,
-      logTerm: Math.max(hintTerm, 0),
-    });
+    const r = newMessage(MT.AppResp, this.id, m.from, this.currentTerm);
+    r.index = prevIndex;
+    r.reject = true;
+    r.rejectHint = hintIndex;
+    r.logTerm = Math.max(hintTerm, 0);
+    this.send(r);
   }
 
   private sendAppAck(to: NodeId, index: number): void {
-    this.send({ type: MT.AppResp, from: this.id, to, term: this.currentTerm, index });
+    const r = newMessage(MT.AppResp, this.id, to, this.currentTerm);
+    r.index = index;
+    this.send(r);
   }
 
   private handleHeartbeat(m: Message): void {
     this.log.commitTo(Math.min(m.commit ?? 0, this.log.lastIndex()));
-    this.send({ type: MT.HeartbeatResp, from: this.id, to: m.from, term: this.currentTerm });
+    this.send(newMessage(MT.HeartbeatResp, this.id, m.from, this.currentTerm));
   }
 
   /** §7 InstallSnapshot receiver. */
   private handleSnapshot(m: Message): void {
     const snap = m.snapshot;
     assert(snap !== undefined, "Snap message without a snapshot");
-    const reply = { type: MT.AppResp, from: this.id, to: m.from, term: this.currentTerm };
     if (snap.index <= this.log.committed) {
-      this.send({ ...reply, index: this.log.committed });
+      this.sendAppAck(m.from, this.log.committed);
       return;
     }
     if (this.log.matchTerm(snap.index, snap.term)) {
       // We already hold the entry the snapshot ends at: keep the log, fast-forward commit (§7).
       // Answer with commit, not lastIndex: entries after it may still conflict.
       this.log.commitTo(snap.index);
-      this.send({ ...reply, index: this.log.committed });
+      this.sendAppAck(m.from, this.log.committed);
       return;
     }
     this.log.restore(snap);
     if (snap.peers.length > 0) this.setPeers(snap.peers);
-    this.send({ ...reply, index: this.log.lastIndex() });
+    this.sendAppAck(m.from, this.log.lastIndex());
   }
 }

@@ -9,7 +9,7 @@ import { ElectionState } from "./election.ts";
 import { UNKNOWN_TERM } from "./log.ts";
 import { Progress } from "./progress.ts";
 import type { Entry, Message, NodeId } from "./types.ts";
-import { EntryType, MessageType as MT, NONE } from "./types.ts";
+import { EntryType, MessageType as MT, NONE, newMessage } from "./types.ts";
 
 export abstract class LeaderState extends ElectionState {
   /** maybeCommit's working array (one per node, reused). */
@@ -94,7 +94,9 @@ export abstract class LeaderState extends ElectionState {
       const pr = list[k]!;
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr.match, this.log.committed);
-      this.send({ type: MT.Heartbeat, from: this.id, to: p, term: this.currentTerm, commit });
+      const hb = newMessage(MT.Heartbeat, this.id, p, this.currentTerm);
+      hb.commit = commit;
+      this.send(hb);
     }
   }
 
@@ -125,16 +127,12 @@ export abstract class LeaderState extends ElectionState {
       this.maxEntriesPerMsg,
     );
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({
-      type: MT.App,
-      from: this.id,
-      to,
-      term: this.currentTerm,
-      index: prevIndex,
-      logTerm: prevTerm,
-      entries,
-      commit: this.log.committed,
-    });
+    const m = newMessage(MT.App, this.id, to, this.currentTerm);
+    m.index = prevIndex;
+    m.logTerm = prevTerm;
+    m.entries = entries;
+    m.commit = this.log.committed;
+    this.send(m);
     const last = entries.length > 0 ? entries[entries.length - 1] : undefined; // arr[-1] is slow
     if (pr.state === "replicate" && last) {
       pr.optimisticUpdate(last.index);
@@ -149,7 +147,9 @@ export abstract class LeaderState extends ElectionState {
     // A snapshot received as follower and not yet persisted is the newest one we hold.
     const snap = this.log.unstableSnapshot ?? this.log.storage.snapshot();
     if (snap.index === 0) return false; // nothing compacted: cannot happen with a sane storage
-    this.send({ type: MT.Snap, from: this.id, to, term: this.currentTerm, snapshot: snap });
+    const m = newMessage(MT.Snap, this.id, to, this.currentTerm);
+    m.snapshot = snap;
+    this.send(m);
     pr.becomeSnapshot(snap.index);
     return true;
   }
@@ -252,7 +252,7 @@ export abstract class LeaderState extends ElectionState {
     // Fill the pipeline window with whatever is still unsent.
     for (let i = 0; i < this.maxInflightMsgs && this.sendAppend(m.from, pr, false); i++);
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: MT.TimeoutNow, from: this.id, to: m.from, term: this.currentTerm });
+      this.send(newMessage(MT.TimeoutNow, this.id, m.from, this.currentTerm));
     }
   }
 
@@ -263,7 +263,7 @@ export abstract class LeaderState extends ElectionState {
     this.electionElapsed = 0; // the transfer must finish within one election timeout
     const pr = this.prs.get(to)!;
     if (pr.match === this.log.lastIndex()) {
-      this.send({ type: MT.TimeoutNow, from: this.id, to, term: this.currentTerm });
+      this.send(newMessage(MT.TimeoutNow, this.id, to, this.currentTerm));
     } else {
       this.maybeSendAppend(to, true);
     }

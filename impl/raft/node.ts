@@ -28,7 +28,7 @@ export { validateConfig } from "./config.ts";
 
 import { LeaderState } from "./leader.ts";
 import type { Entry, HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
-import { MessageType as MT, NONE } from "./types.ts";
+import { MessageType as MT, NONE, newMessage } from "./types.ts";
 
 export interface NodeStatus {
   id: number;
@@ -170,7 +170,7 @@ export class RaftNode extends LeaderState {
 
   /** Starts an election now (as if the election timer fired). */
   campaign(): void {
-    this.step({ type: MT.Hup, from: this.id, to: this.id, term: 0 });
+    this.step(newMessage(MT.Hup, this.id, this.id, 0));
   }
 
   /**

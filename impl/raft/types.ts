@@ -112,6 +112,31 @@ export interface Message {
 }
 
 /**
+ * A message of `type` with every optional field present and undefined, for
+ * the sender to fill: the node builds all its messages here so they share
+ * one object shape, and the property reads of every hop (transport, trace,
+ * receiver) stay monomorphic instead of seeing one shape per message kind.
+ * An undefined field means absent (the codec and all readers test
+ * `!== undefined`).
+ */
+export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: number): Message {
+  return {
+    type,
+    from,
+    to,
+    term,
+    logTerm: undefined,
+    index: undefined,
+    entries: undefined,
+    commit: undefined,
+    reject: undefined,
+    rejectHint: undefined,
+    snapshot: undefined,
+    transfer: undefined,
+  };
+}
+
+/**
  * A batch of work the application must do, in this order (see node.ts):
  * persist snapshot, entries and hardState; send messages; apply
  * committedEntries; then call advance().
