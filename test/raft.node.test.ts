@@ -309,6 +309,33 @@ describe("RaftNode basics", () => {
     expect(() => l.advance()).toThrow(/advance/);
   });
 
+  test("Ready contract: a caller that fills a Ready's shared empty entries or messages fails at advance()", () => {
+    // A Ready without entries or messages shares one empty array per kind (none is built per Ready).
+    const fill = (arr: unknown[], node: RaftNode): void => {
+      try {
+        arr.push({});
+        expect(() => node.advance()).toThrow(/shared empty/);
+      } finally {
+        arr.length = 0; // shared by every node in this process: empty it again
+      }
+      node.advance(); // now accepted
+    };
+    const r = new Router([1, 2, 3], {}, SEED);
+    r.elect(1);
+    const f = r.node(2);
+    f.campaign(); // a vote request: hard state and messages, no entries
+    const votes = f.ready();
+    expect([votes.entries.length, votes.messages.length]).toEqual([0, 2]);
+    fill(votes.entries, f);
+    const solo = new Router([1], {}, SEED);
+    solo.tick([1], 25);
+    const l = solo.node(1);
+    expect(l.propose(new Uint8Array([1]))).toBe(true); // an entry, nobody to send it to
+    const own = l.ready();
+    expect([own.entries.length, own.messages.length]).toEqual([1, 0]);
+    fill(own.messages, l);
+  });
+
   test("config numbers are validated, naming the bad field", () => {
     const base = {
       id: 1,

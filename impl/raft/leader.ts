@@ -6,7 +6,7 @@
  * compacted log (§7) and leadership transfer (thesis §3.10).
  */
 import { ElectionState } from "./election.ts";
-import { UNKNOWN_TERM } from "./log.ts";
+import { NO_ENTRIES, UNKNOWN_TERM } from "./log.ts";
 import { Progress } from "./progress.ts";
 import type { Entry, Message, NodeId } from "./types.ts";
 import { EntryType, MessageType as MT, NONE, newMessage } from "./types.ts";
@@ -120,12 +120,16 @@ export abstract class LeaderState extends ElectionState {
     }
     // Nothing new to send: known without slicing (every acknowledgement asks once).
     if (!sendIfEmpty && pr.next > this.log.lastIndex()) return false;
-    const entries = this.log.slice(
-      pr.next,
-      this.log.lastIndex() + 1,
-      this.maxSizePerMsgBytes,
-      this.maxEntriesPerMsg,
-    );
+    // Nothing new (a commit update, a probe at the end of the log): the shared empty list.
+    const entries =
+      pr.next > this.log.lastIndex()
+        ? NO_ENTRIES
+        : this.log.slice(
+            pr.next,
+            this.log.lastIndex() + 1,
+            this.maxSizePerMsgBytes,
+            this.maxEntriesPerMsg,
+          );
     if (entries.length === 0 && !sendIfEmpty) return false;
     const m = newMessage(MT.App, this.id, to, this.currentTerm);
     m.index = prevIndex;

@@ -13,6 +13,15 @@ import type { Entry, Snapshot } from "./types.ts";
 /** Term value meaning "not known here" (compacted or beyond the log). */
 export const UNKNOWN_TERM = -1;
 
+/**
+ * The one empty entry list the node hands out (a Ready or an App without
+ * entries), so none is built per message. Shared but not frozen: a frozen
+ * array is a slower kind of array on every read in JSC. Nobody may fill it;
+ * RaftNode.advance() asserts it is still empty, so a caller that did fails
+ * loudly.
+ */
+export const NO_ENTRIES: Entry[] = [];
+
 export class RaftLog {
   /** Entries not yet persisted; unstable[0].index === unstableOffset. */
   private unstable: Entry[] = [];

@@ -27,7 +27,8 @@ import { assert } from "../core/assert.ts";
 export { validateConfig } from "./config.ts";
 
 import { LeaderState } from "./leader.ts";
-import type { Entry, HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
+import { NO_ENTRIES } from "./log.ts";
+import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
 import { MessageType as MT, NONE, newMessage } from "./types.ts";
 
 export interface NodeStatus {
@@ -279,6 +280,9 @@ export class RaftNode extends LeaderState {
   /** Acknowledges the last Ready: it was persisted, sent and applied. */
   advance(): void {
     assert(this.pending, "advance() without a ready()");
+    if (NO_ENTRIES.length !== 0 || NO_MESSAGES.length !== 0) {
+      assert(false, "a Ready's shared empty entries or messages array was filled by its caller");
+    }
     this.pending = false;
     const p = this.handedOut;
     if (p.soft) this.prevSoft = p.soft;
@@ -293,7 +297,5 @@ export class RaftNode extends LeaderState {
   }
 }
 
-/** The entries of a Ready with none: shared and frozen, so no caller can fill it. */
-const NO_ENTRIES: Entry[] = Object.freeze([]) as unknown as Entry[];
-/** The messages of a Ready that sends none: shared and frozen, like NO_ENTRIES. */
-const NO_MESSAGES: Message[] = Object.freeze([]) as unknown as Message[];
+/** The messages of a Ready that sends none: shared, and checked like NO_ENTRIES (log.ts). */
+const NO_MESSAGES: Message[] = [];
