@@ -26,6 +26,12 @@ import { MessageType as MT, NONE, newMessage } from "./types.ts";
 
 type VoteKind = "pre-vote" | "vote";
 
+/**
+ * The messages of a Ready that sends none, and the outbox while empty:
+ * shared, never filled (RaftNode.advance() checks it, like NO_ENTRIES).
+ */
+export const NO_MESSAGES: Message[] = [];
+
 export abstract class ElectionState {
   readonly id: NodeId;
   protected currentTerm = 0;
@@ -37,8 +43,8 @@ export abstract class ElectionState {
   protected peers: NodeId[] = [];
   /** Whether this node is among the voters (cached: asked after every event). */
   private voter = false;
-  /** Outgoing messages, drained by ready(). */
-  protected msgs: Message[] = [];
+  /** Outgoing messages, drained by ready(); NO_MESSAGES while there are none. */
+  protected msgs: Message[] = NO_MESSAGES;
   /** Leader only: replication progress per peer (including self). */
   protected readonly prs = new ProgressSet();
   /** Votes received in the current (pre-)election: true = granted. */
@@ -106,7 +112,9 @@ export abstract class ElectionState {
   }
 
   protected send(m: Message): void {
-    this.msgs.push(m);
+    // The outbox is made with its first message (ready() hands the last one out).
+    if (this.msgs === NO_MESSAGES) this.msgs = [m];
+    else this.msgs.push(m);
   }
 
   /** Draws a fresh election timeout in [electionTicks, electionTicksMax) (§5.2). */

@@ -26,6 +26,7 @@ import { assert } from "../core/assert.ts";
 
 export { validateConfig } from "./config.ts";
 
+import { NO_MESSAGES } from "./election.ts";
 import { LeaderState } from "./leader.ts";
 import { NO_ENTRIES } from "./log.ts";
 import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
@@ -249,9 +250,9 @@ export class RaftNode extends LeaderState {
     const committedEntries = this.log.hasNextCommitted()
       ? this.log.nextCommitted(this.maxCommittedPerReady)
       : NO_ENTRIES;
-    // A new outbox only when this one is handed out (many Readies send nothing).
-    const messages = this.msgs.length === 0 ? NO_MESSAGES : this.msgs;
-    if (messages !== NO_MESSAGES) this.msgs = [];
+    // The outbox itself is handed out; send() starts the next one with its first message.
+    const messages = this.msgs; // NO_MESSAGES when there are none
+    this.msgs = NO_MESSAGES;
     // Guarded reads: arr[-1] on an empty array is a slow property lookup, not an array read.
     const last = entries.length > 0 ? entries[entries.length - 1] : undefined;
     const lastCommitted =
@@ -296,6 +297,3 @@ export class RaftNode extends LeaderState {
     assert(!this.pending, "call advance() after ready() before driving the node again");
   }
 }
-
-/** The messages of a Ready that sends none: shared, and checked like NO_ENTRIES (log.ts). */
-const NO_MESSAGES: Message[] = [];
