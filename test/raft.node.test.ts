@@ -309,6 +309,30 @@ describe("RaftNode basics", () => {
     expect(() => l.advance()).toThrow(/advance/);
   });
 
+  test("Ready contract: a Ready's entries stay as handed out while the node goes on (they are lent, not copied)", () => {
+    const solo = new Router([1], {}, SEED);
+    solo.tick([1], 25);
+    const l = solo.node(1);
+    const indexes = (es: readonly { index: number }[]) => es.map((e) => e.index);
+    l.propose(new Uint8Array([1]));
+    l.propose(new Uint8Array([2]));
+    const first = l.ready();
+    const firstIdx = indexes(first.entries);
+    expect(firstIdx.length).toBe(2);
+    solo.storages.get(1)!.append(first.entries); // persisted, as the Ready contract asks
+    l.advance();
+    for (let i = 3; i <= 6; i++) l.propose(new Uint8Array([i]));
+    const second = l.ready();
+    expect(indexes(second.entries)).toEqual([
+      firstIdx[1]! + 1,
+      firstIdx[1]! + 2,
+      firstIdx[1]! + 3,
+      firstIdx[1]! + 4,
+    ]);
+    expect(indexes(first.entries)).toEqual(firstIdx);
+    l.advance();
+  });
+
   test("Ready contract: a caller that fills a Ready's shared empty entries or messages fails at advance()", () => {
     // A Ready without entries or messages shares one empty array per kind (none is built per Ready).
     const fill = (arr: unknown[], node: RaftNode): void => {

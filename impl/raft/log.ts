@@ -24,7 +24,13 @@ export const NO_ENTRIES: Entry[] = [];
 
 export class RaftLog {
   /** Entries not yet persisted; unstable[0].index === unstableOffset. */
-  private unstable: Entry[] = [];
+  private unstable: Entry[] = NO_ENTRIES;
+  /**
+   * `unstable` was handed to the application (lendUnstable, for a Ready) or
+   * is the shared NO_ENTRIES: it is never changed in place again, the next
+   * change works on a fresh array. So a Ready needs no copy of the entries.
+   */
+  private unstableLent = true;
   private unstableOffset: number;
   /** A snapshot received from the leader, not yet persisted. */
   unstableSnapshot: Snapshot | null = null;
@@ -96,13 +102,37 @@ export class RaftLog {
   append(entries: readonly Entry[], from = 0): void {
     if (from >= entries.length) return;
     this.cutUnstableAt(entries[from]!.index);
-    for (let k = from; k < entries.length; k++) this.unstable.push(entries[k]!);
+    if (this.unstable.length === 0) {
+      this.unstable = [entries[from]!]; // made with its first entry, not [] then a push
+      this.unstableLent = false;
+      from++;
+    }
+    const u = this.ownUnstable();
+    for (let k = from; k < entries.length; k++) u.push(entries[k]!);
   }
 
   /** append([e]) without the array (the leader appends its proposals one at a time). */
   appendOne(e: Entry): void {
     this.cutUnstableAt(e.index);
-    this.unstable.push(e);
+    if (this.unstable.length === 0) {
+      this.unstable = [e];
+      this.unstableLent = false;
+    } else this.ownUnstable().push(e);
+  }
+
+  /** `unstable`, safe to change in place: a lent or shared array is replaced by a copy first. */
+  private ownUnstable(): Entry[] {
+    if (this.unstableLent) {
+      this.unstable = this.unstable.slice();
+      this.unstableLent = false;
+    }
+    return this.unstable;
+  }
+
+  /** No unstable entries (NO_ENTRIES stands in: it is never changed in place). */
+  private clearUnstable(): void {
+    this.unstable = NO_ENTRIES;
+    this.unstableLent = true;
   }
 
   /** Makes the unstable tail end just before `after` (a new entry's index), dropping a conflicting suffix. */
@@ -118,11 +148,10 @@ export class RaftLog {
     if (after === end) return;
     if (after <= this.unstableOffset) {
       // Replacing (part of) the stable log: storage.append truncates it when persisted.
-      // Emptied in place: ready() hands out a copy, never this array.
       this.unstableOffset = after;
-      this.unstable.length = 0;
+      this.clearUnstable();
     } else {
-      this.unstable.length = after - this.unstableOffset;
+      this.ownUnstable().length = after - this.unstableOffset;
     }
   }
 
@@ -207,12 +236,24 @@ export class RaftLog {
   /** Replaces the whole log with a snapshot from the leader (§7). */
   restore(snap: Snapshot): void {
     this.unstableSnapshot = snap;
-    this.unstable = [];
+    this.clearUnstable();
     this.unstableOffset = snap.index + 1;
     this.committed = snap.index;
   }
 
-  unstableEntries(): Entry[] {
+  /** The unstable entries, to read (not to keep: see lendUnstable). */
+  unstableEntries(): readonly Entry[] {
+    return this.unstable;
+  }
+
+  /**
+   * The unstable entries for a Ready: the array itself, no copy. The log
+   * never changes a lent array (the next change starts a fresh one), so the
+   * application may keep it.
+   */
+  lendUnstable(): Entry[] {
+    if (this.unstable.length === 0) return NO_ENTRIES;
+    this.unstableLent = true;
     return this.unstable;
   }
 
@@ -231,10 +272,12 @@ export class RaftLog {
     if (index < this.unstableOffset) return;
     if (this.term(index) !== term) return; // replaced since the Ready: keep them unstable
     const n = index - this.unstableOffset + 1;
-    // In place (no new array per Ready): ready() hands out a copy, never this array.
     const u = this.unstable;
-    if (n >= u.length) u.length = 0;
-    else {
+    if (n >= u.length) this.clearUnstable();
+    else if (this.unstableLent) {
+      this.unstable = u.slice(n);
+      this.unstableLent = false;
+    } else {
       u.copyWithin(0, n);
       u.length -= n;
     }

@@ -243,8 +243,7 @@ export class RaftNode extends LeaderState {
       ph.term !== this.currentTerm || ph.vote !== this.votedFor || ph.commit !== this.log.committed;
     const soft = softChanged ? this.softState() : null;
     const hard = hardChanged ? this.hardState() : null;
-    const unstable = this.log.unstableEntries();
-    const entries = unstable.length === 0 ? NO_ENTRIES : unstable.slice();
+    const entries = this.log.lendUnstable(); // NO_ENTRIES when there are none
     const snapshot = this.log.unstableSnapshot;
     // Guarded: most Readies commit nothing, and nextCommitted would build an empty array.
     const committedEntries = this.log.hasNextCommitted()
