@@ -251,7 +251,9 @@ export abstract class LeaderState extends ElectionState {
       pr.becomeProbe();
       pr.becomeReplicate();
     } else if (pr.state === "replicate") pr.inflights.freeLE(pr.match);
-    if (this.maybeCommit()) this.bcastAppend();
+    // An ack at or below the commit index cannot move the quorum's match
+    // above it (maybeCommit ran after every earlier change of any match).
+    if (pr.match > this.log.committed && this.maybeCommit()) this.bcastAppend();
     else if (wasPaused) this.sendAppend(m.from, pr, true);
     // Fill the pipeline window with whatever is still unsent.
     for (let i = 0; i < this.maxInflightMsgs && this.sendAppend(m.from, pr, false); i++);
