@@ -113,12 +113,15 @@ export abstract class LeaderState extends ElectionState {
   /** maybeSendAppend with the follower's progress at hand. */
   private sendAppend(to: NodeId, pr: Progress, sendIfEmpty: boolean): boolean {
     if (pr.isPaused()) return false;
+    // Nothing new to send (every acknowledgement asks once): answered before
+    // the term lookup, which cannot send a snapshot here (the last index's
+    // term is always known and next = last + 1 is at or above the first index).
+    if (!sendIfEmpty && pr.next === this.log.lastIndex() + 1) return false;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
     if (prevTerm === UNKNOWN_TERM || pr.next < this.log.firstIndex()) {
       return this.sendSnapshot(to, pr);
     }
-    // Nothing new to send: known without slicing (every acknowledgement asks once).
     if (!sendIfEmpty && pr.next > this.log.lastIndex()) return false;
     // Nothing new (a commit update, a probe at the end of the log): the shared empty list.
     const entries =
