@@ -68,6 +68,8 @@ export class MemoryStorage implements Storage {
   private snap: Snapshot;
   /** ents[0] is a sentinel at snap.index with snap.term; real entries follow. */
   private ents: Entry[];
+  /** ents[0].index, kept in a field: every term/firstIndex/lastIndex reads it (several per message). */
+  private offset = 0;
 
   constructor(peers: NodeId[] = []) {
     this.snap = { index: 0, term: 0, peers: [...peers], data: new Uint8Array(0) };
@@ -97,15 +99,15 @@ export class MemoryStorage implements Storage {
   }
 
   firstIndex(): number {
-    return this.ents[0]!.index + 1;
+    return this.offset + 1;
   }
 
   lastIndex(): number {
-    return this.ents[0]!.index + this.ents.length - 1;
+    return this.offset + this.ents.length - 1;
   }
 
   term(i: number): number {
-    const offset = this.ents[0]!.index;
+    const offset = this.offset;
     if (i < offset) throw new CompactedError(`term(${i}): compacted (first index ${offset + 1})`);
     const e = this.ents[i - offset];
     // Checked without assert's message closure: this runs several times per message.
@@ -114,7 +116,7 @@ export class MemoryStorage implements Storage {
   }
 
   entries(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
-    const offset = this.ents[0]!.index;
+    const offset = this.offset;
     if (lo <= offset)
       throw new CompactedError(`entries(${lo}): compacted (first index ${offset + 1})`);
     if (!(lo <= hi && hi <= this.lastIndex() + 1))
@@ -133,7 +135,7 @@ export class MemoryStorage implements Storage {
 
   /** Entry i, or undefined outside [firstIndex(), lastIndex()] (one entry without an array). */
   entryAt(i: number): Entry | undefined {
-    const offset = this.ents[0]!.index;
+    const offset = this.offset;
     return i > offset && i - offset < this.ents.length ? this.ents[i - offset] : undefined;
   }
 
@@ -144,7 +146,7 @@ export class MemoryStorage implements Storage {
    */
   append(entries: readonly Entry[]): void {
     if (entries.length === 0) return;
-    const offset = this.ents[0]!.index;
+    const offset = this.offset;
     let start = 0;
     while (start < entries.length && entries[start]!.index <= offset) start++;
     if (start === entries.length) return;
@@ -165,6 +167,7 @@ export class MemoryStorage implements Storage {
     if (snap.index <= this.snap.index) return; // older than ours: nothing to do
     this.snap = { ...snap, peers: [...snap.peers] };
     this.ents = [sentinel(snap.index, snap.term)];
+    this.offset = snap.index;
   }
 
   /**
@@ -180,13 +183,14 @@ export class MemoryStorage implements Storage {
 
   /** Drops entries up to and including `index` (which must be <= the snapshot's index, >= first-1). */
   compact(index: number): void {
-    const offset = this.ents[0]!.index;
+    const offset = this.offset;
     if (index <= offset) return;
     assert(index <= this.lastIndex(), () => `compact(${index}) beyond ${this.lastIndex()}`);
     // A lagging follower must still be servable by a snapshot covering what is dropped.
     assert(index <= this.snap.index, () => `compact(${index}) beyond snapshot ${this.snap.index}`);
     const t = this.term(index);
     this.ents = [sentinel(index, t), ...this.ents.slice(index - offset + 1)];
+    this.offset = index;
   }
 }
 
