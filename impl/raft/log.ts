@@ -7,7 +7,13 @@
  * throw: callers fall back to a snapshot or a coarser hint.
  */
 import { assert } from "../core/assert.ts";
-import { CompactedError, endWithinBytes, entrySizeBytes, type Storage } from "./storage.ts";
+import {
+  CompactedError,
+  copyRun,
+  endWithinBytes,
+  entrySizeBytes,
+  type Storage,
+} from "./storage.ts";
 import type { Entry, Snapshot } from "./types.ts";
 
 /** Term value meaning "not known here" (compacted or beyond the log). */
@@ -214,9 +220,9 @@ export class RaftLog {
     if (lo >= hi) return [];
     const off = this.unstableOffset;
     if (lo >= off) {
-      // All unstable (a leader's fresh proposals): one copy of the run.
+      // All unstable (a leader's fresh proposals).
       const u = this.unstable;
-      return u.slice(lo - off, endWithinBytes(u, lo - off, hi - off, maxBytes));
+      return copyRun(u, lo - off, endWithinBytes(u, lo - off, hi - off, maxBytes));
     }
     const stableHi = Math.min(hi, off);
     const out = this.storage.entries(lo, stableHi, maxBytes);

@@ -38,6 +38,19 @@ export function entrySizeBytes(e: Entry): number {
 }
 
 /**
+ * A copy of es[from..to), from < to: one entry (most Apps, most applies) as
+ * a literal, more by push. Not es.slice(from, to): with arguments, slice
+ * leaves the JIT for the runtime, measured about 2% of the simulator's time
+ * dearer for these one-to-few-entry copies.
+ */
+export function copyRun(es: readonly Entry[], from: number, to: number): Entry[] {
+  if (to - from === 1) return [es[from]!];
+  const out: Entry[] = [];
+  for (let k = from; k < to; k++) out.push(es[k]!);
+  return out;
+}
+
+/**
  * Where a size-capped run of es[from..to) ends (exclusive): the first entry
  * always counts, then entries while the running total stays <= maxBytes.
  * from < to.
@@ -122,8 +135,8 @@ export class MemoryStorage implements Storage {
     if (!(lo <= hi && hi <= this.lastIndex() + 1))
       assert(false, `entries(${lo}, ${hi}) out of bounds`);
     if (lo === hi) return [];
-    // One copy of the run (an array built by push grows step by step).
-    return this.ents.slice(
+    return copyRun(
+      this.ents,
       lo - offset,
       endWithinBytes(this.ents, lo - offset, hi - offset, maxBytes),
     );
