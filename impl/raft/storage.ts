@@ -208,5 +208,5 @@ export class MemoryStorage implements Storage {
 }
 
 function sentinel(index: number, term: number): Entry {
-  return { index, term, type: 0, data: new Uint8Array(0) };
+  return { term, index, type: 0, data: new Uint8Array(0) }; // the field order of every entry: one object shape
 }
