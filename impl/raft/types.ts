@@ -139,7 +139,9 @@ export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: nu
 /**
  * A batch of work the application must do, in this order (see node.ts):
  * persist snapshot, entries and hardState; send messages; apply
- * committedEntries; then call advance().
+ * committedEntries; then call advance(). The lists may be kept but never
+ * changed: entries is the node's unstable array itself (lent, never changed
+ * by the node afterwards) and an empty list is one shared array.
  */
 export interface Ready {
   /** Non-null only when it changed since the last Ready. */
