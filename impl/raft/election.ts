@@ -22,15 +22,9 @@ import type {
   Role,
   SoftState,
 } from "./types.ts";
-import { MessageType as MT, NONE, newMessage } from "./types.ts";
+import { MessageType as MT, NO_MESSAGES, NONE, newMessage } from "./types.ts";
 
 type VoteKind = "pre-vote" | "vote";
-
-/**
- * The messages of a Ready that sends none, and the outbox while empty:
- * shared, never filled (RaftNode.advance() checks it, like NO_ENTRIES).
- */
-export const NO_MESSAGES: Message[] = [];
 
 export abstract class ElectionState {
   readonly id: NodeId;

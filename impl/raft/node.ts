@@ -26,11 +26,10 @@ import { assert } from "../core/assert.ts";
 
 export { validateConfig } from "./config.ts";
 
-import { NO_MESSAGES } from "./election.ts";
 import { LeaderState } from "./leader.ts";
 import { NO_ENTRIES } from "./log.ts";
 import type { HardState, Message, RaftConfig, Ready, Role, SoftState } from "./types.ts";
-import { MessageType as MT, NONE, newMessage } from "./types.ts";
+import { MessageType as MT, NO_MESSAGES, NONE, newMessage } from "./types.ts";
 
 export interface NodeStatus {
   id: number;

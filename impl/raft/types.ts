@@ -137,6 +137,13 @@ export function newMessage(type: MessageType, from: NodeId, to: NodeId, term: nu
 }
 
 /**
+ * The messages of a Ready that sends none, and the node's outbox while
+ * empty: shared, never filled (RaftNode.advance() checks it, like NO_ENTRIES
+ * in log.ts).
+ */
+export const NO_MESSAGES: Message[] = [];
+
+/**
  * A batch of work the application must do, in this order (see node.ts):
  * persist snapshot, entries and hardState; send messages; apply
  * committedEntries; then call advance(). The lists may be kept but never
