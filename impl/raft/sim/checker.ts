@@ -78,12 +78,12 @@ export class SafetyChecker {
   /** Globally committed entries: index -> (term, payloadHash). */
   private readonly committed = new IndexTable();
   private maxCommitted = 0;
-  /** Per node: the highest commit index it reported (in any incarnation). */
-  private readonly commitOf = new Map<number, number>();
+  /** Per node id: the highest commit index it reported (in any incarnation); absent = 0. */
+  private readonly commitOf: number[] = [];
   /** Globally applied entries: index -> (term, payloadHash, the node that applied it first). */
   private readonly appliedAt = new IndexTable();
-  /** Per node: last index applied in the current incarnation. */
-  private readonly lastApplied = new Map<number, number>();
+  /** Per node id: last index applied in the current incarnation; absent = 0. */
+  private readonly lastApplied: number[] = [];
   /** Virtual time of the current step, set by the simulator. */
   nowMs = 0;
   /** Counters, to show the checker actually looked at something. */
@@ -180,8 +180,9 @@ export class SafetyChecker {
     }
     if (commit > this.maxCommitted) this.maxCommitted = commit;
     // Entries this node newly counts as committed must agree with what was committed.
-    const from = Math.max(log.snapshotIndex + 1, (this.commitOf.get(id) ?? 0) + 1);
-    this.commitOf.set(id, Math.max(commit, this.commitOf.get(id) ?? 0));
+    const before = this.commitOf[id] ?? 0;
+    const from = Math.max(log.snapshotIndex + 1, before + 1);
+    if (commit > before) this.commitOf[id] = commit;
     for (let i = from; i <= commit; i++) {
       if (!this.committed.has(i)) continue;
       const term = this.committed.field(i, 0);
@@ -216,7 +217,7 @@ export class SafetyChecker {
   /** Node `id` applied entry `e` to its state machine. */
   observeApply(id: number, e: Entry): void {
     this.counts.appliesChecked++;
-    const last = this.lastApplied.get(id) ?? 0;
+    const last = this.lastApplied[id] ?? 0;
     if (e.index !== last + 1) {
       this.fail(
         "State Machine Safety",
@@ -225,10 +226,10 @@ export class SafetyChecker {
           : `node ${id} applied index ${e.index} out of order (last applied ${last})`,
       );
     }
-    this.lastApplied.set(id, e.index);
+    this.lastApplied[id] = e.index;
     const h = hashEntry(e);
     const c = this.committed;
-    if (!c.has(e.index) || c.field(e.index, 0) !== e.term || c.field(e.index, 1) !== h) {
+    if (!c.has(e.index) || c.f0At(e.index) !== e.term || c.f1At(e.index) !== h) {
       this.fail(
         "State Machine Safety",
         `node ${id} applied index ${e.index} (term ${e.term}) which is not the committed entry there`,
@@ -236,7 +237,7 @@ export class SafetyChecker {
     }
     const a = this.appliedAt;
     if (!a.has(e.index)) a.set(e.index, e.term, h, id);
-    else if (a.field(e.index, 0) !== e.term || a.field(e.index, 1) !== h) {
+    else if (a.f0At(e.index) !== e.term || a.f1At(e.index) !== h) {
       this.fail(
         "State Machine Safety",
         `nodes ${a.field(e.index, 2)} and ${id} applied different entries at index ${e.index} (terms ${a.field(e.index, 0)} and ${e.term})`,
@@ -285,7 +286,7 @@ export class SafetyChecker {
 
   /** Node `id` restored its state machine from a snapshot at `index` (restart or InstallSnapshot). */
   observeRestore(id: number, index: number): void {
-    this.lastApplied.set(id, index);
+    this.lastApplied[id] = index;
   }
 }
 
