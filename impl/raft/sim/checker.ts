@@ -68,6 +68,9 @@ export interface DurableView {
 
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<number, number>();
+  /** The last (term, leader) pair recorded in leaderOfTerm (a repeat needs no lookup). */
+  private lastLeaderTerm = -1;
+  private lastLeaderId = -1;
   /**
    * Entry facts: the first (index, term) seen at each index, as (term,
    * payloadHash, prevTerm) per index; the rare other terms at an index are
@@ -105,15 +108,20 @@ export class SafetyChecker {
   /** A node is leader in `term` (call whenever it is seen as leader). */
   observeLeader(id: number, term: number): void {
     this.counts.roleChecks++;
+    // The simulator reports the leader after each of its events: the same pair, already recorded.
+    if (term === this.lastLeaderTerm && id === this.lastLeaderId) return;
     const other = this.leaderOfTerm.get(term);
     if (other === undefined) this.leaderOfTerm.set(term, id);
     else if (other !== id)
       this.fail("Election Safety", `nodes ${other} and ${id} are both leader in term ${term}`);
+    this.lastLeaderTerm = term;
+    this.lastLeaderId = id;
   }
 
   /** Entries were written to node `id`'s log; `termAt` reads that log after the write. */
   observeAppend(id: number, entries: readonly Entry[], log: LogView): void {
-    for (const e of entries) {
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[k]!;
       this.counts.entriesChecked++;
       const prevIndex = e.index - 1;
       const prevTerm = prevIndex === 0 ? 0 : log.termAt(prevIndex);
@@ -122,8 +130,8 @@ export class SafetyChecker {
       const f = this.facts;
       let seenHash: number;
       let seenPrevTerm: number;
-      if (f.has(e.index) && f.field(e.index, 0) === e.term) {
-        seenHash = f.field(e.index, 1);
+      if (f.has(e.index) && f.f0At(e.index) === e.term) {
+        seenHash = f.f1At(e.index);
         seenPrevTerm = f.field(e.index, 2);
       } else {
         const other = this.otherFactOf(e.index, e.term);

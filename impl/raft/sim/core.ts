@@ -157,6 +157,8 @@ export class SimCore {
   /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
+  /** opts.wireCodec, read once (send reads it for every message). */
+  private readonly wireCodec: boolean;
   /** Reused by send(): the delays of one message's copies (at most MAX_COPIES_PER_MESSAGE). */
   private readonly delays: number[] = [];
   protected readonly sendListeners: Array<(m: Message) => void> = [];
@@ -169,6 +171,7 @@ export class SimCore {
       () => `nodes must be an integer in [1, 64], got ${opts.nodes}`,
     );
     this.seed = opts.seed >>> 0;
+    this.wireCodec = opts.wireCodec === true;
     this.size = opts.nodes;
     this.tickMs = opts.tickMs ?? 1;
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
@@ -509,7 +512,7 @@ export class SimCore {
     // Checked inline: assert's message closure would be allocated on every send.
     if (m.to === m.from) assert(false, `node ${m.from} sent a message to itself`);
     if (!(m.to >= 0 && m.to < this.size)) assert(false, `message to unknown node ${m.to}`);
-    const wire = this.opts.wireCodec ? encodeMessage(m) : null;
+    const wire = this.wireCodec ? encodeMessage(m) : null;
     const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
     this.messagesSent++;
     this.bytesSent += bytes;
