@@ -140,11 +140,10 @@ export class KvStore implements StateMachine {
     const cmd = decodeKvCommand(e.data);
     const last = this.sessions.get(cmd.c);
     if (last !== undefined && cmd.s <= last.seq) return; // duplicate of an executed op
-    const cur = this.data.get(cmd.key) ?? "";
     let result = "";
-    if (cmd.k === "get") result = cur;
+    if (cmd.k === "get") result = this.data.get(cmd.key) ?? "";
     else if (cmd.k === "put") this.data.set(cmd.key, cmd.v);
-    else this.data.set(cmd.key, cur + cmd.v);
+    else this.data.set(cmd.key, (this.data.get(cmd.key) ?? "") + cmd.v);
     if (last !== undefined) {
       last.seq = cmd.s; // in place: the session objects are this store's own (restore builds new ones)
       last.result = result;
