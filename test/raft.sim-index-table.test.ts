@@ -23,6 +23,7 @@ describe("IndexTable", () => {
       expect(t.field(i, 0)).toBe(i * 3);
       expect(t.field(i, 1)).toBe(0xffffffff - i);
       expect(t.field(i, 2)).toBe(i % 7);
+      expect([t.f0At(i), t.f1At(i)]).toEqual([i * 3, 0xffffffff - i]);
     }
     for (const i of [0, 3, 1025, 69_999, 70_001, 10_000_000]) expect(t.has(i)).toBe(false);
     t.set(2, 9, 8, 7); // overwrite
@@ -36,6 +37,7 @@ describe("IndexTable", () => {
     t.set(far, 4, 5, 6);
     expect(t.has(far)).toBe(true);
     expect([t.field(far, 0), t.field(far, 1), t.field(far, 2)]).toEqual([4, 5, 6]);
+    expect([t.f0At(far), t.f1At(far)]).toEqual([4, 5]);
     expect(t.has(far + 1)).toBe(false);
   });
 

@@ -7,14 +7,18 @@
  * observations and stays quiet on consistent ones (a checker that cannot
  * fail would be a defect). Payload hashes cached on the array equal a fresh
  * hash of the same bytes, and a frozen payload is hashed without caching.
+ * A SimHost's unsynced hard-state writes (kept as the latest one only) reach
+ * the durable copy at the next fsync, after the log writes queued with them,
+ * and a crash before it loses them all.
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
 import { type LogView, SafetyChecker, SafetyViolation } from "../impl/raft/sim/checker.ts";
 import { EventQueue } from "../impl/raft/sim/events.ts";
+import { SimHost } from "../impl/raft/sim/host.ts";
 import { SimNetwork } from "../impl/raft/sim/network.ts";
 import { payloadHash } from "../impl/raft/sim/payload-hash.ts";
-import type { Entry } from "../impl/raft/types.ts";
+import type { Entry, HardState, Ready } from "../impl/raft/types.ts";
 
 describe("EventQueue", () => {
   test("pops by time, ties in push order, across 10,000 random pushes", () => {
@@ -255,5 +259,61 @@ describe("payloadHash", () => {
     expect(payloadHash(new TextEncoder().encode("payload two"))).not.toBe(first);
     const frozen = Object.freeze(new Uint8Array(0)); // cannot take the cached property
     expect(payloadHash(frozen)).toBe(payloadHash(new Uint8Array(0)));
+  });
+});
+
+describe("SimHost sync model", () => {
+  const entry = (index: number): Entry => ({
+    index,
+    term: 1,
+    type: 0,
+    data: new Uint8Array([index]),
+  });
+  const ready = (o: { hard?: HardState; entries?: Entry[]; mustSync?: boolean }): Ready => ({
+    softState: null,
+    hardState: o.hard ?? null,
+    entries: o.entries ?? [],
+    snapshot: null,
+    messages: [],
+    committedEntries: [],
+    mustSync: o.mustSync ?? false,
+  });
+  const newHost = () =>
+    new SimHost(0, { peers: [0], electionTicks: 10, heartbeatTicks: 1 }, new Rng(1), null);
+
+  test("commit-only hard states wait for the next fsync, which writes the latest after the log", () => {
+    const h = newHost();
+    h.persist(
+      ready({ hard: { term: 1, vote: 0, commit: 0 }, entries: [entry(1)], mustSync: true }),
+    );
+    expect(h.unsyncedWrites).toBe(0);
+    h.persist(ready({ hard: { term: 1, vote: 0, commit: 1 } }));
+    const hard = { term: 1, vote: 0, commit: 2 };
+    h.persist(ready({ hard }));
+    hard.commit = 99; // the node may reuse its record: the host wrote its own copy
+    expect(h.unsyncedWrites).toBe(2);
+    expect(h.durable.hardState.commit).toBe(0);
+    expect(h.live.hardState.commit).toBe(2);
+    const syncs = h.syncCount;
+    h.persist(ready({ entries: [entry(2)], mustSync: true }));
+    expect(h.unsyncedWrites).toBe(0);
+    expect(h.syncCount).toBe(syncs + 1);
+    expect(h.durable.hardState).toEqual({ term: 1, vote: 0, commit: 2 });
+    expect(h.durable.lastIndex()).toBe(2);
+  });
+
+  test("a crash before the fsync loses the unsynced writes", () => {
+    const h = newHost();
+    h.persist(
+      ready({ hard: { term: 1, vote: 0, commit: 0 }, entries: [entry(1)], mustSync: true }),
+    );
+    h.persist(ready({ hard: { term: 1, vote: 0, commit: 1 } }));
+    h.crash();
+    expect(h.unsyncedWrites).toBe(0);
+    h.sync(); // nothing left to write
+    expect(h.durable.hardState.commit).toBe(0);
+    h.restart();
+    expect(h.live.hardState.commit).toBe(0);
+    expect(h.live.lastIndex()).toBe(1);
   });
 });

@@ -11,7 +11,7 @@
 import { assert } from "../../core/assert.ts";
 import { Rng } from "../../core/rng.ts";
 import { decodeMessage, encodedSizeBytes, encodeMessage } from "../codec.ts";
-import type { ElectionTimerReset, Message, Ready } from "../types.ts";
+import type { ElectionTimerReset, Entry, Message, Ready } from "../types.ts";
 import { EntryType, MESSAGE_TYPE_MAX, MessageType } from "../types.ts";
 import { BudgetExceeded, DEFAULT_MAX_EVENTS, DEFAULT_MAX_VIRTUAL_MS } from "./budget.ts";
 import { SafetyChecker } from "./checker.ts";
@@ -157,6 +157,8 @@ export class SimCore {
   /** The node whose Readies are being handled, or -1 (guards re-entry from onApply callbacks). */
   protected drainingId = -1;
   protected messageFilter: ((m: Message) => boolean) | null = null;
+  /** opts.wireCodec, read once (send reads it for every message). */
+  private readonly wireCodec: boolean;
   /** Reused by send(): the delays of one message's copies (at most MAX_COPIES_PER_MESSAGE). */
   private readonly delays: number[] = [];
   protected readonly sendListeners: Array<(m: Message) => void> = [];
@@ -169,6 +171,7 @@ export class SimCore {
       () => `nodes must be an integer in [1, 64], got ${opts.nodes}`,
     );
     this.seed = opts.seed >>> 0;
+    this.wireCodec = opts.wireCodec === true;
     this.size = opts.nodes;
     this.tickMs = opts.tickMs ?? 1;
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
@@ -383,13 +386,16 @@ export class SimCore {
     this.trace.recordDelivery(this.nowMs, m);
     this.catchUp(m.to);
     h.node.step(m);
-    this.checker?.observeTermRule(
-      m.to,
-      m.type,
-      m.term,
-      h.node.term,
-      MUST_ADOPT_TERM[m.type] === true,
-    );
+    // The term rule can only fail when the message's term is above the node's: check only then.
+    const termAfter = h.node.term;
+    if (m.term > termAfter && this.checker)
+      this.checker.observeTermRule(
+        m.to,
+        m.type,
+        m.term,
+        termAfter,
+        MUST_ADOPT_TERM[m.type] === true,
+      );
     this.drain(m.to);
   }
 
@@ -398,6 +404,7 @@ export class SimCore {
   /** Handles every Ready of node `id` in the etcd order, then checks safety. */
   protected drain(id: number): void {
     const h = this.hosts[id]!;
+    const ck = this.checker;
     this.drainingId = id;
     let crashed = false;
     try {
@@ -409,46 +416,69 @@ export class SimCore {
           );
         const rd = h.node.ready();
         h.persist(rd);
-        const ck = this.checker;
-        if (ck) {
-          if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
-          if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, h.logView(), h.entryAtFn);
-          if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
-          for (const m of rd.messages)
-            if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)
-              ck.observeReply(id, m, h.durableView());
-        }
+        const msgs = rd.messages;
+        if (ck) this.checkReady(ck, id, h, rd);
         if (this.readyListeners.length > 0 && this.crashPointHit(id, rd)) {
           crashed = true; // died after persisting, before sending: the messages never leave
           break;
         }
-        const diskMs = rd.mustSync || rd.snapshot ? this.diskDelayMs(rd) : 0;
-        for (const m of rd.messages) this.send(m, diskMs);
+        if (msgs.length > 0) {
+          const diskMs = rd.mustSync || rd.snapshot ? this.diskDelayMs(rd) : 0;
+          for (let i = 0; i < msgs.length; i++) this.send(msgs[i]!, diskMs);
+        }
         if (rd.snapshot) {
           h.state.restore(rd.snapshot.data);
           ck?.observeRestore(id, rd.snapshot.index);
         }
-        for (const e of rd.committedEntries) {
-          ck?.observeApply(id, e);
-          h.state.apply(e);
-          // The entry is the command (index, term, data): entries are never written after they are appended.
-          if (e.type === EntryType.Normal) for (const fn of this.applyListeners) fn(id, e);
-        }
+        const committed = rd.committedEntries;
+        if (committed.length > 0) this.applyCommitted(ck, id, h, committed);
         h.node.advance();
-        this.maybeSnapshot(h);
+        if (this.snapshotEveryEntries > 0) this.maybeSnapshot(h);
       }
     } finally {
       this.drainingId = -1;
     }
     if (crashed) this.crashHost(id);
     else this.rescheduleTimer(id);
-    if (!crashed && this.checker && h.node.role === "leader")
-      this.checker.observeLeader(id, h.node.term);
+    if (!crashed && ck && h.node.role === "leader") ck.observeLeader(id, h.node.term);
+  }
+
+  /** The safety checker's look at one persisted Ready, before its messages leave. */
+  private checkReady(ck: SafetyChecker, id: number, h: SimHost, rd: Ready): void {
+    if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
+    if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, h.logView(), h.entryAtFn);
+    if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
+    const msgs = rd.messages;
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (m.type === MessageType.VoteResp || m.type === MessageType.AppResp)
+        ck.observeReply(id, m, h.durableView());
+    }
+  }
+
+  /** Applies a Ready's committed entries in order; each Normal one goes to the onApply listeners. */
+  private applyCommitted(
+    ck: SafetyChecker | null,
+    id: number,
+    h: SimHost,
+    committed: readonly Entry[],
+  ): void {
+    const listeners = this.applyListeners;
+    for (let i = 0; i < committed.length; i++) {
+      const e = committed[i]!;
+      ck?.observeApply(id, e);
+      h.state.apply(e);
+      // The entry is the command (index, term, data): entries are never written after they are appended.
+      if (e.type === EntryType.Normal)
+        for (let j = 0; j < listeners.length; j++) listeners[j]!(id, e);
+    }
   }
 
   /** How long a Ready's fsync holds its messages: a vote grant and a campaign may have their own latency. */
   private diskDelayMs(rd: Ready): number {
-    for (const m of rd.messages) {
+    const msgs = rd.messages;
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
       if (m.type === MessageType.VoteResp && !m.reject) return this.voterSyncDelayMs;
       if (m.type === MessageType.Vote) return this.candidateSyncDelayMs;
     }
@@ -482,7 +512,7 @@ export class SimCore {
     // Checked inline: assert's message closure would be allocated on every send.
     if (m.to === m.from) assert(false, `node ${m.from} sent a message to itself`);
     if (!(m.to >= 0 && m.to < this.size)) assert(false, `message to unknown node ${m.to}`);
-    const wire = this.opts.wireCodec ? encodeMessage(m) : null;
+    const wire = this.wireCodec ? encodeMessage(m) : null;
     const bytes = wire ? wire.byteLength : encodedSizeBytes(m);
     this.messagesSent++;
     this.bytesSent += bytes;

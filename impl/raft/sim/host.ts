@@ -5,7 +5,10 @@
  *
  * Sync model, made explicit: writes go to `live` at once and are queued in
  * `unsynced`; a Ready with mustSync (new entries, or a term/vote change) or
- * a snapshot fsyncs, which replays the queue onto `durable`. A Ready that
+ * a snapshot fsyncs, which replays the queue onto `durable`. Hard-state
+ * writes are not queued one by one: each overwrites the last and none
+ * touches the log, so only the latest unsynced one is kept (copied into a
+ * record of the host's own) and written at the fsync. A Ready that
  * only moves the commit index is written but not fsynced, as etcd does, so
  * a crash can lose it. crash() drops `live` and `unsynced`; restart() builds
  * a new live storage from `durable` alone. Messages of a Ready leave only
@@ -18,10 +21,8 @@ import type { Entry, HardState, RaftConfig, Ready, Snapshot } from "../types.ts"
 import type { DurableView, LogView } from "./checker.ts";
 import { AppliedState, type StateMachine } from "./state-machine.ts";
 
-type Write =
-  | { kind: "entries"; entries: Entry[] }
-  | { kind: "hard"; hard: HardState }
-  | { kind: "snapshot"; snap: Snapshot };
+/** A pending log write: entries to append or a snapshot to install (hard state is kept apart). */
+type LogWrite = { kind: "entries"; entries: Entry[] } | { kind: "snapshot"; snap: Snapshot };
 
 export type NodeParams = Omit<RaftConfig, "id" | "storage" | "rng" | "applied">;
 
@@ -32,7 +33,13 @@ export class SimHost {
   node: RaftNode;
   live: MemoryStorage;
   readonly durable: MemoryStorage;
-  private unsynced: Write[] = [];
+  /** Log writes not yet fsynced, in order (an array reused from sync to sync). */
+  private readonly unsynced: LogWrite[] = [];
+  /** The latest hard state written since the last fsync (valid when hardUnsynced). */
+  private readonly unsyncedHard: HardState = { term: 0, vote: 0, commit: 0 };
+  private hardUnsynced = false;
+  /** Hard-state writes since the last fsync (each counts in unsyncedWrites, as it did when queued). */
+  private hardWritesUnsynced = 0;
   state: AppliedState;
   syncCount = 0;
   private liveView: StorageView;
@@ -64,7 +71,7 @@ export class SimHost {
 
   /** Persists a Ready's writes; fsyncs when it must. Call before sending its messages. */
   persist(rd: Ready): void {
-    if ((rd.mustSync || rd.snapshot) && this.unsynced.length === 0) {
+    if ((rd.mustSync || rd.snapshot) && this.unsyncedWrites === 0) {
       this.persistSynced(rd);
       return;
     }
@@ -76,9 +83,15 @@ export class SimHost {
       this.live.append(rd.entries);
       this.unsynced.push({ kind: "entries", entries: rd.entries });
     }
-    if (rd.hardState) {
-      this.live.setHardState(rd.hardState);
-      this.unsynced.push({ kind: "hard", hard: rd.hardState });
+    const hs = rd.hardState;
+    if (hs) {
+      this.live.setHardState(hs);
+      const u = this.unsyncedHard;
+      u.term = hs.term;
+      u.vote = hs.vote;
+      u.commit = hs.commit;
+      this.hardUnsynced = true;
+      this.hardWritesUnsynced++;
     }
     if (rd.mustSync || rd.snapshot) this.sync();
   }
@@ -106,13 +119,23 @@ export class SimHost {
 
   /** fsync: everything written so far becomes durable. */
   sync(): void {
-    for (const w of this.unsynced) {
+    if (this.unsyncedWrites === 0) return;
+    const ws = this.unsynced;
+    for (let i = 0; i < ws.length; i++) {
+      const w = ws[i]!;
       if (w.kind === "snapshot") this.durable.applySnapshot(w.snap);
-      else if (w.kind === "entries") this.durable.append(w.entries);
-      else this.durable.setHardState(w.hard);
+      else this.durable.append(w.entries);
     }
-    if (this.unsynced.length > 0) this.syncCount++;
-    this.unsynced = [];
+    // Log and hard state are separate records: the last hard state may land after the log writes.
+    if (this.hardUnsynced) this.durable.setHardState(this.unsyncedHard);
+    this.syncCount++;
+    this.dropUnsynced();
+  }
+
+  private dropUnsynced(): void {
+    this.unsynced.length = 0;
+    this.hardUnsynced = false;
+    this.hardWritesUnsynced = 0;
   }
 
   /** The application snapshots its applied state at `index` and compacts the log (durably, as a snapshot file is fsynced). */
@@ -128,7 +151,7 @@ export class SimHost {
   crash(): void {
     this.up = false;
     this.incarnation++;
-    this.unsynced = []; // never reached the disk
+    this.dropUnsynced(); // never reached the disk
   }
 
   /** Comes back with only the durable state; the state machine restarts from the durable snapshot. */
@@ -143,7 +166,7 @@ export class SimHost {
 
   /** How many writes are waiting for an fsync (lost if the node crashes now). */
   get unsyncedWrites(): number {
-    return this.unsynced.length;
+    return this.unsynced.length + this.hardWritesUnsynced;
   }
 
   /** The live log as the checker reads it (one view per storage, read through). */

@@ -142,7 +142,8 @@ export class SimNetwork {
 
   private oneDelay(): number {
     const o = this.opts;
-    const [lo, hi] = o.delayMs;
+    const lo = o.delayMs[0];
+    const hi = o.delayMs[1];
     let d = lo + this.rng.next() * (hi - lo);
     if (o.reorderRate > 0 && this.rng.next() < o.reorderRate)
       d += this.rng.next() * o.reorderExtraMs;

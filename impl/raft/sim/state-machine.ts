@@ -50,10 +50,9 @@ export class AppliedState {
   constructor(readonly user: StateMachine | null) {}
 
   apply(e: Entry): void {
-    assert(
-      e.index === this.appliedIndex + 1,
-      () => `apply index ${e.index} after ${this.appliedIndex}`,
-    );
+    // Checked inline: assert's message closure would be allocated on every apply (on every node).
+    if (e.index !== this.appliedIndex + 1)
+      assert(false, `apply index ${e.index} after ${this.appliedIndex}`);
     this.appliedIndex = e.index;
     if (e.type !== EntryType.Normal) return;
     this.commands.push(e); // the entry itself (never written after it is appended): no copy per node
