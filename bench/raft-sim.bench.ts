@@ -2,7 +2,7 @@
  * The Raft simulator's speed (impl/raft/sim/speed.ts): virtual time per wall
  * time and per CPU time for 5 nodes with 8 closed-loop KV clients (about
  * 200 ops per virtual second), safety checker on, measured over 600 virtual
- * seconds after a 10 s warm-up (--quick: 60 s), three repeats in fresh
+ * seconds after the warm-up SIM_SPEED_WARMUP_VIRTUAL_MS (--quick: 60 s measured), three repeats in fresh
  * clusters. The issue's goal is 1000x real time; raft:fuzz prints the same
  * figure, and scripts/raft-sim-speed.ts compares it with a base commit.
  */

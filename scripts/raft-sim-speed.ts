@@ -14,13 +14,14 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Rng } from "../impl/core/rng.ts";
+import { SIM_SPEED_WARMUP_VIRTUAL_MS } from "../impl/raft/sim/speed.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const HELP = `bun run scripts/raft-sim-speed.ts [options]
 
   --base REF     also measure REF's impl/ (e.g. main), interleaved with this tree
   --rounds N     rounds (default 3)
-  --virtual-s S  measured virtual seconds per run, after 10 s warm-up (default 600)
+  --virtual-s S  measured virtual seconds per run, after ${SIM_SPEED_WARMUP_VIRTUAL_MS / 1000} s warm-up (default 600)
   --seed N       cluster seed (default 1)
   --help         this text`;
 
@@ -97,7 +98,7 @@ console.log("virtualPerWall=" + r.virtualPerWall + " virtualPerCpu=" + r.virtual
   );
   const base = a.base ? baseTree(a.base) : null;
   console.log(
-    `simulator speed: 5 nodes, 8 KV clients, ${a.virtualS} virtual s after 10 s warm-up, seed ${a.seed}, ${a.rounds} rounds${a.base ? `, head vs ${a.base} interleaved` : ""} (shared machine: noisy)`,
+    `simulator speed: 5 nodes, 8 KV clients, ${a.virtualS} virtual s after ${SIM_SPEED_WARMUP_VIRTUAL_MS / 1000} s warm-up, seed ${a.seed}, ${a.rounds} rounds${a.base ? `, head vs ${a.base} interleaved` : ""} (shared machine: noisy)`,
   );
   const rng = new Rng(a.seed);
   const ratios = { wall: [] as number[], cpu: [] as number[] };
