@@ -35,9 +35,8 @@ export class SimHost {
   readonly durable: MemoryStorage;
   /** Log writes not yet fsynced, in order (an array reused from sync to sync). */
   private readonly unsynced: LogWrite[] = [];
-  /** The latest hard state written since the last fsync (valid when hardUnsynced). */
+  /** The latest hard state written since the last fsync (valid when hardWritesUnsynced > 0). */
   private readonly unsyncedHard: HardState = { term: 0, vote: 0, commit: 0 };
-  private hardUnsynced = false;
   /** Hard-state writes since the last fsync (each counts in unsyncedWrites, as it did when queued). */
   private hardWritesUnsynced = 0;
   state: AppliedState;
@@ -90,7 +89,6 @@ export class SimHost {
       u.term = hs.term;
       u.vote = hs.vote;
       u.commit = hs.commit;
-      this.hardUnsynced = true;
       this.hardWritesUnsynced++;
     }
     if (rd.mustSync || rd.snapshot) this.sync();
@@ -127,14 +125,13 @@ export class SimHost {
       else this.durable.append(w.entries);
     }
     // Log and hard state are separate records: the last hard state may land after the log writes.
-    if (this.hardUnsynced) this.durable.setHardState(this.unsyncedHard);
+    if (this.hardWritesUnsynced > 0) this.durable.setHardState(this.unsyncedHard);
     this.syncCount++;
     this.dropUnsynced();
   }
 
   private dropUnsynced(): void {
     this.unsynced.length = 0;
-    this.hardUnsynced = false;
     this.hardWritesUnsynced = 0;
   }
 
