@@ -200,8 +200,13 @@ interface ClientState {
   op: { kind: KvOpKind; key: string; value: string; callMs: number } | null;
   attempt: number;
   target: number;
-  /** Nodes that accepted the current op into their log: only they reply. */
-  asked: Set<number>;
+  /**
+   * Per node: the seq of the last op it accepted into its log. Only nodes that
+   * accepted the current op (askedSeq[node] === seq) reply. A number per node
+   * rather than a Set cleared per op: a new op (seq + 1) forgets the old
+   * ones without touching the array.
+   */
+  askedSeq: number[];
   stopped: boolean;
 }
 
@@ -235,7 +240,7 @@ export class KvClients {
         op: null,
         attempt: 0,
         target: this.rng.int(cluster.size),
-        asked: new Set(),
+        askedSeq: new Array<number>(cluster.size).fill(0),
         stopped: false,
       });
     }
@@ -289,7 +294,6 @@ export class KvClients {
       callMs: this.cluster.virtualMs,
     };
     cl.attempt = 0;
-    cl.asked.clear();
     this.sendAttempt(cl);
   }
 
@@ -317,7 +321,7 @@ export class KvClients {
         return;
       }
       if (this.cluster.propose(target, cmd) !== null) {
-        if (cl.seq === seq) cl.asked.add(target);
+        if (cl.seq === seq) cl.askedSeq[target] = seq;
       } else {
         // "Not leader": the reply comes back and the client tries the next node.
         this.cluster.at(this.delay(), () => this.retry(cl, seq, attempt));
@@ -337,7 +341,7 @@ export class KvClients {
   private onApplied(node: number, data: Uint8Array): void {
     const cmd = decodeKvCommand(data);
     const cl = this.clients[cmd.c];
-    if (cl === undefined || cl.op === null || cl.seq !== cmd.s || !cl.asked.has(node)) return;
+    if (cl === undefined || cl.op === null || cl.seq !== cmd.s || cl.askedSeq[node] !== cmd.s) return;
     const store = this.cluster.stateMachine(node) as KvStore | null;
     const result = store?.resultOf(cmd.c, cmd.s);
     if (result === undefined) return;
