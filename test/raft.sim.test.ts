@@ -62,7 +62,7 @@ describe("EventQueue", () => {
     expect(rest).toEqual(pushed.map((p) => p.i));
   });
 
-  test("filter keeps order; the pending limit is enforced", () => {
+  test("filter keeps order; the pending limit and the kind range are enforced", () => {
     const q = new EventQueue<number>(5);
     for (let i = 0; i < 5; i++) q.push(5 - i, i);
     expect(() => q.push(0, 99)).toThrow(/limit of 5/);
@@ -74,6 +74,9 @@ describe("EventQueue", () => {
       undefined,
     ]);
     expect(() => q.push(Number.NaN, 1)).toThrow(/finite/);
+    // Kinds live in a byte: one that would not fit is refused, not wrapped.
+    expect(() => q.push(0, 1, 256)).toThrow(/kind/);
+    expect(() => q.push(0, 1, 1.5)).toThrow(/kind/);
   });
 });
 
