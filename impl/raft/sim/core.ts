@@ -159,6 +159,8 @@ export class SimCore {
   protected messageFilter: ((m: Message) => boolean) | null = null;
   /** opts.wireCodec, read once (send reads it for every message). */
   private readonly wireCodec: boolean;
+  /** Whether any disk latency is configured: without one, no Ready's messages need the scan for it. */
+  private readonly anyDiskDelay: boolean;
   /** Reused by send(): the delays of one message's copies (at most MAX_COPIES_PER_MESSAGE). */
   private readonly delays: number[] = [];
   protected readonly sendListeners: Array<(m: Message) => void> = [];
@@ -179,6 +181,8 @@ export class SimCore {
     assert(this.syncDelayMs >= 0, () => `syncDelayMs must be >= 0, got ${this.syncDelayMs}`);
     this.voterSyncDelayMs = opts.voterSyncDelayMs ?? this.syncDelayMs;
     this.candidateSyncDelayMs = opts.candidateSyncDelayMs ?? this.syncDelayMs;
+    this.anyDiskDelay =
+      this.syncDelayMs > 0 || this.voterSyncDelayMs > 0 || this.candidateSyncDelayMs > 0;
     assert(
       this.voterSyncDelayMs >= 0 && this.candidateSyncDelayMs >= 0,
       () =>
@@ -423,7 +427,9 @@ export class SimCore {
           break;
         }
         if (msgs.length > 0) {
-          const diskMs = rd.mustSync || rd.snapshot ? this.diskDelayMs(rd) : 0;
+          // Every Ready with new entries must sync: the scan for its latency is skipped when all are 0.
+          const diskMs =
+            this.anyDiskDelay && (rd.mustSync || rd.snapshot) ? this.diskDelayMs(rd) : 0;
           for (let i = 0; i < msgs.length; i++) this.send(msgs[i]!, diskMs);
         }
         if (rd.snapshot) {

@@ -210,6 +210,9 @@ interface ClientState {
   stopped: boolean;
 }
 
+/** The clients' operation mix, drawn uniformly: appends twice as often as gets and puts. */
+const OP_KINDS: readonly KvOpKind[] = ["get", "put", "append", "append"];
+
 export class KvClients {
   readonly history: KvOperation[] = [];
   private readonly rng: Rng;
@@ -284,8 +287,7 @@ export class KvClients {
 
   private nextOp(cl: ClientState): void {
     if (cl.stopped || this.cluster.virtualMs > this.stopAtMs) return;
-    const kinds: KvOpKind[] = ["get", "put", "append", "append"];
-    const kind = kinds[this.rng.int(kinds.length)]!;
+    const kind = OP_KINDS[this.rng.int(OP_KINDS.length)]!;
     cl.seq++;
     cl.op = {
       kind,
@@ -341,7 +343,8 @@ export class KvClients {
   private onApplied(node: number, data: Uint8Array): void {
     const cmd = decodeKvCommand(data);
     const cl = this.clients[cmd.c];
-    if (cl === undefined || cl.op === null || cl.seq !== cmd.s || cl.askedSeq[node] !== cmd.s) return;
+    if (cl === undefined || cl.op === null || cl.seq !== cmd.s || cl.askedSeq[node] !== cmd.s)
+      return;
     const store = this.cluster.stateMachine(node) as KvStore | null;
     const result = store?.resultOf(cmd.c, cmd.s);
     if (result === undefined) return;
