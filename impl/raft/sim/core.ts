@@ -145,10 +145,18 @@ export class SimCore {
   protected readonly tickN: number[] = [];
   /** Index of the next tick that may act (its time is nextTickMs). */
   protected readonly timerTickN: number[] = [];
+  /** Written only through setNextTickMs, which keeps minTickMs and minTickId current. */
   protected readonly nextTickMs: number[] = [];
+  /**
+   * The earliest nextTickMs and its node (the lowest id on a tie; -1 when
+   * every node's is Infinity), kept as nextTickMs changes: nextEventMs()
+   * runs before every event, and a scan of every node there was measurable.
+   */
+  private minTickMs = Number.POSITIVE_INFINITY;
+  private minTickId = -1;
   protected nowMs = 0;
   /** The node whose tick nextEventMs() found due next, or -1 when a queued event is next. */
-  private dueTickId = -1;
+  protected dueTickId = -1;
   protected snapshotEveryEntries = 0;
   protected messagesSent = 0;
   protected readonly sentByType: number[] = new Array<number>(MESSAGE_TYPE_MAX + 1).fill(0);
@@ -159,6 +167,8 @@ export class SimCore {
   protected messageFilter: ((m: Message) => boolean) | null = null;
   /** opts.wireCodec, read once (send reads it for every message). */
   private readonly wireCodec: boolean;
+  /** opts.tickEveryTick, read once (rescheduleTimer runs after every event). */
+  private readonly tickEveryTick: boolean;
   /** Whether any disk latency is configured: without one, no Ready's messages need the scan for it. */
   private readonly anyDiskDelay: boolean;
   /** Reused by send(): the delays of one message's copies (at most MAX_COPIES_PER_MESSAGE). */
@@ -167,13 +177,14 @@ export class SimCore {
   protected readonly readyListeners: Array<(id: number, rd: Ready) => boolean> = [];
   protected readonly applyListeners: Array<(id: number, cmd: AppliedCommand) => void> = [];
 
-  constructor(private readonly opts: SimClusterOptions) {
+  constructor(opts: SimClusterOptions) {
     assert(
       Number.isInteger(opts.nodes) && opts.nodes >= 1 && opts.nodes <= 64,
       () => `nodes must be an integer in [1, 64], got ${opts.nodes}`,
     );
     this.seed = opts.seed >>> 0;
     this.wireCodec = opts.wireCodec === true;
+    this.tickEveryTick = opts.tickEveryTick === true;
     this.size = opts.nodes;
     this.tickMs = opts.tickMs ?? 1;
     assert(this.tickMs > 0, () => `tickMs must be > 0, got ${this.tickMs}`);
@@ -231,7 +242,7 @@ export class SimCore {
       this.phaseMs.push(opts.tickPhase === false ? 0 : this.rng.next() * this.tickMs);
       this.tickN.push(1);
       this.timerTickN.push(1);
-      this.nextTickMs.push(0);
+      this.nextTickMs.push(Number.POSITIVE_INFINITY);
       this.rescheduleTimer(id);
     }
   }
@@ -273,6 +284,30 @@ export class SimCore {
 
   /** Virtual time of the next tick or queued event (Infinity if none). */
   protected nextEventMs(): number {
+    const tickMs = this.minTickMs;
+    const headMs = this.queue.peekTimeMs();
+    // A tick due at the same time as a queued event runs first.
+    if (this.minTickId >= 0 && tickMs <= headMs) {
+      this.dueTickId = this.minTickId;
+      return tickMs;
+    }
+    this.dueTickId = -1;
+    return headMs;
+  }
+
+  /** Sets node `id`'s next acting tick time, keeping the earliest one (minTickMs, minTickId) current. */
+  private setNextTickMs(id: number, ms: number): void {
+    this.nextTickMs[id] = ms;
+    if (ms < this.minTickMs || (ms === this.minTickMs && id < this.minTickId)) {
+      this.minTickMs = ms;
+      this.minTickId = id;
+    } else if (id === this.minTickId) {
+      // The earliest one moved later: another node may be earliest now.
+      this.rescanTicks();
+    }
+  }
+
+  private rescanTicks(): void {
     const ticks = this.nextTickMs;
     let tickId = -1;
     let tickMs = Number.POSITIVE_INFINITY;
@@ -282,12 +317,8 @@ export class SimCore {
         tickId = id;
       }
     }
-    this.dueTickId = tickId;
-    const headMs = this.queue.peekTimeMs();
-    // A tick due at the same time as a queued event runs first.
-    if (tickId >= 0 && tickMs <= headMs) return tickMs;
-    this.dueTickId = -1;
-    return headMs;
+    this.minTickMs = tickMs;
+    this.minTickId = tickId;
   }
 
   /** Moves virtual time to `ms`, failing past the virtual-time budget. */
@@ -350,17 +381,17 @@ export class SimCore {
   protected rescheduleTimer(id: number): void {
     const h = this.hosts[id]!;
     if (!h.up) {
-      this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+      this.setNextTickMs(id, Number.POSITIVE_INFINITY);
       return;
     }
-    const k = this.opts.tickEveryTick ? 1 : h.node.ticksUntilTimer();
+    const k = this.tickEveryTick ? 1 : h.node.ticksUntilTimer();
     if (k === Number.POSITIVE_INFINITY) {
-      this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+      this.setNextTickMs(id, Number.POSITIVE_INFINITY);
       return;
     }
     const n = this.tickN[id]! + k - 1;
     this.timerTickN[id] = n;
-    this.nextTickMs[id] = this.tickTimeMs(id, n);
+    this.setNextTickMs(id, this.tickTimeMs(id, n));
   }
 
   /** Applies node `id`'s quiet ticks due at or before now (they run before an event at the same time). */
@@ -503,7 +534,7 @@ export class SimCore {
     const h = this.hosts[id]!;
     if (!h.up) return;
     h.crash();
-    this.nextTickMs[id] = Number.POSITIVE_INFINITY;
+    this.setNextTickMs(id, Number.POSITIVE_INFINITY);
   }
 
   protected maybeSnapshot(h: SimHost): void {

@@ -190,7 +190,7 @@ export class EventQueue<T> {
   }
 }
 
-function grownF64(a: Float64Array, cap: number): Float64Array {
+function grownF64(a: Float64Array<ArrayBuffer>, cap: number): Float64Array<ArrayBuffer> {
   const b = new Float64Array(cap);
   b.set(a);
   return b;
