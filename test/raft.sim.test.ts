@@ -9,7 +9,8 @@
  * hash of the same bytes, and a frozen payload is hashed without caching.
  * A SimHost's unsynced hard-state writes (kept as the latest one only) reach
  * the durable copy at the next fsync, after the log writes queued with them,
- * and a crash before it loses them all.
+ * and a crash before it loses them all; the host's log view (what the
+ * checker reads) gives terms only for the snapshot's index and the entries.
  */
 import { describe, expect, test } from "bun:test";
 import { Rng } from "../impl/core/rng.ts";
@@ -318,5 +319,19 @@ describe("SimHost sync model", () => {
     h.restart();
     expect(h.live.hardState.commit).toBe(0);
     expect(h.live.lastIndex()).toBe(1);
+  });
+
+  test("the checker's log view gives a term for each entry and the snapshot's index, nothing beyond", () => {
+    const h = newHost();
+    const terms = (v: LogView) => Array.from({ length: 10 }, (_, i) => v.termAt(i) ?? null);
+    h.persist(ready({ entries: [1, 2, 3, 4, 5, 6, 7].map(entry), mustSync: true }));
+    h.live.createSnapshot(4, new Uint8Array(0));
+    h.live.compact(4);
+    const v = h.logView();
+    // Index 4 is the snapshot's (its term is kept), 5-7 are entries; 0-3 and 8-9 are absent.
+    expect(terms(v)).toEqual([null, null, null, null, 1, 1, 1, 1, null, null]);
+    expect([v.lastIndex, v.snapshotIndex, v.snapshotTerm]).toEqual([7, 4, 1]);
+    // The durable copy was not compacted: it still reads from index 0 (the empty log's sentinel).
+    expect(terms(h.durableView().log)).toEqual([0, 1, 1, 1, 1, 1, 1, 1, null, null]);
   });
 });

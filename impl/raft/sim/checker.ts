@@ -132,7 +132,7 @@ export class SafetyChecker {
       let seenPrevTerm: number;
       if (f.has(e.index) && f.f0At(e.index) === e.term) {
         seenHash = f.f1At(e.index);
-        seenPrevTerm = f.field(e.index, 2);
+        seenPrevTerm = f.f2At(e.index);
       } else {
         const other = this.otherFactOf(e.index, e.term);
         if (other === undefined) {
@@ -193,7 +193,7 @@ export class SafetyChecker {
     if (commit > before) this.commitOf[id] = commit;
     for (let i = from; i <= commit; i++) {
       if (!this.committed.has(i)) continue;
-      const term = this.committed.field(i, 0);
+      const term = this.committed.f0At(i);
       const t = log.termAt(i);
       if (t !== undefined && t !== term) {
         this.fail(

@@ -482,9 +482,10 @@ export class SimCore {
 
   /** The safety checker's look at one persisted Ready, before its messages leave. */
   private checkReady(ck: SafetyChecker, id: number, h: SimHost, rd: Ready): void {
-    if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, h.logView());
-    if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, h.logView(), h.entryAtFn);
-    if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, h.logView());
+    const log = h.logView();
+    if (rd.entries.length > 0) ck.observeAppend(id, rd.entries, log);
+    if (rd.hardState) ck.observeCommit(id, rd.hardState.commit, log, h.entryAtFn);
+    if (rd.softState?.role === "leader") ck.observeNewLeader(id, h.node.term, log);
     const msgs = rd.messages;
     for (let i = 0; i < msgs.length; i++) {
       const m = msgs[i]!;

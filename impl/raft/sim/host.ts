@@ -199,7 +199,10 @@ class StorageView implements LogView {
   }
   termAt(i: number): number | undefined {
     const s = this.storage;
-    return i < s.firstIndex() - 1 || i > s.lastIndex() ? undefined : s.term(i);
+    // One bounds check for the usual case, an entry in the log; else the snapshot's index, or absent.
+    const e = s.entryAt(i);
+    if (e !== undefined) return e.term;
+    return i === s.firstIndex() - 1 ? s.term(i) : undefined;
   }
 }
 

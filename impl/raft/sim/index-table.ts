@@ -41,6 +41,11 @@ export class IndexTable {
     return index < this.used.length ? this.f1[index]! : (this.far.get(index)?.[1] ?? 0);
   }
 
+  /** Field 2 at `index`, as f0At. */
+  f2At(index: number): number {
+    return index < this.used.length ? this.f2[index]! : (this.far.get(index)?.[2] ?? 0);
+  }
+
   /** Sets the record at `index` (values must fit in 32 unsigned bits). */
   set(index: number, v0: number, v1: number, v2: number): void {
     if (v0 >>> 0 !== v0 || v1 >>> 0 !== v1 || v2 >>> 0 !== v2)
