@@ -8,6 +8,7 @@
  * bench row (bench/raft-sim.bench.ts) both call it.
  */
 import { SimCluster } from "./cluster.ts";
+import type { SimClusterOptions } from "./core.ts";
 import { KvClients, KvStore } from "./kv.ts";
 
 export interface SimSpeedOptions {
@@ -50,21 +51,32 @@ export const SIM_SPEED_WARMUP_VIRTUAL_MS = 200_000;
 /** Named default: the issue's load is 8 clients. */
 const SPEED_CLIENTS = 8;
 
-export function measureSimSpeed(o: SimSpeedOptions = {}): SimSpeed {
-  const seed = o.seed ?? 1;
-  const warmupMs = o.warmupVirtualMs ?? SIM_SPEED_WARMUP_VIRTUAL_MS;
-  const measureMs = o.measureVirtualMs ?? 600_000;
-  const c = new SimCluster({
+/** The cluster options of the issue's load (5 nodes, checker on, no faults), for a run of `totalVirtualMs`. */
+export function speedClusterOptions(seed: number, totalVirtualMs: number): SimClusterOptions {
+  return {
     nodes: 5,
     seed,
     electionTimeoutMs: [150, 300],
     heartbeatMs: 50,
     stateMachine: () => new KvStore(),
-    maxVirtualMs: warmupMs + measureMs + 1,
-  });
-  c.snapshotEvery(o.snapshotEveryEntries ?? 0);
+    maxVirtualMs: totalVirtualMs + 1,
+  };
+}
+
+/** The issue's clients (8 closed-loop KV clients on 4 keys), started on `c` until `totalVirtualMs`. */
+export function startSpeedClients(c: SimCluster, seed: number, totalVirtualMs: number): KvClients {
   const clients = new KvClients(c, { clients: SPEED_CLIENTS, keys: 4, seed, thinkMs: 1 });
-  clients.start(warmupMs + measureMs);
+  clients.start(totalVirtualMs);
+  return clients;
+}
+
+export function measureSimSpeed(o: SimSpeedOptions = {}): SimSpeed {
+  const seed = o.seed ?? 1;
+  const warmupMs = o.warmupVirtualMs ?? SIM_SPEED_WARMUP_VIRTUAL_MS;
+  const measureMs = o.measureVirtualMs ?? 600_000;
+  const c = new SimCluster(speedClusterOptions(seed, warmupMs + measureMs));
+  c.snapshotEvery(o.snapshotEveryEntries ?? 0);
+  const clients = startSpeedClients(c, seed, warmupMs + measureMs);
   c.runFor(warmupMs);
   const ops0 = clients.completed;
   const ev0 = c.stats().events;

@@ -1,0 +1,72 @@
+/**
+ * bun run scripts/raft-node-floor.ts [--virtual-s S] [--warmup-s S] [--seed N] [--repeats N] [--help]
+ *
+ * How fast could the simulator be with the Raft node it runs? Each repeat
+ * measures the whole simulator (measureSimSpeed) and then the node alone
+ * (impl/raft/sim/node-floor.ts: the node calls of the same load replayed
+ * into bare nodes) in one process, and prints both with the node's share.
+ */
+import { measureNodeFloor } from "../impl/raft/sim/node-floor.ts";
+import { measureSimSpeed, SIM_SPEED_WARMUP_VIRTUAL_MS } from "../impl/raft/sim/speed.ts";
+
+const HELP = `bun run scripts/raft-node-floor.ts [options]
+
+Replays the node calls of the simulator-speed load (5 nodes, 8 KV clients)
+into bare nodes (no engine, checker, trace, state machine or clients) and
+prints the speed that leaves, next to the whole simulator's.
+
+  --virtual-s S  measured virtual seconds (default 600)
+  --warmup-s S   warm-up virtual seconds before them (default ${SIM_SPEED_WARMUP_VIRTUAL_MS / 1000})
+  --seed N       cluster seed (default 1)
+  --repeats N    repeats, each a fresh run and recording (default 3)
+  --help         this text`;
+
+function fail(msg: string): never {
+  console.error(`raft-node-floor: ${msg}`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]) {
+  const a = { virtualS: 600, warmupS: SIM_SPEED_WARMUP_VIRTUAL_MS / 1000, seed: 1, repeats: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--help" || flag === "-h") {
+      console.log(HELP);
+      process.exit(0);
+    }
+    const v = argv[++i];
+    if (v === undefined) fail(`${flag} needs a value`);
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) fail(`${flag} needs a positive integer, got ${v}`);
+    if (flag === "--virtual-s") a.virtualS = n;
+    else if (flag === "--warmup-s") a.warmupS = n;
+    else if (flag === "--seed") a.seed = n;
+    else if (flag === "--repeats") a.repeats = n;
+    else fail(`unknown option ${flag} (see --help)`);
+  }
+  return a;
+}
+
+const a = parseArgs(process.argv.slice(2));
+const warmupMs = a.warmupS * 1000;
+const measureMs = a.virtualS * 1000;
+console.log(
+  `node floor: 5 nodes, 8 KV clients, ${a.virtualS} virtual s after ${a.warmupS} s warm-up, seed ${a.seed}, ${a.repeats} repeats (shared machine: noisy)`,
+);
+for (let r = 1; r <= a.repeats; r++) {
+  const whole = measureSimSpeed({
+    seed: a.seed,
+    warmupVirtualMs: warmupMs,
+    measureVirtualMs: measureMs,
+  });
+  const f = measureNodeFloor(a.seed, warmupMs, measureMs);
+  const nodeX = measureMs / f.nodeWallMs;
+  const nodeCpuX = measureMs / f.nodeCpuMs;
+  console.log(
+    `  repeat ${r}: whole simulator ${whole.virtualPerWall.toFixed(0)}x real time (${whole.virtualPerCpu.toFixed(0)}x CPU); ` +
+      `node alone ${nodeX.toFixed(0)}x real time (${nodeCpuX.toFixed(0)}x CPU), ` +
+      `${((f.nodeWallMs * 1000) / f.windowEvents).toFixed(3)} us per event ` +
+      `(${f.windowEvents} events, ${f.windowCalls} node calls; replay loop's own ${f.loopMs.toFixed(0)} ms subtracted); ` +
+      `node share of the simulator: ${((100 * whole.virtualPerWall) / nodeX).toFixed(0)}% of wall, ${((100 * whole.virtualPerCpu) / nodeCpuX).toFixed(0)}% of CPU time`,
+  );
+}
