@@ -1,7 +1,8 @@
 /**
  * Simulator building blocks, without a Raft node: the virtual-time event
  * queue pops in (time, sequence) order, keeping each event's kind tag, also
- * with removals interleaved with pushes; the seeded network is reproducible,
+ * with removals interleaved with pushes and with random mixes of every
+ * method after take() (which defers the removal); the seeded network is reproducible,
  * honours drop/duplicate rates, partitions and disconnects; and the safety
  * checker (Raft paper Figure 3 properties, §5.2-§5.4) fires on hand-corrupted
  * observations and stays quiet on consistent ones (a checker that cannot
@@ -61,6 +62,47 @@ describe("EventQueue", () => {
       rest.push(q.take());
     }
     expect(rest).toEqual(pushed.map((p) => p.i));
+  });
+
+  test("a taken event is gone at once for every method, whatever follows take()", () => {
+    // take() leaves the event in the heap until the next call (a push then takes its place):
+    // random mixes of every method must behave as a plain list sorted by (time, push order).
+    const rng = new Rng(3);
+    const q = new EventQueue<number>();
+    let ref: Array<{ t: number; seq: number; p: number }> = [];
+    const takeFirst = () => {
+      const min = ref.reduce((x, y) => (y.t < x.t || (y.t === x.t && y.seq < x.seq) ? y : x));
+      ref.splice(ref.indexOf(min), 1);
+      return min;
+    };
+    for (let step = 0; step < 5_000; step++) {
+      const op = rng.int(10);
+      if (op < 4 || ref.length === 0) {
+        const t = rng.int(30);
+        ref.push({ t, seq: q.push(t, step, step % 3), p: step });
+      } else if (op < 7) {
+        expect(q.take()).toBe(takeFirst().p);
+      } else if (op === 7) {
+        const e = q.pop();
+        const min = takeFirst();
+        expect([e?.timeMs, e?.seq, e?.payload, e?.kind]).toEqual([
+          min.t,
+          min.seq,
+          min.p,
+          min.p % 3,
+        ]);
+      } else if (op === 8) {
+        const min = ref.reduce((x, y) => (y.t < x.t || (y.t === x.t && y.seq < x.seq) ? y : x));
+        expect([q.peekTimeMs(), q.peekKind(), q.peek()?.seq]).toEqual([min.t, min.p % 3, min.seq]);
+      } else {
+        q.filter((p) => p % 5 !== 0);
+        ref = ref.filter((r) => r.p % 5 !== 0);
+      }
+      expect(q.size).toBe(ref.length);
+    }
+    while (ref.length > 0) expect(q.take()).toBe(takeFirst().p);
+    expect([q.size, q.peekTimeMs()]).toEqual([0, Number.POSITIVE_INFINITY]);
+    expect(() => q.take()).toThrow(/empty/);
   });
 
   test("filter keeps order; the pending limit and the kind range are enforced", () => {

@@ -40,14 +40,25 @@ export class EventQueue<T> {
   private payloads: Array<T | undefined> = new Array<T | undefined>(INITIAL_CAPACITY).fill(
     undefined,
   );
+  /** Slots in use, including a taken head not yet removed (headTaken). */
   private n = 0;
   private nextSeq = 0;
+  /**
+   * take() leaves the taken event in slot 0 and only marks it: the handler
+   * of an event usually schedules one (a message answers a message), and that
+   * push then goes straight into the root's place with one sift down, instead
+   * of a sift down to remove the head and a sift up to add the new event.
+   * Every other method removes a taken head first, so callers see an
+   * ordinary queue. A take+push pair at ~125 pending events: ~69 to ~52 ns
+   * in a micro-benchmark.
+   */
+  private headTaken = false;
 
   /** Named limit: a runaway simulation (e.g. a message storm) fails loudly instead of eating memory. */
   constructor(readonly maxPendingEvents = 5_000_000) {}
 
   get size(): number {
-    return this.n;
+    return this.headTaken ? this.n - 1 : this.n;
   }
 
   /** Schedules `payload` (tagged `kind`, an integer in [0, 255]) at `timeMs`; returns its sequence number. */
@@ -55,12 +66,18 @@ export class EventQueue<T> {
     if (!Number.isFinite(timeMs)) throw new RangeError(`event time must be finite, got ${timeMs}`);
     if (!(kind >= 0 && kind <= MAX_KIND && (kind | 0) === kind))
       throw new RangeError(`event kind must be an integer in [0, ${MAX_KIND}], got ${kind}`);
-    const n = this.n;
-    if (n >= this.maxPendingEvents) {
+    if (this.size >= this.maxPendingEvents) {
       throw new RangeError(`event queue over its limit of ${this.maxPendingEvents} pending events`);
     }
-    if (n === this.times.length) this.grow();
     const seq = this.nextSeq++;
+    if (this.headTaken) {
+      // Into the taken head's place: the heap keeps n items, the new one sifted down from the root.
+      this.headTaken = false;
+      this.siftDown(this.n, timeMs, seq, kind, payload);
+      return seq;
+    }
+    const n = this.n;
+    if (n === this.times.length) this.grow();
     this.n = n + 1;
     this.siftUp(n, timeMs, seq, kind, payload);
     return seq;
@@ -68,23 +85,27 @@ export class EventQueue<T> {
 
   /** Time of the earliest event, or Infinity when empty. */
   peekTimeMs(): number {
+    if (this.headTaken) this.removeTakenHead();
     return this.n > 0 ? this.times[0]! : Number.POSITIVE_INFINITY;
   }
 
   /** Kind of the earliest event (call before take()); -1 when empty. */
   peekKind(): number {
+    if (this.headTaken) this.removeTakenHead();
     return this.n > 0 ? this.kinds[0]! : -1;
   }
 
   /** Removes the earliest event and returns its payload (the queue must not be empty). */
   take(): T {
-    const top = this.payloads[0] as T;
-    this.removeHead();
-    return top;
+    if (this.headTaken) this.removeTakenHead();
+    if (this.n === 0) throw new RangeError("take() from an empty event queue");
+    this.headTaken = true;
+    return this.payloads[0] as T;
   }
 
   /** The earliest event without removing it, or undefined when empty (allocates: not for hot loops). */
   peek(): TimedEvent<T> | undefined {
+    if (this.headTaken) this.removeTakenHead();
     if (this.n === 0) return undefined;
     return {
       timeMs: this.times[0]!,
@@ -103,6 +124,7 @@ export class EventQueue<T> {
 
   /** Drops every pending event for which `keep` is false (O(n)); order is preserved. */
   filter(keep: (payload: T) => boolean): void {
+    if (this.headTaken) this.removeTakenHead();
     const all: TimedEvent<T>[] = [];
     for (let i = 0; i < this.n; i++) {
       all.push({
@@ -129,6 +151,11 @@ export class EventQueue<T> {
     kinds.set(this.kinds);
     this.kinds = kinds;
     for (let i = this.payloads.length; i < cap; i++) this.payloads.push(undefined);
+  }
+
+  private removeTakenHead(): void {
+    this.headTaken = false;
+    this.removeHead();
   }
 
   private removeHead(): void {
