@@ -297,12 +297,14 @@ export class SimCore {
 
   /** Sets node `id`'s next acting tick time, keeping the earliest one (minTickMs, minTickId) current. */
   private setNextTickMs(id: number, ms: number): void {
+    const old = this.nextTickMs[id]!;
     this.nextTickMs[id] = ms;
     if (ms < this.minTickMs || (ms === this.minTickMs && id < this.minTickId)) {
       this.minTickMs = ms;
       this.minTickId = id;
-    } else if (id === this.minTickId) {
-      // The earliest one moved later: another node may be earliest now.
+    } else if (id === this.minTickId && ms !== old) {
+      // The earliest one moved later: another node may be earliest now. (Unchanged, the usual
+      // case: the leader's next heartbeat tick stays put while it handles acknowledgements.)
       this.rescanTicks();
     }
   }
