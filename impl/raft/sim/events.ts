@@ -195,14 +195,16 @@ export class EventQueue<T> {
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
-      let ct = times[child]!;
       if (child + 1 < n) {
+        const lt = times[child]!;
         const rt = times[child + 1]!;
-        if (rt < ct || (rt === ct && seqs[child + 1]! < seqs[child]!)) {
-          child++;
-          ct = rt;
-        }
+        // The earlier child, without a branch in the usual case (no tie): which one is as random as
+        // a coin, so a branch there is mispredicted half the time.
+        if (rt === lt) {
+          if (seqs[child + 1]! < seqs[child]!) child++;
+        } else child += +(rt < lt);
       }
+      const ct = times[child]!;
       if (t < ct || (t === ct && s < seqs[child]!)) break;
       times[i] = ct;
       seqs[i] = seqs[child]!;
