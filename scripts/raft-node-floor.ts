@@ -60,10 +60,18 @@ for (let r = 1; r <= a.repeats; r++) {
     measureVirtualMs: measureMs,
   });
   const f = measureNodeFloor(a.seed, warmupMs, measureMs);
+  const wholeText = `whole simulator ${whole.virtualPerWall.toFixed(0)}x real time (${whole.virtualPerCpu.toFixed(0)}x CPU)`;
+  if (f.nodeWallMs <= 0 || f.nodeCpuMs <= 0) {
+    // The loop's own time, subtracted, swamped a replay this short (a pause on a shared machine).
+    console.log(
+      `  repeat ${r}: ${wholeText}; node alone too short to time (loop ${f.loopMs.toFixed(1)} ms, replay minus loop ${f.nodeWallMs.toFixed(1)} ms): use a longer --virtual-s`,
+    );
+    continue;
+  }
   const nodeX = measureMs / f.nodeWallMs;
   const nodeCpuX = measureMs / f.nodeCpuMs;
   console.log(
-    `  repeat ${r}: whole simulator ${whole.virtualPerWall.toFixed(0)}x real time (${whole.virtualPerCpu.toFixed(0)}x CPU); ` +
+    `  repeat ${r}: ${wholeText}; ` +
       `node alone ${nodeX.toFixed(0)}x real time (${nodeCpuX.toFixed(0)}x CPU), ` +
       `${((f.nodeWallMs * 1000) / f.windowEvents).toFixed(3)} us per event ` +
       `(${f.windowEvents} events, ${f.windowCalls} node calls; replay loop's own ${f.loopMs.toFixed(0)} ms subtracted); ` +

@@ -49,7 +49,8 @@ test("a short floor measurement gives finite positive figures", () => {
   expect(f.measureVirtualMs).toBe(MEASURE_MS);
   expect(f.windowEvents).toBeGreaterThan(0);
   expect(f.windowCalls).toBeGreaterThan(f.windowEvents);
-  expect(Number.isFinite(f.nodeWallMs) && f.nodeWallMs > 0).toBe(true);
+  // Not > 0: the replay loop's time is subtracted, and on a window this short a pause can swamp it.
+  expect(Number.isFinite(f.nodeWallMs) && Number.isFinite(f.nodeCpuMs)).toBe(true);
   expect(Number.isFinite(f.loopMs) && f.loopMs >= 0).toBe(true);
 });
 
@@ -61,9 +62,10 @@ test("scripts/raft-node-floor.ts: a bad flag exits 2 naming it; a short run prin
   expect(bad.stderr.toString().trim()).toBe(
     "raft-node-floor: --virtual-s needs a positive integer, got 0",
   );
-  const ok = run(["--virtual-s", "2", "--warmup-s", "1", "--repeats", "1"]);
+  const ok = run(["--virtual-s", "20", "--warmup-s", "1", "--repeats", "1"]);
   expect(ok.exitCode).toBe(0);
+  // A pause on a shared machine can swamp a short replay; the script then says so instead of a figure.
   expect(ok.stdout.toString()).toMatch(
-    /repeat 1: whole simulator \d+x real time .* node alone \d+x real time/,
+    /repeat 1: whole simulator \d+x real time .*; node alone (\d+x real time|too short to time)/,
   );
 });
