@@ -6,45 +6,68 @@
  * (impl/raft/sim/node-floor.ts: the node calls of the same load replayed
  * into bare nodes) in one process, and prints both with the node's share.
  */
+import { z } from "zod";
+import {
+  type FlagSpec,
+  helpText,
+  parseFlags,
+  UsageError,
+  validateOptions,
+} from "../impl/core/cli-args.ts";
 import { measureNodeFloor } from "../impl/raft/sim/node-floor.ts";
 import { measureSimSpeed, SIM_SPEED_WARMUP_VIRTUAL_MS } from "../impl/raft/sim/speed.ts";
 
-const HELP = `bun run scripts/raft-node-floor.ts [options]
+const DEFAULT_WARMUP_S = SIM_SPEED_WARMUP_VIRTUAL_MS / 1000;
+
+const Options = z
+  .object({
+    virtualS: z.number().int().min(1).default(600),
+    warmupS: z.number().int().min(1).default(DEFAULT_WARMUP_S),
+    seed: z.number().int().min(0).max(0xffffffff).default(1),
+    repeats: z.number().int().min(1).default(3),
+  })
+  .strict();
+
+const FLAGS: FlagSpec[] = [
+  {
+    flag: "virtual-s",
+    key: "virtualS",
+    kind: "int",
+    help: "measured virtual seconds, >= 1 (default 600)",
+  },
+  {
+    flag: "warmup-s",
+    key: "warmupS",
+    kind: "int",
+    help: `warm-up virtual seconds before them, >= 1 (default ${DEFAULT_WARMUP_S})`,
+  },
+  { flag: "seed", key: "seed", kind: "int", help: "cluster seed (default 1)" },
+  {
+    flag: "repeats",
+    key: "repeats",
+    kind: "int",
+    help: "repeats, each a fresh run and recording, >= 1 (default 3)",
+  },
+];
+
+const USAGE = `bun run scripts/raft-node-floor.ts [options]
 
 Replays the node calls of the simulator-speed load (5 nodes, 8 KV clients)
 into bare nodes (no engine, checker, trace, state machine or clients) and
-prints the speed that leaves, next to the whole simulator's.
+prints the speed that leaves, next to the whole simulator's.`;
 
-  --virtual-s S  measured virtual seconds (default 600)
-  --warmup-s S   warm-up virtual seconds before them (default ${SIM_SPEED_WARMUP_VIRTUAL_MS / 1000})
-  --seed N       cluster seed (default 1)
-  --repeats N    repeats, each a fresh run and recording (default 3)
-  --help         this text`;
-
-function fail(msg: string): never {
-  console.error(`raft-node-floor: ${msg}`);
-  process.exit(2);
-}
-
-function parseArgs(argv: string[]) {
-  const a = { virtualS: 600, warmupS: SIM_SPEED_WARMUP_VIRTUAL_MS / 1000, seed: 1, repeats: 3 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === "--help" || flag === "-h") {
-      console.log(HELP);
-      process.exit(0);
-    }
-    const v = argv[++i];
-    if (v === undefined) fail(`${flag} needs a value`);
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) fail(`${flag} needs a positive integer, got ${v}`);
-    if (flag === "--virtual-s") a.virtualS = n;
-    else if (flag === "--warmup-s") a.warmupS = n;
-    else if (flag === "--seed") a.seed = n;
-    else if (flag === "--repeats") a.repeats = n;
-    else fail(`unknown option ${flag} (see --help)`);
+function parseArgs(argv: string[]): z.output<typeof Options> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(helpText(USAGE, FLAGS));
+    process.exit(0);
   }
-  return a;
+  try {
+    return validateOptions(Options, parseFlags(argv, FLAGS), FLAGS);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`raft-node-floor: ${e.message}`);
+    process.exit(2);
+  }
 }
 
 const a = parseArgs(process.argv.slice(2));

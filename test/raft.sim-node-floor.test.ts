@@ -59,9 +59,7 @@ test("scripts/raft-node-floor.ts: a bad flag exits 2 naming it; a short run prin
   const run = (args: string[]) => Bun.spawnSync(["bun", script, ...args], { stderr: "pipe" });
   const bad = run(["--virtual-s", "0"]);
   expect(bad.exitCode).toBe(2);
-  expect(bad.stderr.toString().trim()).toBe(
-    "raft-node-floor: --virtual-s needs a positive integer, got 0",
-  );
+  expect(bad.stderr.toString().trim()).toStartWith("raft-node-floor: --virtual-s (got 0): ");
   const ok = run(["--virtual-s", "20", "--warmup-s", "1", "--repeats", "1"]);
   expect(ok.exitCode).toBe(0);
   // A pause on a shared machine can swamp a short replay; the script then says so instead of a figure.
